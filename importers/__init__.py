@@ -1,0 +1,1 @@
+"""Importers that turn other version-control histories into mic sessions."""

@@ -1,0 +1,99 @@
+"""Typed records of a Git history, as the walk yields them.
+
+Git stores paths, idents and messages as bytes. Records keep the raw bytes for byte-exact
+round trips and a decoded ``str`` for everything that only reads them (grouping, goals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ZERO_OID = "0" * 40
+
+MODE_FILE = 0o100644
+MODE_EXECUTABLE = 0o100755
+MODE_SYMLINK = 0o120000
+MODE_GITLINK = 0o160000
+MODE_TREE = 0o040000
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """An author or committer ident line: ``name <email> time tz``."""
+
+    name: str
+    email: str
+    time: int
+    tz: str  # as git wrote it, e.g. "+0200" (odd ones such as "+051800" are kept verbatim)
+    raw: bytes = b""  # the ident as stored, when it does not round-trip from name/email
+
+    @property
+    def tz_minutes(self) -> int:
+        """Offset east of UTC in minutes (best effort for malformed zones)."""
+        sign = -1 if self.tz.startswith("-") else 1
+        digits = self.tz.lstrip("+-")
+        if len(digits) < 4 or not digits[:4].isdigit():
+            return 0
+        return sign * (int(digits[:2]) * 60 + int(digits[2:4]))
+
+
+@dataclass(frozen=True, slots=True)
+class RawChange:
+    """One entry of ``git diff-tree --raw`` of a commit against its first parent.
+
+    ``status`` is git's letter without score: A (added), M (modified), D (deleted),
+    T (type changed). Renames are not detected by the walk; change mapping pairs them.
+    """
+
+    status: str
+    path: bytes
+    old_mode: int
+    new_mode: int
+    old_oid: str
+    new_oid: str
+
+    @property
+    def path_text(self) -> str:
+        return self.path.decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """A commit of the first-parent sequence (or one that a merge brought in)."""
+
+    oid: str
+    parents: tuple[str, ...]
+    tree: str
+    author: Signature
+    committer: Signature
+    message: str  # decoded with the commit's encoding header (UTF-8 when absent)
+    message_raw: bytes  # bytes as stored in the commit object
+    encoding: str | None = None
+    signed: bool = False
+    changes: tuple[RawChange, ...] = ()
+    # For a first-parent merge: the commits it brought in (reachable from its other parents,
+    # not from its first parent), oldest first. Their ``changes`` are empty.
+    brought_in: tuple[Commit, ...] = field(default_factory=tuple)
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def subject(self) -> str:
+        for line in self.message.splitlines():
+            if line.strip():
+                return line.strip()
+        return ""
+
+    @property
+    def body(self) -> str:
+        lines = self.message.splitlines()
+        for i, line in enumerate(lines):
+            if line.strip():
+                return "\n".join(lines[i + 1 :]).strip()
+        return ""
+
+    @property
+    def paths(self) -> list[str]:
+        return [c.path_text for c in self.changes]

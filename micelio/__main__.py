@@ -1,0 +1,3 @@
+from micelio.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``mic`` command line."""

@@ -1,0 +1,45 @@
+"""Entry point of the ``mic`` command: assembles the command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from micelio.cli import errors
+
+app = typer.Typer(
+    name="mic",
+    help="Session-based version control. Git tracks what; mic tracks why.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Each group lives in its own module; registration order is the order of `mic --help`.
+    from micelio.cli import (
+        checkout_cmd,
+        import_cmd,
+        org_cmd,
+        server_cmd,
+        session_cmd,
+        token_cmd,
+    )
+
+    app.add_typer(server_cmd.app, name="server")
+    app.add_typer(org_cmd.org_app, name="org")
+    app.add_typer(org_cmd.project_app, name="project")
+    app.add_typer(token_cmd.app, name="token")
+    app.add_typer(session_cmd.app, name="session")
+    app.command("checkout")(checkout_cmd.checkout)
+    app.add_typer(import_cmd.app, name="import")
+    app.command("verify")(import_cmd.verify)
+
+
+def main() -> None:
+    _register()
+    errors.run(app)
+
+
+if __name__ == "__main__":
+    main()

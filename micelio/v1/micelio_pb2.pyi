@@ -1,0 +1,458 @@
+import datetime
+
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SessionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SESSION_STATUS_UNSPECIFIED: _ClassVar[SessionStatus]
+    SESSION_STATUS_ACTIVE: _ClassVar[SessionStatus]
+    SESSION_STATUS_LANDED: _ClassVar[SessionStatus]
+    SESSION_STATUS_ABANDONED: _ClassVar[SessionStatus]
+
+class ChangeType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHANGE_TYPE_UNSPECIFIED: _ClassVar[ChangeType]
+    CHANGE_TYPE_ADDED: _ClassVar[ChangeType]
+    CHANGE_TYPE_MODIFIED: _ClassVar[ChangeType]
+    CHANGE_TYPE_DELETED: _ClassVar[ChangeType]
+SESSION_STATUS_UNSPECIFIED: SessionStatus
+SESSION_STATUS_ACTIVE: SessionStatus
+SESSION_STATUS_LANDED: SessionStatus
+SESSION_STATUS_ABANDONED: SessionStatus
+CHANGE_TYPE_UNSPECIFIED: ChangeType
+CHANGE_TYPE_ADDED: ChangeType
+CHANGE_TYPE_MODIFIED: ChangeType
+CHANGE_TYPE_DELETED: ChangeType
+
+class ConversationMessage(_message.Message):
+    __slots__ = ("role", "content", "author", "at")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    content: str
+    author: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, role: _Optional[str] = ..., content: _Optional[str] = ..., author: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Decision(_message.Message):
+    __slots__ = ("decision", "reasoning", "at")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REASONING_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    decision: str
+    reasoning: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, decision: _Optional[str] = ..., reasoning: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ChangeStats(_message.Message):
+    __slots__ = ("total", "added", "modified", "deleted")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    MODIFIED_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    total: int
+    added: int
+    modified: int
+    deleted: int
+    def __init__(self, total: _Optional[int] = ..., added: _Optional[int] = ..., modified: _Optional[int] = ..., deleted: _Optional[int] = ...) -> None: ...
+
+class Session(_message.Message):
+    __slots__ = ("session_id", "organization", "project", "goal", "status", "conversation", "decisions", "metadata", "started_at", "landed_at", "abandoned_at", "base_position", "landing_position", "stats", "external_id")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    GOAL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    LANDED_AT_FIELD_NUMBER: _ClassVar[int]
+    ABANDONED_AT_FIELD_NUMBER: _ClassVar[int]
+    BASE_POSITION_FIELD_NUMBER: _ClassVar[int]
+    LANDING_POSITION_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    organization: str
+    project: str
+    goal: str
+    status: SessionStatus
+    conversation: _containers.RepeatedCompositeFieldContainer[ConversationMessage]
+    decisions: _containers.RepeatedCompositeFieldContainer[Decision]
+    metadata: _struct_pb2.Struct
+    started_at: _timestamp_pb2.Timestamp
+    landed_at: _timestamp_pb2.Timestamp
+    abandoned_at: _timestamp_pb2.Timestamp
+    base_position: int
+    landing_position: int
+    stats: ChangeStats
+    external_id: str
+    def __init__(self, session_id: _Optional[str] = ..., organization: _Optional[str] = ..., project: _Optional[str] = ..., goal: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., conversation: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., landed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., abandoned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., base_position: _Optional[int] = ..., landing_position: _Optional[int] = ..., stats: _Optional[_Union[ChangeStats, _Mapping]] = ..., external_id: _Optional[str] = ...) -> None: ...
+
+class SessionChange(_message.Message):
+    __slots__ = ("file_path", "change_type", "size", "storage_key", "metadata", "raw_path", "sha256", "mode")
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_KEY_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    RAW_PATH_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    file_path: str
+    change_type: ChangeType
+    size: int
+    storage_key: str
+    metadata: _struct_pb2.Struct
+    raw_path: bytes
+    sha256: str
+    mode: int
+    def __init__(self, file_path: _Optional[str] = ..., change_type: _Optional[_Union[ChangeType, str]] = ..., size: _Optional[int] = ..., storage_key: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., raw_path: _Optional[bytes] = ..., sha256: _Optional[str] = ..., mode: _Optional[int] = ...) -> None: ...
+
+class StartSessionRequest(_message.Message):
+    __slots__ = ("organization", "project", "goal", "session_id", "conversation", "decisions", "metadata", "has_base_position", "base_position")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    GOAL_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    HAS_BASE_POSITION_FIELD_NUMBER: _ClassVar[int]
+    BASE_POSITION_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    goal: str
+    session_id: str
+    conversation: _containers.RepeatedCompositeFieldContainer[ConversationMessage]
+    decisions: _containers.RepeatedCompositeFieldContainer[Decision]
+    metadata: _struct_pb2.Struct
+    has_base_position: bool
+    base_position: int
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., goal: _Optional[str] = ..., session_id: _Optional[str] = ..., conversation: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., has_base_position: _Optional[bool] = ..., base_position: _Optional[int] = ...) -> None: ...
+
+class LandHeader(_message.Message):
+    __slots__ = ("session_id", "create", "conversation", "decisions", "metadata", "landed_at", "started_at", "external_id")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATE_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    LANDED_AT_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    create: StartSessionRequest
+    conversation: _containers.RepeatedCompositeFieldContainer[ConversationMessage]
+    decisions: _containers.RepeatedCompositeFieldContainer[Decision]
+    metadata: _struct_pb2.Struct
+    landed_at: _timestamp_pb2.Timestamp
+    started_at: _timestamp_pb2.Timestamp
+    external_id: str
+    def __init__(self, session_id: _Optional[str] = ..., create: _Optional[_Union[StartSessionRequest, _Mapping]] = ..., conversation: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., landed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., external_id: _Optional[str] = ...) -> None: ...
+
+class ChangeHeader(_message.Message):
+    __slots__ = ("file_path", "raw_path", "change_type", "mode", "size", "metadata")
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    RAW_PATH_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    file_path: str
+    raw_path: bytes
+    change_type: ChangeType
+    mode: int
+    size: int
+    metadata: _struct_pb2.Struct
+    def __init__(self, file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., change_type: _Optional[_Union[ChangeType, str]] = ..., mode: _Optional[int] = ..., size: _Optional[int] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ContentChunk(_message.Message):
+    __slots__ = ("data",)
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    def __init__(self, data: _Optional[bytes] = ...) -> None: ...
+
+class LandSessionRequest(_message.Message):
+    __slots__ = ("header", "change", "chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: LandHeader
+    change: ChangeHeader
+    chunk: ContentChunk
+    def __init__(self, header: _Optional[_Union[LandHeader, _Mapping]] = ..., change: _Optional[_Union[ChangeHeader, _Mapping]] = ..., chunk: _Optional[_Union[ContentChunk, _Mapping]] = ...) -> None: ...
+
+class LandSessionResponse(_message.Message):
+    __slots__ = ("session", "landing_position", "changes", "bytes_inline", "bytes_stored")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    LANDING_POSITION_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    BYTES_INLINE_FIELD_NUMBER: _ClassVar[int]
+    BYTES_STORED_FIELD_NUMBER: _ClassVar[int]
+    session: Session
+    landing_position: int
+    changes: int
+    bytes_inline: int
+    bytes_stored: int
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., landing_position: _Optional[int] = ..., changes: _Optional[int] = ..., bytes_inline: _Optional[int] = ..., bytes_stored: _Optional[int] = ...) -> None: ...
+
+class GetSessionRequest(_message.Message):
+    __slots__ = ("session_id",)
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+
+class FindSessionRequest(_message.Message):
+    __slots__ = ("organization", "project", "external_id", "latest")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    LATEST_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    external_id: str
+    latest: bool
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., external_id: _Optional[str] = ..., latest: _Optional[bool] = ...) -> None: ...
+
+class ListSessionsRequest(_message.Message):
+    __slots__ = ("organization", "project", "status", "path_glob", "text", "page_size", "page_token", "oldest_first")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PATH_GLOB_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_FIRST_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    status: SessionStatus
+    path_glob: str
+    text: str
+    page_size: int
+    page_token: str
+    oldest_first: bool
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., path_glob: _Optional[str] = ..., text: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., oldest_first: _Optional[bool] = ...) -> None: ...
+
+class ListSessionsResponse(_message.Message):
+    __slots__ = ("sessions", "next_page_token", "total")
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    sessions: _containers.RepeatedCompositeFieldContainer[Session]
+    next_page_token: str
+    total: int
+    def __init__(self, sessions: _Optional[_Iterable[_Union[Session, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ...) -> None: ...
+
+class ListSessionChangesRequest(_message.Message):
+    __slots__ = ("session_id", "page_size", "page_token", "change_type")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    page_size: int
+    page_token: str
+    change_type: ChangeType
+    def __init__(self, session_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., change_type: _Optional[_Union[ChangeType, str]] = ...) -> None: ...
+
+class ListSessionChangesResponse(_message.Message):
+    __slots__ = ("changes", "next_page_token")
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[SessionChange]
+    next_page_token: str
+    def __init__(self, changes: _Optional[_Iterable[_Union[SessionChange, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AbandonSessionRequest(_message.Message):
+    __slots__ = ("session_id", "reason")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    reason: str
+    def __init__(self, session_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AddMessageRequest(_message.Message):
+    __slots__ = ("session_id", "message")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    message: ConversationMessage
+    def __init__(self, session_id: _Optional[str] = ..., message: _Optional[_Union[ConversationMessage, _Mapping]] = ...) -> None: ...
+
+class AddDecisionRequest(_message.Message):
+    __slots__ = ("session_id", "decision")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    decision: Decision
+    def __init__(self, session_id: _Optional[str] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ...) -> None: ...
+
+class ReadChangeRequest(_message.Message):
+    __slots__ = ("session_id", "file_path", "raw_path")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    RAW_PATH_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    file_path: str
+    raw_path: bytes
+    def __init__(self, session_id: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ...) -> None: ...
+
+class Organization(_message.Message):
+    __slots__ = ("handle", "created_at")
+    HANDLE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    handle: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, handle: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Project(_message.Message):
+    __slots__ = ("organization", "handle", "name", "head_position", "created_at")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    HANDLE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    HEAD_POSITION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    handle: str
+    name: str
+    head_position: int
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, organization: _Optional[str] = ..., handle: _Optional[str] = ..., name: _Optional[str] = ..., head_position: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateOrganizationRequest(_message.Message):
+    __slots__ = ("handle", "exist_ok")
+    HANDLE_FIELD_NUMBER: _ClassVar[int]
+    EXIST_OK_FIELD_NUMBER: _ClassVar[int]
+    handle: str
+    exist_ok: bool
+    def __init__(self, handle: _Optional[str] = ..., exist_ok: _Optional[bool] = ...) -> None: ...
+
+class GetOrganizationRequest(_message.Message):
+    __slots__ = ("handle",)
+    HANDLE_FIELD_NUMBER: _ClassVar[int]
+    handle: str
+    def __init__(self, handle: _Optional[str] = ...) -> None: ...
+
+class ListOrganizationsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListOrganizationsResponse(_message.Message):
+    __slots__ = ("organizations",)
+    ORGANIZATIONS_FIELD_NUMBER: _ClassVar[int]
+    organizations: _containers.RepeatedCompositeFieldContainer[Organization]
+    def __init__(self, organizations: _Optional[_Iterable[_Union[Organization, _Mapping]]] = ...) -> None: ...
+
+class CreateProjectRequest(_message.Message):
+    __slots__ = ("organization", "handle", "name", "exist_ok")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    HANDLE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EXIST_OK_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    handle: str
+    name: str
+    exist_ok: bool
+    def __init__(self, organization: _Optional[str] = ..., handle: _Optional[str] = ..., name: _Optional[str] = ..., exist_ok: _Optional[bool] = ...) -> None: ...
+
+class GetProjectRequest(_message.Message):
+    __slots__ = ("organization", "handle")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    HANDLE_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    handle: str
+    def __init__(self, organization: _Optional[str] = ..., handle: _Optional[str] = ...) -> None: ...
+
+class ListProjectsRequest(_message.Message):
+    __slots__ = ("organization",)
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    def __init__(self, organization: _Optional[str] = ...) -> None: ...
+
+class ListProjectsResponse(_message.Message):
+    __slots__ = ("projects",)
+    PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    projects: _containers.RepeatedCompositeFieldContainer[Project]
+    def __init__(self, projects: _Optional[_Iterable[_Union[Project, _Mapping]]] = ...) -> None: ...
+
+class CreateTokenRequest(_message.Message):
+    __slots__ = ("organization", "role", "description")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    role: str
+    description: str
+    def __init__(self, organization: _Optional[str] = ..., role: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class CreateTokenResponse(_message.Message):
+    __slots__ = ("token", "organization", "role")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    organization: str
+    role: str
+    def __init__(self, token: _Optional[str] = ..., organization: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+
+class GetTreeRequest(_message.Message):
+    __slots__ = ("organization", "project", "has_position", "position", "path_prefix")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    HAS_POSITION_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    PATH_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    has_position: bool
+    position: int
+    path_prefix: str
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ..., path_prefix: _Optional[str] = ...) -> None: ...
+
+class TreeEntry(_message.Message):
+    __slots__ = ("file_path", "raw_path", "mode", "size", "sha256", "session_id", "landing_position")
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    RAW_PATH_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    LANDING_POSITION_FIELD_NUMBER: _ClassVar[int]
+    file_path: str
+    raw_path: bytes
+    mode: int
+    size: int
+    sha256: str
+    session_id: str
+    landing_position: int
+    def __init__(self, file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., mode: _Optional[int] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., session_id: _Optional[str] = ..., landing_position: _Optional[int] = ...) -> None: ...
+
+class ReadFileRequest(_message.Message):
+    __slots__ = ("organization", "project", "file_path", "raw_path", "has_position", "position")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    RAW_PATH_FIELD_NUMBER: _ClassVar[int]
+    HAS_POSITION_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    file_path: str
+    raw_path: bytes
+    has_position: bool
+    position: int
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ...) -> None: ...
