@@ -15,6 +15,7 @@ MODE_EXECUTABLE = 0o100755
 MODE_SYMLINK = 0o120000
 MODE_GITLINK = 0o160000
 MODE_TREE = 0o040000
+EMPTY_TREE_OID = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # SHA-1 repositories
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +98,28 @@ class Commit:
     @property
     def paths(self) -> list[str]:
         return [c.path_text for c in self.changes]
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A tag that points (possibly through other tags) at a commit.
+
+    Annotated tags may be nested (a tag of a tag): ``chain`` lists the tag objects from the
+    one the ref names down to the one naming the commit; ``tagger`` and ``message`` are the
+    outermost tag's.
+    """
+
+    name: str  # without "refs/tags/"
+    commit: str  # the commit it peels to
+    annotated: bool = False
+    oid: str = ""  # the outermost tag object's id, for annotated tags
+    message: str = ""  # decoded; an appended signature block is left out
+    tagger: Signature | None = None  # absent in some old tags
+    message_raw: bytes = b""  # bytes as stored, signature included
+    chain: tuple[str, ...] = ()
+    signed: bool = False
+    ref_raw: bytes = b""  # the full ref name as stored, when it is not valid UTF-8
+
+    @property
+    def nested(self) -> bool:
+        return len(self.chain) > 1

@@ -34,16 +34,18 @@ CHANGE_TYPE_MODIFIED: ChangeType
 CHANGE_TYPE_DELETED: ChangeType
 
 class ConversationMessage(_message.Message):
-    __slots__ = ("role", "content", "author", "at")
+    __slots__ = ("role", "content", "author", "at", "reference")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     AUTHOR_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
     role: str
     content: str
     author: str
     at: _timestamp_pb2.Timestamp
-    def __init__(self, role: _Optional[str] = ..., content: _Optional[str] = ..., author: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    reference: str
+    def __init__(self, role: _Optional[str] = ..., content: _Optional[str] = ..., author: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class Decision(_message.Message):
     __slots__ = ("decision", "reasoning", "at")

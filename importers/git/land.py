@@ -1,0 +1,162 @@
+"""Landing a plan through the mic server, and reading an import back for ``verify``.
+
+The importer never writes to the database: every session goes through ``LandSession`` in
+its atomic create-and-land form, keyed by its last commit (``external_id``), so that a
+session landed by a run that died before hearing the answer is recognised, not landed twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from importers.git.blobs import BlobReader
+from importers.git.mapping import PlannedChange, net_changes
+from importers.git.pipeline import ImportPlan, ImportSummary, drafts
+from importers.git.records import MODE_GITLINK, Tag
+from importers.git.verify import ImportedSession, StoredChange
+from micelio.client import (
+    AlreadyExists,
+    Change,
+    Decision,
+    Message,
+    MicClient,
+    MicError,
+    NewSession,
+    Status,
+)
+
+LandedCallback = Callable[[int, float], None]  # (commits just landed, commits per second)
+
+
+class ImportConflict(MicError):
+    """The project's history is not (only) this import's: refuse rather than guess."""
+
+
+def resume_point(client: MicClient, organization: str, project: str) -> str | None:
+    """The last commit an earlier import landed in the project, None for an empty project."""
+    latest = client.find_session(organization, project, latest=True)
+    if latest is None:
+        return None
+    external = latest.external_id or ""
+    if not external.startswith("git:"):
+        raise ImportConflict(
+            f"{organization}/{project} already has sessions that were not imported from git "
+            f"(position {latest.landing_position}); import into a new project"
+        )
+    return external.removeprefix("git:")
+
+
+def to_change(change: PlannedChange, blobs: BlobReader) -> Change:
+    """A planned change as the client sends it; blob contents stream from git when sent."""
+    metadata: dict[str, Any] = {"kind": change.kind, "git_oid": change.oid or change.old_oid}
+    if change.old_mode and change.mode and change.old_mode != change.mode:
+        metadata["old_mode"] = change.old_mode
+    if change.renamed_from is not None:
+        metadata["renamed_from"] = change.renamed_from.decode("utf-8", "backslashreplace")
+    if change.renamed_to is not None:
+        metadata["renamed_to"] = change.renamed_to.decode("utf-8", "backslashreplace")
+    if change.change_type == "deleted":
+        return Change(change.path, "deleted", metadata=metadata)
+    if change.mode == MODE_GITLINK:
+        content = change.oid.encode("ascii")
+        return Change(change.path, change.change_type, content, mode=change.mode,
+                      size=len(content), metadata=metadata)
+    # The client asks for change N+1 only after sending all of change N, so opening the blob
+    # here keeps cat-file's one-request-at-a-time order and gives the size for free.
+    blob = blobs.open(change.oid)
+    return Change(
+        change.path, change.change_type, blob, mode=change.mode, size=blob.size,
+        metadata=metadata,
+    )
+
+
+def land_plan(
+    client: MicClient,
+    plan: ImportPlan,
+    organization: str,
+    project: str,
+    *,
+    tags: dict[str, list[Tag]] | None = None,
+    on_landed: LandedCallback | None = None,
+) -> ImportSummary:
+    """Land every planned session in order; returns what was landed."""
+    summary = ImportSummary(already_imported=plan.skipped_commits)
+    start = time.perf_counter()
+    head = client.get_project(organization, project).head_position
+    with BlobReader(plan.source.git_dir) as blobs:
+        for session, draft in drafts(plan, organization, project, tags):
+            create = NewSession(
+                organization=organization,
+                project=project,
+                goal=draft.goal,
+                session_id=draft.session_id,
+                conversation=[
+                    Message(m.role, m.content, m.author, m.at, m.reference)
+                    for m in draft.conversation
+                ],
+                decisions=[Decision(d.decision, d.reasoning, d.at) for d in draft.decisions],
+                metadata=draft.metadata,
+                base_position=head,
+            )
+            changes = (to_change(c, blobs) for c in net_changes(session.commits))
+            try:
+                result = client.land(
+                    changes,
+                    create=create,
+                    landed_at=draft.landed_at,
+                    started_at=draft.started_at,
+                    external_id=draft.external_id,
+                )
+            except AlreadyExists:
+                # Landed by an earlier run that died before it heard the answer.
+                existing = client.find_session(organization, project,
+                                               external_id=draft.external_id)
+                if existing is None or existing.landing_position is None:
+                    raise
+                head = existing.landing_position
+            else:
+                head = result.landing_position
+                summary.changes += result.changes
+                summary.bytes_inline += result.bytes_inline
+                summary.bytes_stored += result.bytes_stored
+            summary.sessions += 1
+            summary.commits += len(session.commits)
+            if on_landed is not None:
+                elapsed = time.perf_counter() - start
+                on_landed(len(session.commits), summary.commits / elapsed if elapsed else 0.0)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+class VerifyClient:
+    """What ``verify`` reads from mic, through the client."""
+
+    def __init__(self, client: MicClient, organization: str, project: str) -> None:
+        self._client = client
+        self._organization = organization
+        self._project = project
+
+    def landed_sessions(self) -> Iterator[ImportedSession]:
+        for session in self._client.iter_sessions(
+            self._organization, self._project, status=Status.LANDED, oldest_first=True,
+            page_size=1000,
+        ):
+            yield ImportedSession(
+                session.session_id, session.landing_position or 0, session.external_id or ""
+            )
+
+    def changes(self, session_id: str) -> Iterator[StoredChange]:
+        for change in self._client.iter_changes(session_id, page_size=5000):
+            yield StoredChange(
+                change.path, str(change.change_type), change.mode, change.sha256 or "",
+                change.size,
+            )
+
+    def head_tree(self) -> Iterator[StoredChange]:
+        for entry in self._client.get_tree(self._organization, self._project):
+            yield StoredChange(entry.path, "added", entry.mode, entry.sha256, entry.size)
+
+    def read_change(self, session_id: str, path: bytes) -> Iterator[bytes]:
+        return self._client.read_change(session_id, path)

@@ -1,0 +1,190 @@
+"""`mic import git` and `mic verify`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from micelio import config
+from micelio.cli.embedded import local_server
+from micelio.client import MicClient, MicError
+
+app = typer.Typer(help="Import history from other version control systems.", no_args_is_help=True)
+stderr = Console(stderr=True)
+
+ServerOpt = Annotated[
+    str | None, typer.Option("--server", envvar="MIC_SERVER", help="Server address HOST:PORT.")
+]
+TokenOpt = Annotated[
+    str | None, typer.Option("--token", envvar="MIC_TOKEN", help="Bearer token.", show_default=False)
+]
+
+
+def _split_project(value: str) -> tuple[str, str]:
+    org, _, project = value.partition("/")
+    if not org or not project or "/" in project:
+        raise MicError(f"expected ORG/PROJECT, got {value!r}")
+    return org, project
+
+
+@contextlib.contextmanager
+def connect(server: str | None, token: str | None) -> Iterator[MicClient]:
+    """The configured server, or an embedded one on the default data directory."""
+    if server or token:
+        with MicClient.from_environment(server=server, token=token) as client:
+            yield client
+        return
+    data_dir = config.default_data_dir()
+    with local_server(data_dir) as address, MicClient.from_environment(server=address) as client:
+        yield client
+
+
+def _commit_progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("commits"),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]:>8} commits/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=False,
+    )
+
+
+@app.command("git")
+def import_git(
+    repo: Annotated[str, typer.Argument(help="A local repository (bare or not) or a URL.")],
+    project: Annotated[
+        str | None,
+        typer.Option("--project", help="Target ORG/PROJECT (default: local/<repo name>)."),
+    ] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Ref to import (default: HEAD).")] = None,
+    strategy: Annotated[
+        str, typer.Option("--strategy", help="Grouping: auto, commit, merge or cluster.")
+    ] = "auto",
+    plan_only: Annotated[bool, typer.Option("--plan", help="Walk and group; land nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Turn a Git repository's first-parent history into landed sessions."""
+    from importers.git import land, pipeline, source, walk
+    from importers.grouping import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        raise MicError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=stderr,
+        transient=True,
+    ) as fetch_progress:
+        task = fetch_progress.add_task("fetching", total=None)
+
+        def on_fetch(phase: str, done: int, total: int) -> None:
+            fetch_progress.update(task, description=phase, completed=done, total=total)
+
+        src = source.resolve(repo, on_fetch)
+    if project is None:
+        name = Path(src.location.rstrip("/")).name.removesuffix(".git") or "repository"
+        project = f"local/{name}"
+    org, proj = _split_project(project)
+
+    if plan_only:
+        plan = pipeline.make_plan(src, ref, strategy)
+        if as_json:
+            json.dump(plan.to_json(), sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            for k, s in enumerate(plan.sessions, 1):
+                typer.echo(f"{k:>6}  {len(s.commits):>4} commits  {s.planned.signal:<10} "
+                           f"{s.planned.goal}")
+            typer.echo(f"{len(plan.sessions)} sessions from {plan.commits} commits")
+        return
+
+    with connect(server, token) as client:
+        client.create_organization(org, exist_ok=True)
+        client.create_project(org, proj, exist_ok=True)
+        resume = land.resume_point(client, org, proj)
+        plan = pipeline.make_plan(src, ref, strategy, resume_after=resume)
+        tags = walk.tags_by_commit(src.git_dir)
+        with _commit_progress() as progress:
+            task = progress.add_task(f"importing {org}/{proj}", total=plan.commits, rate="-")
+
+            def on_landed(done_commits: int, rate: float) -> None:
+                progress.update(task, advance=done_commits, rate=f"{rate:,.0f}")
+
+            summary = land.land_plan(client, plan, org, proj, tags=tags, on_landed=on_landed)
+    if as_json:
+        json.dump(
+            {"organization": org, "project": proj, "ref": plan.ref, "tip": plan.tip,
+             **summary.to_json()},
+            sys.stdout,
+        )
+        sys.stdout.write("\n")
+        return
+    stderr.print(
+        f"[bold green]imported[/] {summary.commits} commits into {summary.sessions} sessions "
+        f"of {org}/{proj}: {summary.changes} changes, {_size(summary.bytes_inline)} inline, "
+        f"{_size(summary.bytes_stored)} in object storage, {summary.seconds:.1f} s"
+        + (f" ({summary.already_imported} commits were already imported)"
+           if summary.already_imported else "")
+    )
+
+
+def verify(
+    project: Annotated[str, typer.Argument(help="ORG/PROJECT")],
+    repo: Annotated[str, typer.Argument(help="The repository it was imported from.")],
+    ref: Annotated[str | None, typer.Option("--ref", help="Ref that was imported.")] = None,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also read back every stored content.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Check that every imported session's tree equals its Git tree."""
+    from importers.git import land, source
+    from importers.git.verify import verify as run_verify
+
+    org, proj = _split_project(project)
+    src = source.resolve(repo)
+    with connect(server, token) as client:
+        report = run_verify(land.VerifyClient(client, org, proj), src.git_dir, ref, deep=deep)
+    if as_json:
+        json.dump(report.to_json(), sys.stdout)
+        sys.stdout.write("\n")
+    elif report.ok:
+        behind = f"; {report.commits_behind} newer commits not imported yet" if (
+            report.commits_behind) else ""
+        typer.echo(f"ok: {report.sessions} sessions, {report.checked_paths} changes match git"
+                   f"{behind}")
+    if not report.ok:
+        raise MicError(f"verify failed: {report.difference}", exit_code=6)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+

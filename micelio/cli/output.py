@@ -1,0 +1,93 @@
+"""What every command shares: the --server/--token/--json options, connecting, rendering.
+
+Data goes to stdout (plain JSON with ``--json``, rich text otherwise); errors go to stderr
+through ``errors.run``. JSON is never passed through rich, so it is never wrapped or coloured.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+from micelio.cli.errors import USAGE, CliError
+from micelio.client import LandProgress, MicClient, iso
+
+ServerOpt = Annotated[
+    str | None,
+    typer.Option("--server", help="Server address HOST:PORT (default: $MIC_SERVER, then the "
+                 "local server).", show_default=False),
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option("--token", help="Bearer token (default: $MIC_TOKEN, then the local server's "
+                 "admin token).", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False)
+
+
+def connect(server: str | None, token: str | None, *, fallback: str | None = None) -> MicClient:
+    """A client from the options, else the environment, else ``fallback`` or the local server."""
+    return MicClient.from_environment(server, token, fallback_server=fallback)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def when(value: datetime | None) -> str:
+    """A time for people: ``2024-05-01 12:00:03Z``; ``-`` when unset."""
+    text = iso(value)
+    return text.replace("T", " ")[:19] + "Z" if text else "-"
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``ORG/PROJECT`` → (org, project), with a usage error when it is not of that form."""
+    org, sep, project = ref.partition("/")
+    if not sep or not org or not project or "/" in project:
+        raise CliError(f"expected ORG/PROJECT, got {ref!r}", USAGE)
+    return org, project
+
+
+class LandBar:
+    """A progress bar on stderr while a big landing streams (on a terminal only).
+
+    Enter it to get the ``progress`` callback for ``MicClient.land`` (None when hidden).
+    """
+
+    MIN_BYTES = 16 << 20
+    MIN_FILES = 200
+
+    def __init__(self, changes: Sequence[Any], *, enabled: bool = True) -> None:
+        self._total = sum(getattr(c, "size", 0) for c in changes)
+        self._show = enabled and err_console.is_terminal and (
+            self._total >= self.MIN_BYTES or len(changes) >= self.MIN_FILES)
+        self._bar: Progress | None = None
+
+    def __enter__(self) -> Callable[[LandProgress], None] | None:
+        if not self._show:
+            return None
+        bar = Progress(TextColumn("landing"), BarColumn(), DownloadColumn(),
+                       TextColumn("{task.fields[path]}"), console=err_console, transient=True)
+        task = bar.add_task("land", total=self._total or None, path="")
+        self._bar = bar
+        bar.start()
+
+        def update(sent: LandProgress) -> None:
+            bar.update(task, completed=sent.bytes, path=sent.path[-40:])
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,77 @@
+"""The mic client: ``MicClient`` and the records and errors it speaks in.
+
+The CLI and the importers import from here only; ``micelio.v1`` stays behind this package.
+"""
+
+from micelio.client.client import MicClient
+from micelio.client.discovery import NO_SERVER
+from micelio.client.errors import (
+    AlreadyExists,
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    LandingError,
+    MicError,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+)
+from micelio.client.landing import CHUNK_SIZE, Change, LandProgress, NewSession
+from micelio.client.models import (
+    MODE_EXECUTABLE,
+    MODE_FILE,
+    MODE_SYMLINK,
+    ChangeKind,
+    ChangeStats,
+    CreatedToken,
+    Decision,
+    LandResult,
+    Message,
+    Organization,
+    Page,
+    Project,
+    Session,
+    SessionChange,
+    Status,
+    TreeEntry,
+)
+from micelio.client.shapes import change_to_dict, iso, session_to_dict
+
+__all__ = [
+    "CHUNK_SIZE",
+    "MODE_EXECUTABLE",
+    "MODE_FILE",
+    "MODE_SYMLINK",
+    "NO_SERVER",
+    "AlreadyExists",
+    "Change",
+    "ChangeKind",
+    "ChangeStats",
+    "Conflict",
+    "CreatedToken",
+    "Decision",
+    "FailedPrecondition",
+    "InvalidArgument",
+    "LandProgress",
+    "LandResult",
+    "LandingError",
+    "Message",
+    "MicClient",
+    "MicError",
+    "NewSession",
+    "NotFound",
+    "Organization",
+    "Page",
+    "PermissionDenied",
+    "Project",
+    "Session",
+    "SessionChange",
+    "Status",
+    "TreeEntry",
+    "Unauthenticated",
+    "Unavailable",
+    "change_to_dict",
+    "iso",
+    "session_to_dict",
+]

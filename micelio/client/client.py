@@ -1,0 +1,365 @@
+"""``MicClient``: one method per RPC, records instead of protobuf, MicError instead of RpcError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+
+from micelio import paths
+from micelio.client import convert, discovery
+from micelio.client.errors import NotFound, from_rpc_error
+from micelio.client.landing import (
+    CHUNK_SIZE,
+    Change,
+    LandProgress,
+    NewSession,
+    RequestStream,
+    land_header,
+)
+from micelio.client.models import (
+    ChangeKind,
+    ChangeStats,
+    CreatedToken,
+    Decision,
+    LandResult,
+    Message,
+    Organization,
+    Page,
+    Project,
+    Session,
+    SessionChange,
+    Status,
+    TreeEntry,
+)
+from micelio.v1 import micelio_pb2 as pb
+from micelio.v1 import micelio_pb2_grpc as rpc
+
+MAX_MESSAGE = 16 * 1024 * 1024
+CHANNEL_OPTIONS = (
+    ("grpc.max_send_message_length", MAX_MESSAGE),
+    ("grpc.max_receive_message_length", MAX_MESSAGE),
+)
+
+T = TypeVar("T")
+
+
+class MicClient:
+    """A connection to a mic server. Use as a context manager, or call ``close()``.
+
+    >>> with MicClient.from_environment() as mic:
+    ...     for session in mic.iter_sessions("acme", "api", status="landed"):
+    ...         print(session.landing_position, session.goal)
+    """
+
+    def __init__(self, address: str, token: str | None = None, *,
+                 timeout: float | None = None) -> None:
+        self.address = address
+        self.timeout = timeout  # for unary calls; streams run as long as they need
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self._sessions = rpc.SessionServiceStub(self._channel)
+        self._projects = rpc.ProjectServiceStub(self._channel)
+        self._content = rpc.ContentServiceStub(self._channel)
+
+    @classmethod
+    def from_environment(
+        cls,
+        server: str | None = None,
+        token: str | None = None,
+        *,
+        fallback_server: str | None = None,
+        data_dir: Path | None = None,
+        timeout: float | None = None,
+    ) -> MicClient:
+        """Options first, then ``MIC_SERVER``/``MIC_TOKEN``, then the local default server."""
+        endpoint = discovery.resolve(server, token, fallback=fallback_server, data_dir=data_dir)
+        return cls(endpoint.address, endpoint.token, timeout=timeout)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> MicClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _call(self, method: Callable[..., T], request: Any) -> T:
+        try:
+            return method(request, metadata=self._metadata, timeout=self.timeout)
+        except grpc.RpcError as err:
+            raise from_rpc_error(err, self.address) from None
+
+    def _stream(self, method: Callable[..., Any], request: Any) -> Iterator[Any]:
+        call = None
+        try:
+            call = method(request, metadata=self._metadata)
+            yield from call
+        except grpc.RpcError as err:
+            raise from_rpc_error(err, self.address) from None
+        finally:
+            if call is not None:
+                call.cancel()  # a no-op when finished; stops the server when we stop early
+
+    def _bytes(self, method: Callable[..., Any], request: Any) -> Iterator[bytes]:
+        for chunk in self._stream(method, request):
+            yield chunk.data
+
+    # --- organizations, projects, tokens ------------------------------------------------------
+
+    def create_organization(self, handle: str, *, exist_ok: bool = False) -> Organization:
+        req = pb.CreateOrganizationRequest(handle=handle, exist_ok=exist_ok)
+        return convert.organization_from_pb(self._call(self._projects.CreateOrganization, req))
+
+    def get_organization(self, handle: str) -> Organization:
+        req = pb.GetOrganizationRequest(handle=handle)
+        return convert.organization_from_pb(self._call(self._projects.GetOrganization, req))
+
+    def list_organizations(self) -> list[Organization]:
+        resp = self._call(self._projects.ListOrganizations, pb.ListOrganizationsRequest())
+        return [convert.organization_from_pb(o) for o in resp.organizations]
+
+    def create_project(self, organization: str, handle: str, *, name: str = "",
+                       exist_ok: bool = False) -> Project:
+        req = pb.CreateProjectRequest(organization=organization, handle=handle, name=name,
+                                      exist_ok=exist_ok)
+        return convert.project_from_pb(self._call(self._projects.CreateProject, req))
+
+    def get_project(self, organization: str, handle: str) -> Project:
+        req = pb.GetProjectRequest(organization=organization, handle=handle)
+        return convert.project_from_pb(self._call(self._projects.GetProject, req))
+
+    def list_projects(self, organization: str) -> list[Project]:
+        req = pb.ListProjectsRequest(organization=organization)
+        resp = self._call(self._projects.ListProjects, req)
+        return [convert.project_from_pb(p) for p in resp.projects]
+
+    def create_token(self, role: str, *, organization: str | None = None,
+                     description: str = "") -> CreatedToken:
+        """A new token (shown once). ``organization`` None: server-wide (admin only)."""
+        req = pb.CreateTokenRequest(organization=organization or "", role=role,
+                                    description=description)
+        return convert.token_from_pb(self._call(self._projects.CreateToken, req))
+
+    # --- sessions -----------------------------------------------------------------------------
+
+    def start_session(
+        self,
+        organization: str,
+        project: str,
+        goal: str,
+        *,
+        session_id: str | None = None,
+        conversation: Iterable[Message] = (),
+        decisions: Iterable[Decision] = (),
+        metadata: Mapping[str, Any] | None = None,
+        base_position: int | None = None,
+    ) -> Session:
+        """Start an active session; ``base_position`` None: the project head."""
+        req = convert.start_request(organization, project, goal, session_id=session_id,
+                                    conversation=conversation, decisions=decisions,
+                                    metadata=metadata, base_position=base_position)
+        return convert.session_from_pb(self._call(self._sessions.StartSession, req))
+
+    def land(
+        self,
+        changes: Iterable[Change],
+        *,
+        session_id: str | None = None,
+        create: NewSession | None = None,
+        conversation: Iterable[Message] = (),
+        decisions: Iterable[Decision] = (),
+        metadata: Mapping[str, Any] | None = None,
+        landed_at: datetime | None = None,
+        started_at: datetime | None = None,
+        external_id: str | None = None,
+        progress: Callable[[LandProgress], None] | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> LandResult:
+        """Land ``changes`` in one stream: an active session (``session_id``) or a new one
+        (``create``). Atomic: on any error (raised as MicError, or the error that a change's
+        content raised) nothing is landed. ``changes`` is consumed lazily, once.
+
+        ``progress`` is called from gRPC's sending thread after each message.
+        """
+        header = land_header(session_id=session_id, create=create, conversation=conversation,
+                             decisions=decisions, metadata=metadata, landed_at=landed_at,
+                             started_at=started_at, external_id=external_id)
+        stream = RequestStream(header, changes, chunk_size=chunk_size, progress=progress)
+        future = self._sessions.LandSession.future(stream, metadata=self._metadata)
+        try:
+            response = future.result()
+        except grpc.RpcError as err:
+            if stream.failure.error is not None:
+                raise stream.failure.error from None
+            raise from_rpc_error(err, self.address) from None
+        except BaseException:  # KeyboardInterrupt: cancelling the stream lands nothing
+            future.cancel()
+            raise
+        finally:
+            stream.close()
+        return LandResult(
+            session=convert.session_from_pb(response.session),
+            landing_position=response.landing_position,
+            changes=response.changes,
+            bytes_inline=response.bytes_inline,
+            bytes_stored=response.bytes_stored,
+        )
+
+    def get_session(self, session_id: str) -> Session:
+        req = pb.GetSessionRequest(session_id=session_id)
+        return convert.session_from_pb(self._call(self._sessions.GetSession, req))
+
+    def find_session(self, organization: str, project: str, *, external_id: str | None = None,
+                     latest: bool = False) -> Session | None:
+        """The session holding ``external_id`` (or the latest landed one); None if none."""
+        req = pb.FindSessionRequest(organization=organization, project=project,
+                                    external_id=external_id or "", latest=latest)
+        try:
+            return convert.session_from_pb(self._call(self._sessions.FindSession, req))
+        except NotFound:
+            return None
+
+    def list_sessions(
+        self,
+        organization: str,
+        project: str,
+        *,
+        status: Status | str | None = None,
+        path_glob: str | None = None,
+        text: str | None = None,
+        oldest_first: bool = False,
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> Page[Session]:
+        """One page of sessions, newest first unless ``oldest_first``."""
+        req = pb.ListSessionsRequest(
+            organization=organization, project=project, status=convert.status_to_pb(status),
+            path_glob=path_glob or "", text=text or "", page_size=page_size,
+            page_token=page_token, oldest_first=oldest_first,
+        )
+        resp = self._call(self._sessions.ListSessions, req)
+        return Page([convert.session_from_pb(s) for s in resp.sessions], resp.next_page_token,
+                    resp.total)
+
+    def iter_sessions(
+        self,
+        organization: str,
+        project: str,
+        *,
+        status: Status | str | None = None,
+        path_glob: str | None = None,
+        text: str | None = None,
+        oldest_first: bool = False,
+        limit: int | None = None,
+        page_size: int = 0,
+    ) -> Iterator[Session]:
+        """Every matching session (at most ``limit``), fetching pages as needed."""
+        if limit is not None and not page_size:
+            page_size = max(1, min(limit, 1000))
+        token, seen = "", 0
+        while True:
+            page = self.list_sessions(organization, project, status=status, path_glob=path_glob,
+                                      text=text, oldest_first=oldest_first,
+                                      page_size=page_size, page_token=token)
+            for session in page.items:
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                yield session
+            token = page.next_page_token
+            if not token or not page.items:
+                return
+
+    def list_changes(self, session_id: str, *, change_type: ChangeKind | str | None = None,
+                     page_size: int = 0, page_token: str = "") -> Page[SessionChange]:
+        req = pb.ListSessionChangesRequest(session_id=session_id, page_size=page_size,
+                                           page_token=page_token,
+                                           change_type=convert.kind_to_pb(change_type))
+        resp = self._call(self._sessions.ListSessionChanges, req)
+        return Page([convert.change_from_pb(c) for c in resp.changes], resp.next_page_token)
+
+    def iter_changes(self, session_id: str, *, change_type: ChangeKind | str | None = None,
+                     page_size: int = 0) -> Iterator[SessionChange]:
+        """Every change of a session, in path order, fetching pages as needed."""
+        token = ""
+        while True:
+            page = self.list_changes(session_id, change_type=change_type, page_size=page_size,
+                                     page_token=token)
+            yield from page.items
+            token = page.next_page_token
+            if not token or not page.items:
+                return
+
+    def get_change_stats(self, session_id: str) -> ChangeStats:
+        s = self._call(self._sessions.GetSessionChangeStats,
+                       pb.GetSessionRequest(session_id=session_id))
+        return ChangeStats(s.total, s.added, s.modified, s.deleted)
+
+    def abandon_session(self, session_id: str, *, reason: str = "") -> Session:
+        req = pb.AbandonSessionRequest(session_id=session_id, reason=reason)
+        return convert.session_from_pb(self._call(self._sessions.AbandonSession, req))
+
+    def add_message(self, session_id: str, content: str, *, role: str = "human",
+                    author: str = "", at: datetime | None = None,
+                    reference: str = "") -> Session:
+        message = convert.message_to_pb(Message(role, content, author, at, reference))
+        req = pb.AddMessageRequest(session_id=session_id, message=message)
+        return convert.session_from_pb(self._call(self._sessions.AddMessage, req))
+
+    def add_decision(self, session_id: str, decision: str, *, reasoning: str = "",
+                     at: datetime | None = None) -> Session:
+        req = pb.AddDecisionRequest(session_id=session_id,
+                                    decision=convert.decision_to_pb(
+                                        Decision(decision, reasoning, at)))
+        return convert.session_from_pb(self._call(self._sessions.AddDecision, req))
+
+    def read_change(self, session_id: str, path: bytes | str) -> Iterator[bytes]:
+        """The content a session's change wrote, in chunks."""
+        file_path, raw_path = _wire(path)
+        req = pb.ReadChangeRequest(session_id=session_id, file_path=file_path,
+                                   raw_path=raw_path)
+        return self._bytes(self._sessions.ReadChange, req)
+
+    # --- content ------------------------------------------------------------------------------
+
+    def get_tree(self, organization: str, project: str, *, position: int | None = None,
+                 path_prefix: str = "") -> Iterator[TreeEntry]:
+        """The project's files after ``position`` (None: head; 0: empty), in path order."""
+        req = pb.GetTreeRequest(organization=organization, project=project,
+                                path_prefix=path_prefix)
+        _set_position(req, position)
+        for entry in self._stream(self._content.GetTree, req):
+            yield convert.tree_entry_from_pb(entry)
+
+    def read_file(self, organization: str, project: str, path: bytes | str, *,
+                  position: int | None = None) -> Iterator[bytes]:
+        """A file's content at ``position`` (None: head), in chunks."""
+        file_path, raw_path = _wire(path)
+        req = pb.ReadFileRequest(organization=organization, project=project,
+                                 file_path=file_path, raw_path=raw_path)
+        _set_position(req, position)
+        return self._bytes(self._content.ReadFile, req)
+
+
+def _wire(path: bytes | str) -> tuple[str, bytes]:
+    raw = path if isinstance(path, bytes) else path.encode("utf-8")
+    file_path, raw_path = paths.to_wire(raw)
+    return file_path, raw_path or b""
+
+
+def _set_position(request: Any, position: int | None) -> None:
+    if position is not None and position >= 0:
+        request.has_position = True
+        request.position = position
+
+
+

@@ -1,0 +1,205 @@
+"""Conversions between the generated protocol messages and the client's records."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2, timestamp_pb2
+
+from micelio import paths
+from micelio.client.models import (
+    ChangeKind,
+    ChangeStats,
+    CreatedToken,
+    Decision,
+    Message,
+    Organization,
+    Project,
+    Session,
+    SessionChange,
+    Status,
+    TreeEntry,
+)
+from micelio.v1 import micelio_pb2 as pb
+
+_STATUS_FROM_PB = {
+    pb.SESSION_STATUS_UNSPECIFIED: Status.UNSPECIFIED,
+    pb.SESSION_STATUS_ACTIVE: Status.ACTIVE,
+    pb.SESSION_STATUS_LANDED: Status.LANDED,
+    pb.SESSION_STATUS_ABANDONED: Status.ABANDONED,
+}
+_STATUS_TO_PB = {v: k for k, v in _STATUS_FROM_PB.items()}
+_KIND_FROM_PB = {
+    pb.CHANGE_TYPE_UNSPECIFIED: ChangeKind.UNSPECIFIED,
+    pb.CHANGE_TYPE_ADDED: ChangeKind.ADDED,
+    pb.CHANGE_TYPE_MODIFIED: ChangeKind.MODIFIED,
+    pb.CHANGE_TYPE_DELETED: ChangeKind.DELETED,
+}
+_KIND_TO_PB = {v: k for k, v in _KIND_FROM_PB.items()}
+
+
+def status_to_pb(status: Status | str | None) -> int:
+    return _STATUS_TO_PB[Status(status)] if status else pb.SESSION_STATUS_UNSPECIFIED
+
+
+def kind_to_pb(kind: ChangeKind | str | None) -> int:
+    return _KIND_TO_PB[ChangeKind(kind)] if kind else pb.CHANGE_TYPE_UNSPECIFIED
+
+
+# --- times ------------------------------------------------------------------------------------
+
+
+def time_from_pb(message: Any, name: str) -> datetime | None:
+    """The timestamp field ``name`` of ``message`` as an aware UTC datetime; None when unset."""
+    if not message.HasField(name):
+        return None
+    return getattr(message, name).ToDatetime(tzinfo=UTC)
+
+
+def time_to_pb(value: datetime) -> timestamp_pb2.Timestamp:
+    if value.tzinfo is None:  # naive times are taken as UTC, never as local time
+        value = value.replace(tzinfo=UTC)
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+# --- metadata ---------------------------------------------------------------------------------
+
+
+def _integral(value: Any) -> Any:
+    # Struct numbers are doubles: give back 12 rather than 12.0 for counts and sizes.
+    if isinstance(value, float) and value.is_integer() and math.fabs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return _integral(json_format.MessageToDict(struct))
+
+
+def dict_to_struct(values: Mapping[str, Any] | None) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    if values:
+        struct.update(dict(values))
+    return struct
+
+
+# --- protocol → records -----------------------------------------------------------------------
+
+
+def message_from_pb(m: pb.ConversationMessage) -> Message:
+    return Message(m.role, m.content, m.author, time_from_pb(m, "at"), m.reference)
+
+
+def decision_from_pb(d: pb.Decision) -> Decision:
+    return Decision(d.decision, d.reasoning, time_from_pb(d, "at"))
+
+
+def session_from_pb(s: pb.Session) -> Session:
+    return Session(
+        session_id=s.session_id,
+        organization=s.organization,
+        project=s.project,
+        goal=s.goal,
+        status=_STATUS_FROM_PB.get(s.status, Status.UNSPECIFIED),
+        conversation=tuple(message_from_pb(m) for m in s.conversation),
+        decisions=tuple(decision_from_pb(d) for d in s.decisions),
+        metadata=struct_to_dict(s.metadata),
+        started_at=time_from_pb(s, "started_at"),
+        landed_at=time_from_pb(s, "landed_at"),
+        abandoned_at=time_from_pb(s, "abandoned_at"),
+        base_position=s.base_position,
+        landing_position=s.landing_position or None,
+        stats=ChangeStats(s.stats.total, s.stats.added, s.stats.modified, s.stats.deleted),
+        external_id=s.external_id or None,
+    )
+
+
+def change_from_pb(c: pb.SessionChange) -> SessionChange:
+    return SessionChange(
+        file_path=c.file_path,
+        change_type=_KIND_FROM_PB.get(c.change_type, ChangeKind.UNSPECIFIED),
+        size=c.size,
+        mode=c.mode,
+        sha256=c.sha256 or None,
+        storage_key=c.storage_key or None,
+        metadata=struct_to_dict(c.metadata),
+        path=paths.from_wire(c.file_path, c.raw_path),
+    )
+
+
+def tree_entry_from_pb(e: pb.TreeEntry) -> TreeEntry:
+    return TreeEntry(
+        path=paths.from_wire(e.file_path, e.raw_path),
+        file_path=e.file_path,
+        mode=e.mode,
+        size=e.size,
+        sha256=e.sha256,
+        session_id=e.session_id,
+        landing_position=e.landing_position,
+    )
+
+
+def organization_from_pb(o: pb.Organization) -> Organization:
+    return Organization(o.handle, time_from_pb(o, "created_at"))
+
+
+def project_from_pb(p: pb.Project) -> Project:
+    return Project(p.organization, p.handle, p.name, p.head_position,
+                   time_from_pb(p, "created_at"))
+
+
+def token_from_pb(t: pb.CreateTokenResponse) -> CreatedToken:
+    return CreatedToken(t.token, t.organization or None, t.role)
+
+
+# --- records → protocol -----------------------------------------------------------------------
+
+
+def message_to_pb(m: Message) -> pb.ConversationMessage:
+    out = pb.ConversationMessage(role=m.role, content=m.content, author=m.author,
+                                 reference=m.reference)
+    if m.at is not None:
+        out.at.CopyFrom(time_to_pb(m.at))
+    return out
+
+
+def decision_to_pb(d: Decision) -> pb.Decision:
+    out = pb.Decision(decision=d.decision, reasoning=d.reasoning)
+    if d.at is not None:
+        out.at.CopyFrom(time_to_pb(d.at))
+    return out
+
+
+def start_request(
+    organization: str,
+    project: str,
+    goal: str,
+    *,
+    session_id: str | None = None,
+    conversation: Iterable[Message] = (),
+    decisions: Iterable[Decision] = (),
+    metadata: Mapping[str, Any] | None = None,
+    base_position: int | None = None,
+) -> pb.StartSessionRequest:
+    request = pb.StartSessionRequest(
+        organization=organization,
+        project=project,
+        goal=goal,
+        session_id=session_id or "",
+        conversation=[message_to_pb(m) for m in conversation],
+        decisions=[decision_to_pb(d) for d in decisions],
+        metadata=dict_to_struct(metadata),
+    )
+    if base_position is not None and base_position >= 0:
+        request.has_base_position = True
+        request.base_position = base_position
+    return request

@@ -1,0 +1,269 @@
+"""The request stream of ``LandSession``: a header, then each change's header and chunks.
+
+Everything here is a generator: a change's content is read only when gRPC is ready to send
+it (gRPC waits for each message to be sent before asking for the next), so memory stays at
+about one chunk whatever the size of the session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from micelio import paths
+from micelio.client import convert
+from micelio.client.errors import LandingError
+from micelio.client.models import MODE_FILE, MODE_SYMLINK, ChangeKind, Decision, Message
+from micelio.v1 import micelio_pb2 as pb
+
+CHUNK_SIZE = 1 << 20  # the protocol's maximum content chunk
+
+Content = bytes | bytearray | memoryview | os.PathLike[str] | Iterable[bytes] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to land.
+
+    ``path``: the file's path, bytes (exact, e.g. from Git or ``os.fsencode``) or text.
+    ``content``: bytes; a file system path (``pathlib.Path``: read in chunks when sent; for a
+    symlink mode the link's target); or an iterable of byte chunks, which needs ``size``.
+    Deletions carry no content. ``size`` is checked against what the content yields.
+    """
+
+    path: bytes | str
+    change_type: ChangeKind | str
+    content: Content = None
+    mode: int = MODE_FILE
+    size: int | None = None
+    metadata: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """The ``create`` form of a landing: start and land in one atomic step (importers)."""
+
+    organization: str
+    project: str
+    goal: str
+    session_id: str | None = None
+    conversation: tuple[Message, ...] | list[Message] = ()
+    decisions: tuple[Decision, ...] | list[Decision] = ()
+    metadata: Mapping[str, Any] | None = None
+    base_position: int | None = None  # None: the project head when the landing commits
+
+
+@dataclass(slots=True)
+class LandProgress:
+    """Counters of what was sent so far, handed to the ``progress`` callback."""
+
+    changes: int = 0
+    bytes: int = 0
+    path: str = ""
+
+
+@dataclass(slots=True)
+class _Failure:
+    error: BaseException | None = None
+
+
+class _StreamAborted(Exception):
+    """Raised into gRPC's request thread so that it cancels the call: nothing lands."""
+
+
+class _QuietAborts(logging.Filter):
+    # gRPC logs a traceback when a request iterator raises; ours raise on purpose (the real
+    # error is re-raised to the caller), so that record is dropped.
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, _StreamAborted)
+
+
+logging.getLogger("grpc._channel").addFilter(_QuietAborts())
+
+
+def land_header(
+    *,
+    session_id: str | None,
+    create: NewSession | None,
+    conversation: Iterable[Message],
+    decisions: Iterable[Decision],
+    metadata: Mapping[str, Any] | None,
+    landed_at: datetime | None,
+    started_at: datetime | None,
+    external_id: str | None,
+) -> pb.LandHeader:
+    if (session_id is None) == (create is None):
+        raise ValueError("land needs exactly one of session_id or create")
+    header = pb.LandHeader(
+        session_id=session_id or "",
+        conversation=[convert.message_to_pb(m) for m in conversation],
+        decisions=[convert.decision_to_pb(d) for d in decisions],
+        metadata=convert.dict_to_struct(metadata),
+        external_id=external_id or "",
+    )
+    if create is not None:
+        header.create.CopyFrom(
+            convert.start_request(
+                create.organization,
+                create.project,
+                create.goal,
+                session_id=create.session_id,
+                conversation=create.conversation,
+                decisions=create.decisions,
+                metadata=create.metadata,
+                base_position=create.base_position,
+            )
+        )
+    if landed_at is not None:
+        header.landed_at.CopyFrom(convert.time_to_pb(landed_at))
+    if started_at is not None:
+        header.started_at.CopyFrom(convert.time_to_pb(started_at))
+    return header
+
+
+class RequestStream:
+    """Iterator of ``LandSessionRequest``; remembers why it stopped early, if it did."""
+
+    def __init__(
+        self,
+        header: pb.LandHeader,
+        changes: Iterable[Change],
+        *,
+        chunk_size: int = CHUNK_SIZE,
+        progress: Callable[[LandProgress], None] | None = None,
+    ) -> None:
+        self._header = header
+        self._changes = changes
+        self._chunk_size = max(1, min(chunk_size, CHUNK_SIZE))
+        self._progress = progress
+        self.sent = LandProgress()
+        self.failure = _Failure()
+        self._iterator = self._generate()
+
+    def __iter__(self) -> RequestStream:
+        return self
+
+    def __next__(self) -> pb.LandSessionRequest:
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            raise
+        except BaseException as exc:  # keep it for the caller, cancel the call
+            self.failure.error = exc
+            raise _StreamAborted(str(exc)) from exc
+
+    def close(self) -> None:
+        """Close the content being read, if the call ended before the stream did."""
+        # ValueError: still running in gRPC's thread, which stops with the call.
+        with contextlib.suppress(ValueError):
+            self._iterator.close()
+
+    def _generate(self) -> Iterator[pb.LandSessionRequest]:
+        yield pb.LandSessionRequest(header=self._header)
+        for change in self._changes:
+            yield from self._change_requests(change)
+
+    def _tick(self, path: str, nbytes: int, changes: int = 0) -> None:
+        self.sent.bytes += nbytes
+        self.sent.changes += changes
+        self.sent.path = path
+        if self._progress is not None:
+            self._progress(self.sent)
+
+    def _change_requests(self, change: Change) -> Iterator[pb.LandSessionRequest]:
+        raw = change.path if isinstance(change.path, bytes) else change.path.encode("utf-8")
+        paths.validate_path(raw)  # fail before sending anything, with the rule it breaks
+        file_path, raw_path = paths.to_wire(raw)
+        kind = ChangeKind(change.change_type)
+        header = pb.ChangeHeader(
+            file_path=file_path,
+            raw_path=raw_path or b"",
+            change_type=convert.kind_to_pb(kind),
+            metadata=convert.dict_to_struct(change.metadata),
+        )
+        if kind is ChangeKind.DELETED:
+            yield pb.LandSessionRequest(change=header)
+            self._tick(file_path, 0, changes=1)
+            return
+        header.mode = change.mode or MODE_FILE
+        with _ContentReader(change) as (size, chunks):
+            header.size = size
+            yield pb.LandSessionRequest(change=header)
+            self._tick(file_path, 0, changes=1)
+            sent = 0
+            for chunk in chunks:
+                for start in range(0, len(chunk), self._chunk_size):
+                    piece = bytes(chunk[start : start + self._chunk_size])
+                    sent += len(piece)
+                    if sent > size:
+                        raise LandingError(f"{file_path}: content is larger than {size} bytes")
+                    yield pb.LandSessionRequest(chunk=pb.ContentChunk(data=piece))
+                    self._tick(file_path, len(piece))
+            if sent != size:
+                raise LandingError(f"{file_path}: content has {sent} bytes, expected {size}")
+
+
+class _ContentReader:
+    """(size, chunks) of a change's content; a file is opened once and closed after sending."""
+
+    def __init__(self, change: Change) -> None:
+        self._change = change
+        self._file: Any = None
+
+    def __enter__(self) -> tuple[int, Iterable[bytes]]:
+        change, content = self._change, self._change.content
+        if content is None:
+            content = b""
+        if isinstance(content, bytes | bytearray | memoryview):
+            data = bytes(content)
+            return _checked(change, len(data)), (data,) if data else ()
+        if isinstance(content, os.PathLike):
+            return self._open_path(os.fspath(content))
+        if isinstance(content, str):
+            raise TypeError("Change.content is a str: pass bytes, or a pathlib.Path for a file")
+        if change.size is None:
+            raise ValueError(f"{change.path!r}: an iterable content needs Change.size")
+        return change.size, content
+
+    def _open_path(self, path: str) -> tuple[int, Iterable[bytes]]:
+        change = self._change
+        if (change.mode & 0o170000) == (MODE_SYMLINK & 0o170000):
+            target = os.fsencode(os.readlink(path))
+            return _checked(change, len(target)), (target,) if target else ()
+        # O_NOFOLLOW: a file that became a symlink since it was scanned is not followed.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        self._file = os.fdopen(fd, "rb", buffering=0)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise LandingError(f"{path}: not a regular file")
+        size = _checked(change, info.st_size)
+        return size, _read_chunks(self._file, size, path)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _checked(change: Change, size: int) -> int:
+    if change.size is not None and change.size != size:
+        raise LandingError(f"{change.path!r}: has {size} bytes, expected {change.size}")
+    return size
+
+
+def _read_chunks(file: Any, size: int, name: str) -> Iterator[bytes]:
+    remaining = size
+    while remaining > 0:
+        data = file.read(min(CHUNK_SIZE, remaining))
+        if not data:
+            raise LandingError(f"{name}: file shrank while it was being sent")
+        remaining -= len(data)
+        yield data
+    if file.read(1):
+        raise LandingError(f"{name}: file grew while it was being sent")

@@ -1,0 +1,138 @@
+"""Plain, typed records of what the server answers: no protobuf beyond this package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+MODE_FILE = 0o100644
+MODE_EXECUTABLE = 0o100755
+MODE_SYMLINK = 0o120000
+
+
+class Status(StrEnum):
+    UNSPECIFIED = "unspecified"
+    ACTIVE = "active"
+    LANDED = "landed"
+    ABANDONED = "abandoned"
+
+
+class ChangeKind(StrEnum):
+    UNSPECIFIED = "unspecified"
+    ADDED = "added"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One entry of a session's conversation. ``at`` unset: the server's time."""
+
+    role: str
+    content: str
+    author: str = ""
+    at: datetime | None = None
+    reference: str = ""  # what the message is about, e.g. "commit:<id>"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    decision: str
+    reasoning: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeStats:
+    total: int = 0
+    added: int = 0
+    modified: int = 0
+    deleted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    session_id: str
+    organization: str
+    project: str
+    goal: str
+    status: Status
+    conversation: tuple[Message, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    started_at: datetime | None = None
+    landed_at: datetime | None = None
+    abandoned_at: datetime | None = None
+    base_position: int = 0
+    landing_position: int | None = None  # None while not landed
+    stats: ChangeStats = ChangeStats()
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChange:
+    file_path: str  # display form; see ``path`` for the exact bytes
+    change_type: ChangeKind
+    size: int
+    mode: int
+    sha256: str | None  # None for deletions
+    storage_key: str | None  # None when the content is inline (or a deletion)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    path: bytes = b""  # exact bytes of the path
+
+
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    """A file of a project at a position (the ``workdir.TreeFile`` protocol)."""
+
+    path: bytes
+    file_path: str
+    mode: int
+    size: int
+    sha256: str
+    session_id: str
+    landing_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    handle: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    organization: str
+    handle: str
+    name: str
+    head_position: int
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedToken:
+    token: str  # shown once: the server keeps only its hash
+    organization: str | None
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class LandResult:
+    session: Session
+    landing_position: int
+    changes: int
+    bytes_inline: int
+    bytes_stored: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a paginated list; ``next_page_token`` is empty on the last page."""
+
+    items: list[T]
+    next_page_token: str
+    total: int | None = None

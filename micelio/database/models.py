@@ -1,0 +1,176 @@
+"""The SQLAlchemy 2.x model: organizations, projects, sessions, their changes, tokens.
+
+Any change here needs an Alembic migration in ``migrations/versions`` (the server runs
+``upgrade head`` at start; ``tests/server/test_migrations.py`` checks the two agree).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+STATUS_ACTIVE = "active"
+STATUS_LANDED = "landed"
+STATUS_ABANDONED = "abandoned"
+CHANGE_TYPES = ("added", "modified", "deleted")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite keeps no zone: we restore it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        # SQLite stores text; without the zone it sorts and compares correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Explicit constraint names so that migrations are identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[dict[str, Any]]: JSON(),
+    }
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handle: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    projects: Mapped[list[Project]] = relationship(back_populates="organization")
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("organization_id", "handle"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    handle: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    # The landing position of the project's latest landed session; 0 before any.
+    head_position: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship(back_populates="projects")
+
+
+class Session(Base):
+    """A mic session (not to be confused with a SQLAlchemy session, called ``db`` here)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        # NULLs are distinct: active sessions share "no position", sessions without an
+        # external id share "none".
+        UniqueConstraint("project_id", "landing_position"),
+        UniqueConstraint("project_id", "external_id"),
+        Index(None, "project_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    goal: Mapped[str] = mapped_column(Text)
+    # [{"role", "content", "author"?, "at"}], "at" an ISO 8601 UTC string.
+    conversation: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # [{"decision", "reasoning", "at"}]
+    decisions: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_ACTIVE)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    landed_at: Mapped[datetime | None]
+    abandoned_at: Mapped[datetime | None]
+    base_position: Mapped[int] = mapped_column(BigInteger, default=0)
+    landing_position: Mapped[int | None] = mapped_column(BigInteger)
+    external_id: Mapped[str | None] = mapped_column(String(400))
+
+    project: Mapped[Project] = relationship()
+    changes: Mapped[list[SessionChange]] = relationship(
+        back_populates="session", order_by="SessionChange.file_path"
+    )
+
+
+class SessionChange(Base):
+    __tablename__ = "session_changes"
+    __table_args__ = (
+        UniqueConstraint("session_pk", "file_path"),
+        # The tree at a position: per path, the latest change at or before it.
+        Index(None, "project_id", "file_path", "landing_position"),
+        Index(None, "project_id", "landing_position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_pk: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    # Denormalised from the session so that tree queries need no join.
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    landing_position: Mapped[int] = mapped_column(BigInteger)
+    file_path: Mapped[str] = mapped_column(Text)
+    raw_path: Mapped[bytes | None] = mapped_column(LargeBinary)
+    change_type: Mapped[str] = mapped_column(String(16))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    storage_key: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    mode: Mapped[int] = mapped_column(Integer, default=0)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+
+    session: Mapped[Session] = relationship(back_populates="changes")
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # NULL: a server-wide token.
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization | None] = relationship()

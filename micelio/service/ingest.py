@@ -1,0 +1,257 @@
+"""Receiving a landing's changes from the stream, with bounded memory.
+
+Contents below the inline threshold go to one ``SpooledTemporaryFile`` (memory up to
+``SPOOL_MEMORY``, then disk); larger ones are streamed straight to the object store at their
+key. sha256, size, line count and the binary flag are computed on the way. Nothing touches the
+database here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from micelio import paths
+from micelio.database.models import CHANGE_TYPES
+from micelio.service import limits
+from micelio.service.errors import InvalidArgument, Unavailable
+from micelio.storage import ObjectStore, StorageError
+
+SPOOL_MEMORY = 8 * 1024 * 1024
+#: Git's heuristic: a NUL in the first 8000 bytes makes a file binary.
+BINARY_PROBE = 8000
+_HEX_ID = re.compile(rb"^([0-9a-f]{40}|[0-9a-f]{64})$")
+
+
+@dataclass
+class ChangeHeaderIn:
+    """A change header as received; ``change_type`` is "added"/"modified"/"deleted" or the
+    text of an unknown value."""
+
+    file_path: str
+    raw_path: bytes
+    change_type: str
+    mode: int
+    size: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IncomingChange:
+    file_path: str
+    raw_path: bytes | None
+    change_type: str
+    mode: int
+    size: int
+    client_metadata: dict[str, Any]
+    sha256: str | None = None
+    lines: int = 0
+    binary: bool = False
+    storage_key: str | None = None
+    spool_offset: int = -1  # where its content starts in the spool, -1 if not spooled
+
+    @property
+    def inline(self) -> bool:
+        return self.spool_offset >= 0
+
+
+class Peekable:
+    """An iterator of stream items with one item of push-back."""
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        self._items = items
+        self._back: list[Any] = []
+
+    def __iter__(self) -> Peekable:
+        return self
+
+    def __next__(self) -> Any:
+        if self._back:
+            return self._back.pop()
+        return next(self._items)
+
+    def push_back(self, item: Any) -> None:
+        self._back.append(item)
+
+
+class _Digest:
+    """Hash, size, newline count and the head of a content, fed chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+        self.size = 0
+        self.newlines = 0
+        self.head = b""
+        self.last = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.sha.update(chunk)
+        self.size += len(chunk)
+        self.newlines += chunk.count(b"\n")
+        if len(self.head) < BINARY_PROBE:
+            self.head += chunk[: BINARY_PROBE - len(self.head)]
+        if chunk:
+            self.last = chunk[-1:]
+
+    @property
+    def lines(self) -> int:
+        return self.newlines + (1 if self.size and self.last != b"\n" else 0)
+
+
+class Receiver:
+    """Collects the changes of one landing; ``close()`` (always) releases the spool, and
+    ``discard()`` deletes the objects written so far (after a failure)."""
+
+    def __init__(
+        self, store: ObjectStore, session_id: str, inline_threshold: int, spool_dir: Path | None
+    ) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.threshold = inline_threshold
+        self.spool: BinaryIO = tempfile.SpooledTemporaryFile(  # type: ignore[assignment]
+            max_size=SPOOL_MEMORY, dir=spool_dir, prefix="mic-land-"
+        )
+        self.changes: list[IncomingChange] = []
+        self.written_keys: list[str] = []
+        self.bytes_inline = 0
+        self.bytes_stored = 0
+        self._paths: set[str] = set()
+
+    def receive(self, items: Peekable) -> None:
+        """Consume the rest of the stream: change headers, each followed by its chunks."""
+        for item in items:
+            if isinstance(item, ChangeHeaderIn):
+                self._receive_change(item, items)
+            elif isinstance(item, bytes):
+                if not self.changes:
+                    raise InvalidArgument("content chunk before any ChangeHeader")
+                last = self.changes[-1]
+                raise InvalidArgument(
+                    f"{last.file_path}: more content than the declared size {last.size}"
+                )
+            else:
+                raise InvalidArgument("a second LandHeader in the stream")
+
+    def _receive_change(self, header: ChangeHeaderIn, items: Peekable) -> None:
+        change = self._check_header(header)
+        if change.change_type == "deleted":
+            self.changes.append(change)
+            return
+        digest = _Digest()
+        content = _content_chunks(items, change, digest)
+        if change.size < self.threshold:
+            change.spool_offset = self.spool.tell()
+            for chunk in content:
+                self.spool.write(chunk)
+            self.bytes_inline += digest.size
+        else:
+            key = paths.storage_key(self.session_id, change.file_path)
+            # Recorded before writing: a failure half-way must still clean this key up.
+            self.written_keys.append(key)
+            try:
+                self.store.put_stream(key, content)
+            except StorageError as exc:
+                raise Unavailable(f"object storage failed for {change.file_path}: {exc}") from exc
+            change.storage_key = key
+            self.bytes_stored += digest.size
+        if digest.size != change.size:
+            raise InvalidArgument(
+                f"{change.file_path}: declared size {change.size} but received {digest.size} bytes"
+            )
+        change.sha256 = digest.sha.hexdigest()
+        change.binary = b"\x00" in digest.head
+        change.lines = 0 if change.binary else digest.lines
+        if change.mode == limits.MODE_GITLINK and not _HEX_ID.match(digest.head):
+            raise InvalidArgument(
+                f"{change.file_path}: a gitlink's content must be a 40- or 64-hex commit id"
+            )
+        self.changes.append(change)
+
+    def _check_header(self, header: ChangeHeaderIn) -> IncomingChange:
+        raw = paths.from_wire(header.file_path, header.raw_path)
+        try:
+            paths.validate_path(raw)
+        except paths.InvalidPath as exc:
+            raise InvalidArgument(f"invalid path: {exc}") from exc
+        file_path, raw_path = paths.to_wire(raw)
+        if header.change_type not in CHANGE_TYPES:
+            raise InvalidArgument(
+                f"{file_path}: unknown change type {header.change_type} (added, modified, deleted)"
+            )
+        if file_path in self._paths:
+            raise InvalidArgument(f"{file_path}: two changes for one path in a landing")
+        self._paths.add(file_path)
+        limits.check_metadata(file_path, header.metadata)
+        if header.size < 0:
+            raise InvalidArgument(f"{file_path}: negative size")
+        mode = header.mode
+        if header.change_type == "deleted":
+            if header.size:
+                raise InvalidArgument(f"{file_path}: a deletion carries no content (size 0)")
+            mode = 0
+        else:
+            mode = mode or limits.MODE_FILE
+            if mode not in limits.ALLOWED_MODES:
+                raise InvalidArgument(
+                    f"{file_path}: mode {mode:o} not allowed (100644, 100755, 120000, 160000)"
+                )
+            if mode == limits.MODE_GITLINK and header.size not in (40, 64):
+                raise InvalidArgument(f"{file_path}: a gitlink's content is a 40/64-hex id")
+        return IncomingChange(
+            file_path=file_path,
+            raw_path=raw_path or None,
+            change_type=header.change_type,
+            mode=mode,
+            size=header.size,
+            client_metadata=dict(header.metadata),
+        )
+
+    def read_spooled(self, change: IncomingChange) -> bytes:
+        """The inline content of a change (random access into the spool)."""
+        self.spool.seek(change.spool_offset)
+        return self.spool.read(change.size)
+
+    def iter_spooled(self) -> Iterator[tuple[IncomingChange, bytes | None]]:
+        """Every change with its inline content (None when stored or deleted), in order:
+        the spool is read sequentially, one content at a time."""
+        self.spool.seek(0)
+        for change in self.changes:
+            if change.inline:
+                yield change, self.spool.read(change.size)
+            else:
+                yield change, None
+
+    def discard(self) -> None:
+        for key in self.written_keys:
+            try:
+                self.store.delete(key)
+            except Exception:  # best effort: an orphan object is harmless, a retry overwrites
+                pass
+        self.written_keys.clear()
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+def _content_chunks(items: Peekable, change: IncomingChange, digest: _Digest) -> Iterator[bytes]:
+    """The chunks of one content: until the declared size is reached or a non-chunk item
+    comes (pushed back). A chunk that overshoots the declared size is refused."""
+    while digest.size < change.size:
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        if not isinstance(item, bytes):
+            items.push_back(item)
+            return
+        if digest.size + len(item) > change.size:
+            raise InvalidArgument(
+                f"{change.file_path}: more content than the declared size {change.size}"
+            )
+        digest.feed(item)
+        yield item

@@ -1,0 +1,370 @@
+"""Landing a session: receive the stream, then commit it in one short transaction.
+
+The order of events (docs/architecture.md, "Landing"):
+
+1. the header is checked against the database (session active, permissions, external id)
+   before any content is accepted, so a doomed landing fails before its upload;
+2. changes are received (``ingest.Receiver``): nothing touches the database;
+3. one transaction locks the project row, re-checks the session, inserts the change rows in
+   batches, detects conflicts, assigns ``head + 1`` and bumps the head. A crash anywhere
+   leaves the session either landed with all its changes or still active with none;
+4. a failure deletes the objects this landing wrote.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession
+
+from micelio.database import api
+from micelio.database.engine import Database
+from micelio.database.models import STATUS_ACTIVE, STATUS_LANDED, Project, Session, utcnow
+from micelio.database.tree import conflicting_paths, versions_at
+from micelio.service import limits, lookup
+from micelio.service.auth import WRITE, Principal, require_org
+from micelio.service.errors import (
+    AlreadyExists,
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+)
+from micelio.service.ingest import ChangeHeaderIn, IncomingChange, Peekable, Receiver
+from micelio.service.sessions import build_session, check_start
+from micelio.service.views import (
+    Decision,
+    LandResult,
+    Message,
+    StartRequest,
+    decision_to_json,
+    message_to_json,
+    session_view,
+)
+from micelio.storage import ObjectStore
+
+#: Line counts against the previous version only for texts up to this size (cheap enough).
+DIFF_MAX_BYTES = 64 * 1024
+#: Conflicting paths named in the error message (all travel in trailing metadata up to 1000).
+SHOWN_CONFLICTS = 20
+
+
+@dataclass
+class LandHeaderIn:
+    session_id: str = ""
+    create: StartRequest | None = None
+    conversation: list[Message] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    landed_at: datetime | None = None
+    started_at: datetime | None = None
+    external_id: str = ""
+
+
+@dataclass
+class _Target:
+    session_id: str
+    organization: str
+    project: str
+    project_id: int
+    create: StartRequest | None
+
+
+class Lander:
+    def __init__(
+        self,
+        db: Database,
+        store: ObjectStore,
+        *,
+        inline_threshold: int,
+        spool_dir: Path | None = None,
+    ) -> None:
+        self._db = db
+        self._store = store
+        self._threshold = inline_threshold
+        self._spool_dir = spool_dir
+        # Two concurrent landings of one session would write the same object keys: the loser
+        # would delete the winner's objects. One landing per session id at a time (per server).
+        self._in_flight: set[str] = set()
+        self._in_flight_lock = threading.Lock()
+
+    def land(self, principal: Principal, items: Iterator[Any]) -> LandResult:
+        """``items``: a ``LandHeaderIn``, then ``ChangeHeaderIn``s each followed by ``bytes``
+        chunks. Any exception (including the client going away) stores nothing."""
+        stream = Peekable(items)
+        try:
+            header = next(stream)
+        except StopIteration:
+            raise InvalidArgument("empty landing stream: send a LandHeader first") from None
+        if not isinstance(header, LandHeaderIn):
+            raise InvalidArgument("a landing stream must start with a LandHeader")
+        target = self._check_header(principal, header)
+        with self._exclusive(target.session_id):
+            receiver = Receiver(self._store, target.session_id, self._threshold, self._spool_dir)
+            try:
+                receiver.receive(stream)
+                previous = self._previous_versions(target, receiver)
+                return self._commit(header, target, receiver, previous)
+            except BaseException:
+                receiver.discard()
+                raise
+            finally:
+                receiver.close()
+
+    @contextmanager
+    def _exclusive(self, session_id: str) -> Iterator[None]:
+        with self._in_flight_lock:
+            if session_id in self._in_flight:
+                raise FailedPrecondition(f"session {session_id} is already being landed")
+            self._in_flight.add(session_id)
+        try:
+            yield
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(session_id)
+
+    # -- 1. the header -------------------------------------------------------------------
+
+    def _check_header(self, principal: Principal, header: LandHeaderIn) -> _Target:
+        limits.check_messages(header.conversation)
+        limits.check_decisions(header.decisions)
+        limits.check_metadata("session", header.metadata)
+        limits.check_external_id(header.external_id)
+        if header.create is not None and header.session_id:
+            raise InvalidArgument("LandHeader: set either session_id or create, not both")
+        with self._db.read() as db:
+            if header.create is not None:
+                request = header.create
+                session_id = check_start(principal, request)
+                project = lookup.project(db, request.organization, request.project)
+                if db.scalar(select(Session.id).where(Session.session_id == session_id)):
+                    raise AlreadyExists(
+                        f"session {session_id!r} already exists", session_id=session_id
+                    )
+                target = _Target(
+                    session_id, request.organization, request.project, project.id, request
+                )
+            else:
+                if not header.session_id:
+                    raise InvalidArgument("LandHeader: session_id (or create) is required")
+                session, org, project_handle = lookup.session(db, header.session_id)
+                require_org(principal, org, WRITE, "land sessions")
+                _check_active(session)
+                target = _Target(session.session_id, org, project_handle, session.project_id, None)
+            if header.external_id:
+                _check_external_id(db, target.project_id, header.external_id, target.session_id)
+        return target
+
+    # -- 3a. line counts against the previous versions (read-only, before the lock) ------
+
+    def _previous_versions(
+        self, target: _Target, receiver: Receiver
+    ) -> dict[str, tuple[dict[str, Any], bytes | None]]:
+        """Metadata (and small inline text content) of the current version of each path this
+        landing modifies or deletes; a concurrent landing of one of them is a conflict anyway."""
+        wanted = [c.file_path for c in receiver.changes if c.change_type != "added"]
+        if not wanted:
+            return {}
+        with self._db.read() as db:
+            head = db.scalar(select(Project.head_position).where(Project.id == target.project_id))
+            found = versions_at(db, target.project_id, wanted, head or 0, with_content=True)
+            return {
+                path: (
+                    dict(change.meta),
+                    change.content
+                    if change.content is not None and change.size <= DIFF_MAX_BYTES
+                    else None,
+                )
+                for path, change in found.items()
+            }
+
+    # -- 3b. the transaction ---------------------------------------------------------------
+
+    def _commit(
+        self,
+        header: LandHeaderIn,
+        target: _Target,
+        receiver: Receiver,
+        previous: dict[str, tuple[dict[str, Any], bytes | None]],
+    ) -> LandResult:
+        now = utcnow()
+        try:
+            with self._db.write() as db:
+                # The project row is the landing lock: PostgreSQL row lock; on SQLite the
+                # transaction already holds the database's write lock (BEGIN IMMEDIATE).
+                project = db.scalars(
+                    select(Project).where(Project.id == target.project_id).with_for_update()
+                ).one()
+                session = self._session_for_commit(db, target, now)
+                position = project.head_position + 1
+                _apply_header(session, header, now)
+                session.status = STATUS_LANDED
+                session.landed_at = header.landed_at or now
+                session.landing_position = position
+                db.flush()
+                rows = _new_changes(receiver, previous)
+                count = api.create_session_changes(db, session, rows)
+                if session.base_position < project.head_position:
+                    clashes = conflicting_paths(db, project.id, session.id, session.base_position)
+                    if clashes:
+                        raise _conflict(session, clashes)
+                project.head_position = position
+                db.flush()
+                stats = _stats(receiver.changes)
+                view = session_view(session, target.organization, target.project, stats)
+        except IntegrityError as exc:
+            raise _integrity_error(exc, target, header) from None
+        return LandResult(
+            session=view,
+            landing_position=position,
+            changes=count,
+            bytes_inline=receiver.bytes_inline,
+            bytes_stored=receiver.bytes_stored,
+        )
+
+    def _session_for_commit(self, db: DbSession, target: _Target, now: datetime) -> Session:
+        if target.create is not None:
+            session, _ = build_session(db, target.create, target.session_id, now)
+            return session
+        session = db.scalars(
+            select(Session).where(Session.session_id == target.session_id).with_for_update()
+        ).one()
+        _check_active(session)
+        return session
+
+
+def _check_active(session: Session) -> None:
+    if session.status != STATUS_ACTIVE:
+        raise FailedPrecondition(
+            f"session {session.session_id} is {session.status}: only an active session lands",
+            session_id=session.session_id,
+        )
+
+
+def _check_external_id(db: DbSession, project_id: int, external_id: str, session_id: str) -> None:
+    holder = db.scalar(
+        select(Session.session_id).where(
+            Session.project_id == project_id, Session.external_id == external_id
+        )
+    )
+    if holder is not None:
+        raise AlreadyExists(
+            f"external id {external_id!r} already belongs to session {holder}",
+            session_id=holder,
+        )
+
+
+def _apply_header(session: Session, header: LandHeaderIn, now: datetime) -> None:
+    if header.conversation:
+        session.conversation = [
+            *session.conversation,
+            *(message_to_json(m, now) for m in header.conversation),
+        ]
+    if header.decisions:
+        session.decisions = [
+            *session.decisions,
+            *(decision_to_json(d, now) for d in header.decisions),
+        ]
+    if header.metadata:
+        session.meta = {**session.meta, **header.metadata}
+    if header.started_at is not None:
+        session.started_at = header.started_at
+    if header.external_id:
+        session.external_id = header.external_id
+
+
+def _new_changes(
+    receiver: Receiver, previous: dict[str, tuple[dict[str, Any], bytes | None]]
+) -> Iterator[api.NewChange]:
+    for change, content in receiver.iter_spooled():
+        yield api.NewChange(
+            file_path=change.file_path,
+            change_type=change.change_type,
+            raw_path=change.raw_path,
+            content=content if change.change_type != "deleted" else None,
+            storage_key=change.storage_key,
+            size=change.size,
+            sha256=change.sha256,
+            mode=change.mode,
+            metadata=_change_metadata(change, content, previous.get(change.file_path)),
+        )
+
+
+def _change_metadata(
+    change: IncomingChange,
+    content: bytes | None,
+    previous: tuple[dict[str, Any], bytes | None] | None,
+) -> dict[str, Any]:
+    """Client metadata, overridden by what the server knows for sure (size, sha256, mode,
+    binary). Line counts: the client's when it sent them (importers know the real diff), else
+    computed: against the previous version for small texts, else the whole file's lines."""
+    meta = dict(change.client_metadata)
+    prev_meta, prev_content = previous or ({}, None)
+    if change.change_type == "deleted":
+        meta.update(size=0, mode=0, binary=bool(prev_meta.get("binary", False)))
+        added, deleted = 0, int(prev_meta.get("lines", 0) or 0)
+    else:
+        meta.update(size=change.size, sha256=change.sha256, mode=change.mode, binary=change.binary)
+        meta["lines"] = change.lines
+        added, deleted = change.lines, 0
+        if (
+            change.change_type == "modified"
+            and not change.binary
+            and content is not None
+            and change.size <= DIFF_MAX_BYTES
+            and prev_content is not None
+            and not prev_meta.get("binary", False)
+        ):
+            added, deleted = _line_delta(prev_content, content)
+    meta.setdefault("lines_added", added)
+    meta.setdefault("lines_deleted", deleted)
+    return meta
+
+
+def _line_delta(old: bytes, new: bytes) -> tuple[int, int]:
+    """Lines added and deleted as multisets: exact for edits, cheap (linear), and only
+    blind to lines that merely moved."""
+    before = Counter(old.splitlines())
+    after = Counter(new.splitlines())
+    return sum((after - before).values()), sum((before - after).values())
+
+
+def _stats(changes: list[IncomingChange]) -> api.ChangeStats:
+    kinds = Counter(c.change_type for c in changes)
+    return api.ChangeStats(
+        total=len(changes),
+        added=kinds["added"],
+        modified=kinds["modified"],
+        deleted=kinds["deleted"],
+    )
+
+
+def _conflict(session: Session, clashes: list[str]) -> Conflict:
+    shown = ", ".join(clashes[:SHOWN_CONFLICTS])
+    more = f" and {len(clashes) - SHOWN_CONFLICTS} more" if len(clashes) > SHOWN_CONFLICTS else ""
+    return Conflict(
+        f"conflict: sessions landed after position {session.base_position} changed "
+        f"{shown}{more}",
+        conflicting_paths="\n".join(clashes[:1000]),
+    )
+
+
+def _integrity_error(exc: IntegrityError, target: _Target, header: LandHeaderIn) -> Exception:
+    text = str(exc.orig).lower()
+    if "external_id" in text and header.external_id:
+        return AlreadyExists(
+            f"external id {header.external_id!r} already belongs to another session"
+        )
+    if "session_id" in text:
+        return AlreadyExists(
+            f"session {target.session_id!r} already exists", session_id=target.session_id
+        )
+    return exc

@@ -1,0 +1,116 @@
+"""Objects as files under a root directory (the default store: DATA_DIR/objects)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from micelio.storage.base import (
+    READ_CHUNK,
+    ObjectNotFound,
+    StorageError,
+    UnsafeKey,
+    check_key,
+    check_prefix,
+)
+
+
+class LocalStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.url = self.root.as_uri()
+
+    def _path(self, key: str) -> Path:
+        path = self.root.joinpath(*check_key(key))
+        # Symlinks planted under the root must not lead a key outside it either.
+        resolved = path.resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise UnsafeKey(f"object key {key!r} resolves outside the store")
+        return path
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> int:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Write beside the target then rename: a reader never sees half an object.
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".put-", suffix=".tmp")
+        except OSError as exc:
+            raise StorageError(f"cannot store {key!r}: {exc}") from exc
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise StorageError(f"cannot store {key!r}: {exc}") from exc
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return size
+
+    def open_read(self, key: str) -> Iterator[bytes]:
+        path = self._path(key)
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"no object at {key!r}") from exc
+        except OSError as exc:
+            raise StorageError(f"cannot read {key!r}: {exc}") from exc
+        return _read_chunks(handle)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        self._prune(path.parent)
+
+    def delete_prefix(self, prefix: str) -> int:
+        check_prefix(prefix)
+        directory, _, stem = prefix.rpartition("/")
+        base = self._path(directory) if directory else self.root
+        if not base.is_dir():
+            return 0
+        count = 0
+        for entry in list(base.iterdir()):
+            if not entry.name.startswith(stem):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                count += sum(1 for p in entry.rglob("*") if p.is_file())
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                count += 1
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
+        self._prune(base)
+        return count
+
+    def _prune(self, directory: Path) -> None:
+        """Remove empty directories up to the root, so deleted sessions leave no trace."""
+        while directory != self.root and self.root in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:
+                return
+            directory = directory.parent
+
+
+def _read_chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(READ_CHUNK):
+            yield chunk
