@@ -48,8 +48,8 @@ def build(dest: Path, commits: int, megabytes: int) -> None:
                 path = f"side/topic{i}/f{k}.txt"
                 data = content(rng, 2000, f"side {i} {k}")
                 out.write(f"commit refs/heads/side{i}\nmark :{mark}\n".encode())
-                out.write(f"author Side Dev <side@example.com> {t0 + i * 600 + k} +0000\n".encode())
-                out.write(f"committer Side Dev <side@example.com> {t0 + i * 600 + k} +0000\n".encode())
+                ident = f"Side Dev <side@example.com> {t0 + i * 600 + k} +0000\n"
+                out.write(f"author {ident}committer {ident}".encode())
                 msg = f"side change {k} for topic {i}\n".encode()
                 out.write(f"data {len(msg)}\n".encode() + msg)
                 out.write(f"from :{side_marks[-1] if side_marks else main_mark}\n".encode())

@@ -7,8 +7,7 @@ moment and run again converges on the state of an uninterrupted run.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +18,7 @@ from importers.git.source import Source
 from importers.grouping import PlannedSession, plan_sessions
 
 
-class ImportError_(Exception):
+class ImportFailure(Exception):
     """An import that cannot go on; the message says why and what to do."""
 
 
@@ -106,7 +105,7 @@ def make_plan(
     if resume_after is not None:
         index = next((i for i, c in enumerate(commits) if c.oid == resume_after), None)
         if index is None:
-            raise ImportError_(
+            raise ImportFailure(
                 f"the branch was rewritten: the last imported commit {resume_after[:12]} is not "
                 f"on the first-parent history of {resolved}; import into a new project instead"
             )
@@ -144,14 +143,3 @@ def drafts(
             tags=[t for c in session.commits for t in tags.get(c.oid, [])],
         )
 
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def seconds(self) -> float:
-        return time.perf_counter() - self.start
-
-
-SessionLanded = Callable[[PlannedImportSession, dict[str, int]], None]

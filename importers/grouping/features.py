@@ -1,170 +1,139 @@
-"""Features of each adjacent pair of a first-parent sequence: is there a boundary between them?
+"""Features of each adjacent pair of a commit sequence: is there a session boundary between?
 
-Row ``i`` describes the pair (commit ``i``, commit ``i + 1``). Every feature is a general
-property of commits (times, people, paths, words, identifiers); none names a project.
-TF-IDF weights are fitted on the history being grouped, so no vocabulary is shipped.
+Row ``i`` describes the gap between commit ``i`` ("a") and commit ``i + 1`` ("b"). Features are
+general properties of commits (times, people, paths, words, identifiers), never names from a
+project. TF-IDF weights and vocabularies are fitted on the history being grouped, so nothing
+about any training corpus is needed at run time.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from importers.git.records import Commit
 
 from . import text
 
-WINDOW = 3  # commits of context on each side for the "near" features
+NEAR = 3  # commits of context on each side of a gap for the "recent/upcoming" features
+FAR = 10  # a longer look back, for files that recur after a short detour
+RHYTHM = 10  # half-width of the window whose median gap sets the local pace
+
+_CHANGELOG = re.compile(r"(?:^|/)(?:changes|changelog|news|history|release[-_ ]?notes)(?:\.\w+)?$",
+                        re.IGNORECASE)
+_DOCS = re.compile(r"(?:^|/)docs?/|\.(?:rst|md|txt|adoc)$", re.IGNORECASE)
+
+FEATURES: tuple[str, ...] = (
+    # time
+    "commit_gap", "author_gap", "authored_after_commit", "commit_back", "back_in_window",
+    "lag_a", "lag_b", "same_minute", "gap_vs_pace", "gap_vs_prev", "gap_vs_next",
+    "behind_mainline_a", "behind_mainline_b",
+    # people
+    "same_author", "same_committer", "a_by_other", "b_by_other", "author_recent",
+    "author_share_a", "author_share_b", "author_run_a", "author_run_b", "first_of_author_b",
+    "last_of_author_a", "same_tz", "same_author_prev", "same_author_next",
+    # paths
+    "file_jaccard", "file_overlap", "dir_jaccard", "top_jaccard", "path_cosine",
+    "b_in_recent", "a_in_upcoming", "b_dirs_in_recent", "a_dirs_in_upcoming",
+    "path_window_cosine", "b_in_far", "files_a", "files_b",
+    # words
+    "message_cosine", "message_window_cosine", "subject_cosine", "same_first_word",
+    "body_a", "body_b",
+    # kinds and identifiers
+    "same_type", "same_scope", "shared_issue", "issue_in_window", "issue_conflict",
+    "squash_a", "squash_b", "follow_up_a", "follow_up_b", "release_a", "release_b",
+    "changelog_a", "changelog_b", "docs_a", "docs_b", "both_bumps",
+)
 
 
-@dataclass(frozen=True, slots=True)
-class _Info:
-    author: str
-    committer: str
-    author_time: int
-    commit_time: int
-    files: frozenset[str]
-    dirs: frozenset[str]
-    tops: frozenset[str]
-    ctype: str
-    scope: str
-    issues: frozenset[int]
-    squash: bool
-    follow_up: bool
-    n_files: int
+def _slog(seconds: np.ndarray) -> np.ndarray:
+    """Signed log of a time gap in minutes: the sign keeps "time went backwards"."""
+    return np.sign(seconds) * np.log1p(np.abs(seconds) / 60.0)
 
 
-def _dirs(path: str) -> list[str]:
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[: k + 1]) for k in range(len(parts))] or ["."]
+def _binary(items: Sequence[Sequence[str]]) -> sparse.csr_matrix:
+    """Rows of 0/1 indicators, one column per distinct item."""
+    try:
+        m = CountVectorizer(analyzer=lambda x: x, binary=True).fit_transform(items)
+    except ValueError:  # no item at all
+        return sparse.csr_matrix((len(items), 1))
+    return sparse.csr_matrix(m, dtype=float)
 
 
-def _info(c: Commit) -> _Info:
-    files = frozenset(c.paths)
-    dirs = frozenset(d for p in files for d in _dirs(p)[-1:])
-    tops = frozenset(p.split("/", 1)[0] if "/" in p else "." for p in files)
-    subj = text.subject(c.message)
-    ctype, scope = text.conventional(subj)
-    return _Info(
-        author=c.author.email.lower() or c.author.name,
-        committer=c.committer.email.lower() or c.committer.name,
-        author_time=c.author.time,
-        commit_time=c.committer.time,
-        files=files,
-        dirs=dirs,
-        tops=tops,
-        ctype=ctype,
-        scope=scope,
-        issues=text.issue_numbers(c.message),
-        squash=text.squash_number(subj) is not None,
-        follow_up=text.is_follow_up(subj),
-        n_files=len(files),
-    )
+def _tfidf(docs: Sequence[str], **kwargs: object) -> sparse.csr_matrix:
+    """L2-normalized TF-IDF rows fitted on ``docs`` themselves."""
+    try:
+        return sparse.csr_matrix(TfidfVectorizer(**kwargs).fit_transform(docs))  # type: ignore[arg-type]
+    except ValueError:  # empty vocabulary
+        return sparse.csr_matrix((len(docs), 1))
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
+def _rowdot(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
+    return np.asarray(a.multiply(b).sum(axis=1)).ravel()
 
 
-def _slog(seconds: float) -> float:
-    """Signed log of a time gap in minutes: the sign says whether time went backwards."""
-    return math.copysign(math.log1p(abs(seconds) / 60.0), seconds)
+def _window(m: sparse.csr_matrix, k: int, forward: bool) -> sparse.csr_matrix:
+    """Row i summed with the ``k - 1`` rows before it (or after it when ``forward``)."""
+    n = m.shape[0]
+    acc = m
+    for e in range(1, k):
+        acc = acc + sparse.eye(n, n, k=e if forward else -e, format="csr") @ m
+    return sparse.csr_matrix(acc)
 
 
-def _path_doc(c: Commit) -> str:
-    # Path components and file stems as words, so "flask/json/tag.py" shares "json" with
-    # "tests/test_json_tag.py".
+def _normalized(m: sparse.csr_matrix) -> sparse.csr_matrix:
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ m)
+
+
+def _present(m: sparse.csr_matrix) -> sparse.csr_matrix:
+    return sparse.csr_matrix((m > 0).astype(float))
+
+
+def _jaccard(m: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Jaccard of each row's set with the next row's, and the size of their intersection."""
+    sizes = np.asarray(m.sum(axis=1)).ravel()
+    inter = _rowdot(m[:-1], m[1:])
+    union = sizes[:-1] + sizes[1:] - inter
+    return inter / np.maximum(union, 1), inter
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per commit, how many consecutive commits up to it (and from it) share its key."""
+    n = len(keys)
+    back = np.ones(n)
+    fwd = np.ones(n)
+    for k in range(1, n):
+        if keys[k] == keys[k - 1]:
+            back[k] = back[k - 1] + 1
+    for k in range(n - 2, -1, -1):
+        if keys[k] == keys[k + 1]:
+            fwd[k] = fwd[k + 1] + 1
+    return back, fwd
+
+
+def _path_words(c: Commit) -> str:
+    # Path components and file stems as words, so "pkg/json/tag.py" shares "json" and "tag"
+    # with "tests/test_json_tag.py".
     out: list[str] = []
     for p in c.paths:
         out.extend(text.words(p.replace("_", " ").replace(".", " ")))
     return " ".join(out)
 
 
-def _adjacent_cosine(docs: Sequence[str], **kwargs: object) -> np.ndarray:
-    """Cosine similarity of each document with the next one under TF-IDF of ``docs``."""
-    n = len(docs)
-    if n < 2:
-        return np.zeros(0)
-    try:
-        m = TfidfVectorizer(**kwargs).fit_transform(docs)  # type: ignore[arg-type]
-    except ValueError:  # empty vocabulary
-        return np.zeros(n - 1)
-    m = sparse.csr_matrix(m)
-    return np.asarray(m[:-1].multiply(m[1:]).sum(axis=1)).ravel()
+def _all(c: Commit, rx: re.Pattern[str]) -> float:
+    paths = c.paths
+    return float(bool(paths) and all(rx.search(p) for p in paths))
 
 
-def _windowed_cosine(docs: Sequence[str], window: int, **kwargs: object) -> np.ndarray:
-    """Cosine of the ``window`` commits before a gap with the ``window`` commits after it."""
-    n = len(docs)
-    if n < 2:
-        return np.zeros(0)
-    try:
-        m = sparse.csr_matrix(TfidfVectorizer(**kwargs).fit_transform(docs))  # type: ignore[arg-type]
-    except ValueError:
-        return np.zeros(n - 1)
-    left = sparse.csr_matrix(m.shape)
-    right = sparse.csr_matrix(m.shape)
-    for k in range(window):
-        left = left + _shift(m, k)
-        right = right + _shift(m, -k)
-    left = _normalize(left[:-1])
-    right = _normalize(right[1:])
-    return np.asarray(left.multiply(right).sum(axis=1)).ravel()
-
-
-def _shift(m: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
-    """Rows moved down by ``k`` (up for negative ``k``), zero-filled."""
-    n = m.shape[0]
-    if k == 0:
-        return m
-    eye = sparse.eye(n, n, k=-k, format="csr")
-    return sparse.csr_matrix(eye @ m)
-
-
-def _normalize(m: sparse.csr_matrix) -> sparse.csr_matrix:
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ m)
-
-
-FEATURES: tuple[str, ...] = (
-    "commit_gap",
-    "commit_back",
-    "author_after_commit",
-    "author_gap",
-    "same_minute",
-    "back_of_window",
-    "b_commit_lag",
-    "same_author",
-    "same_committer",
-    "a_by_other",
-    "b_by_other",
-    "author_near",
-    "file_jaccard",
-    "dir_jaccard",
-    "top_jaccard",
-    "file_near",
-    "path_cosine",
-    "path_window",
-    "msg_cosine",
-    "msg_window",
-    "same_type",
-    "same_scope",
-    "shared_issue",
-    "a_squash",
-    "b_squash",
-    "b_follow_up",
-    "a_files",
-    "b_files",
-)
+def _flags(values: Sequence[str], test: Callable[[str], bool]) -> np.ndarray:
+    return np.array([test(v) for v in values], dtype=float)
 
 
 def pair_features(commits: Sequence[Commit]) -> np.ndarray:
@@ -172,51 +141,125 @@ def pair_features(commits: Sequence[Commit]) -> np.ndarray:
     n = len(commits)
     if n < 2:
         return np.zeros((0, len(FEATURES)))
-    infos = [_info(c) for c in commits]
-    msgs = [text.prose(c.message) for c in commits]
-    pdocs = [_path_doc(c) for c in commits]
-    msg_cos = _adjacent_cosine(msgs, sublinear_tf=True, stop_words="english", min_df=1)
-    msg_win = _windowed_cosine(msgs, WINDOW, sublinear_tf=True, stop_words="english")
-    path_cos = _adjacent_cosine(pdocs, sublinear_tf=True)
-    path_win = _windowed_cosine(pdocs, WINDOW, sublinear_tf=True)
-    ct = np.array([x.commit_time for x in infos], dtype=float)
-    rows = np.zeros((n - 1, len(FEATURES)))
-    for i in range(n - 1):
-        a, b = infos[i], infos[i + 1]
-        lo = max(0, i - WINDOW + 1)
-        hi = min(n, i + 1 + WINDOW)
-        before = infos[lo : i + 1]
-        after = infos[i + 1 : hi]
-        author_near = any(x.author == y.author for x in before for y in after)
-        file_near = max(_jaccard(x.files, y.files) for x in before for y in after)
-        rows[i] = (
-            _slog(b.commit_time - a.commit_time),
-            float(b.commit_time < a.commit_time),
-            _slog(b.author_time - a.commit_time),
-            _slog(b.author_time - a.author_time),
-            float(abs(b.commit_time - a.commit_time) <= 120),
-            float(b.commit_time < ct[lo : i + 1].max()),
-            _slog(b.commit_time - b.author_time),
-            float(a.author == b.author),
-            float(a.committer == b.committer),
-            float(a.author != a.committer),
-            float(b.author != b.committer),
-            float(author_near),
-            _jaccard(a.files, b.files),
-            _jaccard(a.dirs, b.dirs),
-            _jaccard(a.tops, b.tops),
-            file_near,
-            path_cos[i],
-            path_win[i],
-            msg_cos[i],
-            msg_win[i],
-            float(bool(a.ctype) and a.ctype == b.ctype),
-            float(bool(a.scope) and a.scope == b.scope),
-            float(bool(a.issues & b.issues)),
-            float(a.squash),
-            float(b.squash),
-            float(b.follow_up),
-            math.log1p(a.n_files),
-            math.log1p(b.n_files),
-        )
-    return rows
+    a = np.arange(n - 1)
+    b = a + 1
+    cols: list[np.ndarray] = []
+
+    # --- time
+    ct = np.array([c.committer.time for c in commits], dtype=float)
+    at = np.array([c.author.time for c in commits], dtype=float)
+    gaps = np.abs(np.diff(ct))
+    pace = np.median(sliding_window_view(np.pad(gaps, RHYTHM, mode="edge"), 2 * RHYTHM + 1),
+                     axis=1)
+    log_gap = _slog(gaps)
+    recent_max = np.full(n - 1, -np.inf)
+    for e in range(NEAR):
+        recent_max = np.maximum(recent_max, ct[np.maximum(a - e, 0)])
+    # The newest commit seen so far stands for "now" on the main line: commits of a branch
+    # that is inlined before its merge are older than that.
+    mainline = np.maximum.accumulate(ct)
+    mainline_before = np.concatenate([[ct[0]], mainline[:-1]])
+    cols += [
+        _slog(ct[b] - ct[a]), _slog(at[b] - at[a]), _slog(at[b] - ct[a]),
+        ct[b] < ct[a], ct[b] < recent_max,
+        _slog(ct[a] - at[a]), _slog(ct[b] - at[b]), np.abs(ct[b] - ct[a]) <= 60,
+        np.log((gaps + 60) / (pace + 60)),
+        log_gap - np.concatenate([[log_gap[0]], log_gap[:-1]]),
+        log_gap - np.concatenate([log_gap[1:], [log_gap[-1]]]),
+        _slog(ct[a] - mainline_before[a]), _slog(ct[b] - mainline[a]),
+    ]
+
+    # --- people
+    ids: dict[str, int] = {}
+    author = np.array([ids.setdefault(c.author.email.lower() or c.author.name, len(ids))
+                       for c in commits])
+    committer = np.array([ids.setdefault(c.committer.email.lower() or c.committer.name, len(ids))
+                          for c in commits])
+    share = np.bincount(author, minlength=len(ids))[author] / n
+    run_back, run_fwd = _runs(author)
+    first = np.zeros(n, dtype=bool)
+    last = np.zeros(n, dtype=bool)
+    first[np.unique(author, return_index=True)[1]] = True
+    last[n - 1 - np.unique(author[::-1], return_index=True)[1]] = True
+    recent_author = np.zeros(n - 1, dtype=bool)
+    for e in range(NEAR):
+        recent_author |= author[np.maximum(a - e, 0)] == author[b]
+    tz = np.array([c.author.tz_minutes for c in commits])
+    same_author = (author[:-1] == author[1:]).astype(float)
+    cols += [
+        same_author, committer[a] == committer[b], author[a] != committer[a],
+        author[b] != committer[b], recent_author,
+        np.log(share[a]), np.log(share[b]), np.log(run_back[a]), np.log(run_fwd[b]),
+        first[b], last[a], tz[a] == tz[b],
+        np.concatenate([[1.0], same_author[:-1]]), np.concatenate([same_author[1:], [1.0]]),
+    ]
+
+    # --- paths
+    files = _binary([c.paths for c in commits])
+    dirs = _binary([[p.rpartition("/")[0] or "." for p in c.paths] for c in commits])
+    tops = _binary([[p.partition("/")[0] if "/" in p else "." for p in c.paths] for c in commits])
+    n_files = np.asarray(files.sum(axis=1)).ravel()
+    n_dirs = np.asarray(dirs.sum(axis=1)).ravel()
+    file_j, file_inter = _jaccard(files)
+    paths = _tfidf([_path_words(c) for c in commits], sublinear_tf=True)
+    recent_files = _present(_window(files, NEAR, forward=False))
+    upcoming_files = _present(_window(files, NEAR, forward=True))
+    recent_dirs = _present(_window(dirs, NEAR, forward=False))
+    upcoming_dirs = _present(_window(dirs, NEAR, forward=True))
+    far_files = _present(_window(files, FAR, forward=False))
+    cols += [
+        file_j, file_inter / np.maximum(np.minimum(n_files[a], n_files[b]), 1),
+        _jaccard(dirs)[0], _jaccard(tops)[0], _rowdot(paths[:-1], paths[1:]),
+        _rowdot(recent_files[:-1], files[1:]) / np.maximum(n_files[b], 1),
+        _rowdot(upcoming_files[1:], files[:-1]) / np.maximum(n_files[a], 1),
+        _rowdot(recent_dirs[:-1], dirs[1:]) / np.maximum(n_dirs[b], 1),
+        _rowdot(upcoming_dirs[1:], dirs[:-1]) / np.maximum(n_dirs[a], 1),
+        _rowdot(_normalized(_window(paths, NEAR, False))[:-1],
+                _normalized(_window(paths, NEAR, True))[1:]),
+        _rowdot(far_files[:-1], files[1:]) / np.maximum(n_files[b], 1),
+        np.log1p(n_files[a]), np.log1p(n_files[b]),
+    ]
+
+    # --- words
+    subjects = [text.subject(c.message) for c in commits]
+    messages = _tfidf([text.prose(c.message) for c in commits], sublinear_tf=True,
+                      stop_words="english")
+    subject_grams = _tfidf(subjects, analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
+    first_word = [(text.words(s) or [""])[0] for s in subjects]
+    has_body = np.array([bool(c.body) for c in commits], dtype=float)
+    cols += [
+        _rowdot(messages[:-1], messages[1:]),
+        _rowdot(_normalized(_window(messages, NEAR, False))[:-1],
+                _normalized(_window(messages, NEAR, True))[1:]),
+        _rowdot(subject_grams[:-1], subject_grams[1:]),
+        np.array([first_word[i] == first_word[i + 1] for i in range(n - 1)], dtype=float),
+        has_body[a], has_body[b],
+    ]
+
+    # --- kinds and identifiers
+    conv = [text.conventional(s) for s in subjects]
+    ctype = np.array([t for t, _ in conv], dtype=object)
+    scope = np.array([s for _, s in conv], dtype=object)
+    issue_sets = [text.issue_numbers(c.message) for c in commits]
+    issues = _binary([[str(x) for x in s] for s in issue_sets])
+    squash = _flags(subjects, lambda s: text.squash_number(s) is not None)
+    follow = _flags(subjects, text.is_follow_up)
+    release = _flags(subjects, text.is_release)
+    bump = _flags(subjects, text.is_dependency_bump)
+    changelog = np.array([_all(c, _CHANGELOG) for c in commits])
+    docs = np.array([_all(c, _DOCS) for c in commits])
+    cols += [
+        (ctype[a] == ctype[b]) & (ctype[a] != ""), (scope[a] == scope[b]) & (scope[a] != ""),
+        _rowdot(issues[:-1], issues[1:]) > 0,
+        _rowdot(_present(_window(issues, NEAR, False))[:-1],
+                _window(issues, NEAR, True)[1:]) > 0,
+        np.array([bool(issue_sets[i] and issue_sets[i + 1]
+                       and not issue_sets[i] & issue_sets[i + 1]) for i in range(n - 1)]),
+        squash[a], squash[b], follow[a], follow[b], release[a], release[b],
+        changelog[a], changelog[b], docs[a], docs[b], bump[a] * bump[b],
+    ]
+
+    out = np.column_stack([np.asarray(c, dtype=float) for c in cols])
+    assert out.shape[1] == len(FEATURES), (out.shape, len(FEATURES))
+    return out
+

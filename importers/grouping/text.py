@@ -1,4 +1,4 @@
-"""Small parsers of commit messages shared by features, identifiers, goals and decisions."""
+"""Small parsers of commit messages shared by identifiers, features, goals and decisions."""
 
 from __future__ import annotations
 
@@ -15,24 +15,40 @@ _CLOSES = re.compile(
 )
 # "Key: value" trailer lines (Signed-off-by, Change-Id, Co-authored-by, Refs, ...).
 TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]{1,40}):\s+(\S.*)$")
+_CHANGE_ID = re.compile(r"^Change-Id:\s*(I[0-9a-f]{8,40})\s*$", re.IGNORECASE | re.MULTILINE)
 _WORD = re.compile(r"[a-z][a-z0-9]+")
-# Subjects of follow-up work on a branch (review fixes, cleanups); plain developer English.
+# Subjects of follow-up work on a branch (review fixes, cleanups): plain developer English.
 _FOLLOW_UP = re.compile(
-    r"^\s*(?:fixup!|squash!|amend!|wip\b|typo|fix(?:ed|es)?\s+(?:a\s+)?(?:typos?|tests?|lint|"
-    r"flake8|mypy|style|formatting|build|ci|docs?|review)|address(?:ed)?\b|review\b|"
-    r"(?:apply|applied)\s+(?:review|suggestion)|clean ?up\b|cleanup|lint\b|format(?:ting)?\b|"
-    r"pep ?8|flake8|black\b|isort\b|more\b|oops|minor\b|small\b|tweak|update (?:changelog|"
-    r"changes|docs?|tests?)|add (?:changelog|tests?)|changelog|tests?\b|docs?\b)",
+    r"^\s*(?:fixup!|squash!|amend!|wip\b|typo|oops|minor\b|small\b|tweak|more\b|"
+    r"fix(?:ed|es)?\s+(?:a\s+)?(?:typos?|tests?|lint|flake8|mypy|style|formatting|build|ci|"
+    r"docs?|review)|address(?:ed)?\b|review\b|(?:apply|applied)\s+(?:review|suggestion)|"
+    r"clean ?up\b|cleanup|lint\b|format(?:ting)?\b|pep ?8|flake8|black\b|isort\b|"
+    r"update (?:changelog|changes|docs?|tests?)|add (?:changelog|tests?)|changelog|tests?\b|"
+    r"docs?\b)",
     re.IGNORECASE,
 )
-# Subjects that carry no topic of their own, skipped when choosing a goal.
+# Subjects that name no topic of their own; a goal avoids them when a better one exists.
 _LOW_VALUE = re.compile(
-    r"^\s*(?:fixup!|squash!|amend!|wip\b|typo|fix(?:ed)?\s+typos?|oops|minor\b|cleanup\b|"
-    r"clean ?up\b|lint\b|formatting\b|format\b|pep ?8|flake8|black\b|isort\b|review\b|"
-    r"address(?:ed)?\s+(?:review|comments?|feedback)|apply\s+suggestions?|update\s+\S+$|"
-    r"merge\b|revert\b|\.+$|[\w.-]+$)",
+    r"^\s*(?:fixup!|squash!|amend!|wip\b|typo|fix(?:ed)?\s+(?:a\s+)?typos?|oops|minor\b|"
+    r"clean ?up\b|cleanup\b|lint\b|format(?:ting)?\b|pep ?8|flake8|black\b|isort\b|review\b|"
+    r"address(?:ed)?\s+(?:review|comments?|feedback)|apply\s+suggestions?|more\b|"
+    r"update\s+\S+$|fix(?:es)?$|merge\b|\W*$)",
     re.IGNORECASE,
 )
+_RELEASE = re.compile(
+    r"^\W*(?:release|bump|prepare|version|start)\b.*\d+\.\d+|^v?\d+\.\d+(?:\.\d+)?\W*$",
+    re.IGNORECASE,
+)
+_BUMP = re.compile(
+    r"^(?:\S+:\s+)?(?:bump|update|upgrade)\s+\S+\s+(?:requirement\s+)?from\s+\S+\s+to\s+\S+"
+    r"|\bautoupdate\b",
+    re.IGNORECASE,
+)
+_PR_MERGE = (
+    re.compile(r"^Merge pull request #(\d+)\b"),  # GitHub
+    re.compile(r"^Merged in \S+ \(pull request #(\d+)\)"),  # Bitbucket
+)
+_MR_TRAILER = re.compile(r"^See merge request \S*!(\d+)\s*$", re.MULTILINE)  # GitLab
 
 
 def subject(message: str) -> str:
@@ -40,6 +56,15 @@ def subject(message: str) -> str:
         if line.strip():
             return line.strip()
     return ""
+
+
+def body_lines(message: str) -> list[str]:
+    """Lines after the subject, stripped, blank ones kept (they separate paragraphs)."""
+    lines = message.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip():
+            return [x.rstrip() for x in lines[i + 1 :]]
+    return []
 
 
 def conventional(subject_line: str) -> tuple[str, str]:
@@ -60,6 +85,23 @@ def strip_squash(subject_line: str) -> str:
     return _SQUASH.sub("", subject_line).strip()
 
 
+def pull_request_number(message: str) -> int | None:
+    """N of a pull/merge request merge ("Merge pull request #N", "See merge request !N")."""
+    first = subject(message)
+    for rx in _PR_MERGE:
+        m = rx.match(first)
+        if m:
+            return int(m.group(1))
+    m = _MR_TRAILER.search(message)
+    return int(m.group(1)) if m else None
+
+
+def change_id(message: str) -> str | None:
+    """The Gerrit ``Change-Id:`` trailer (the last one wins, as in Gerrit)."""
+    found = _CHANGE_ID.findall(message)
+    return found[-1] if found else None
+
+
 def issue_numbers(message: str) -> frozenset[int]:
     """Every "#N" / "GH-N" reference in a message."""
     return frozenset(int(n) for n in _ISSUE.findall(message))
@@ -76,6 +118,14 @@ def is_follow_up(subject_line: str) -> bool:
 
 def is_low_value(subject_line: str) -> bool:
     return bool(_LOW_VALUE.match(subject_line)) or len(subject_line) < 8
+
+
+def is_release(subject_line: str) -> bool:
+    return bool(_RELEASE.search(subject_line))
+
+
+def is_dependency_bump(subject_line: str) -> bool:
+    return bool(_BUMP.search(subject_line))
 
 
 def prose(message: str) -> str:

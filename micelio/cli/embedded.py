@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,34 +11,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from micelio.client import MicError
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def running_address(data_dir: Path) -> str | None:
-    """The address of a live server that owns ``data_dir``, if any."""
-    try:
-        info = json.loads((data_dir / "server.json").read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(info, dict) or not _alive(int(info.get("pid", 0))):
-        return None
-    return str(info.get("address") or "") or None
+from micelio import config
+from micelio.client import MicError, discovery
 
 
 @contextlib.contextmanager
 def local_server(data_dir: Path, timeout: float = 60.0) -> Iterator[str]:
     """Yield the address of a server on ``data_dir``: the running one, or one started here."""
-    address = running_address(data_dir)
+    address = discovery.local_server(data_dir)
     if address:
         yield address
         return
@@ -64,7 +43,7 @@ def local_server(data_dir: Path, timeout: float = 60.0) -> Iterator[str]:
                     f"(log: {log_path})"
                 )
             try:
-                info = json.loads((data_dir / "server.json").read_text())
+                info = json.loads(config.server_info_path(data_dir).read_text())
             except (OSError, ValueError):
                 info = {}
             if info.get("pid") == proc.pid and info.get("address"):

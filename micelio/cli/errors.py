@@ -73,9 +73,9 @@ def describe(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, MicError):
         code = next((c for cls, c in _MIC_CODES if isinstance(exc, cls)), GENERIC)
         message = exc.message
-        if isinstance(exc, Conflict) and exc.paths:
+        if isinstance(exc, Conflict) and exc.paths and exc.paths[0] not in message:
             shown = ", ".join(exc.paths[:10]) + (" ..." if len(exc.paths) > 10 else "")
-            message = f"{message} [{shown}]" if shown not in message else message
+            message = f"{message}: {shown}"
         if isinstance(exc, Unauthenticated):
             message += " (pass --token or set MIC_TOKEN)"
         return message, code

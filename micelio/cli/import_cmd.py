@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,36 +23,28 @@ from rich.progress import (
 )
 
 from micelio import config
+from micelio.cli import output
 from micelio.cli.embedded import local_server
-from micelio.client import MicClient, MicError
+from micelio.cli.errors import GENERIC, NOT_FOUND, STATE, USAGE, CliError
+from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt
+from micelio.client import MicClient, discovery
+
+if TYPE_CHECKING:
+    from importers.git.source import Source
 
 app = typer.Typer(help="Import history from other version control systems.", no_args_is_help=True)
 stderr = Console(stderr=True)
 
-ServerOpt = Annotated[
-    str | None, typer.Option("--server", envvar="MIC_SERVER", help="Server address HOST:PORT.")
-]
-TokenOpt = Annotated[
-    str | None, typer.Option("--token", envvar="MIC_TOKEN", help="Bearer token.", show_default=False)
-]
-
-
-def _split_project(value: str) -> tuple[str, str]:
-    org, _, project = value.partition("/")
-    if not org or not project or "/" in project:
-        raise MicError(f"expected ORG/PROJECT, got {value!r}")
-    return org, project
-
 
 @contextlib.contextmanager
 def connect(server: str | None, token: str | None) -> Iterator[MicClient]:
-    """The configured server, or an embedded one on the default data directory."""
-    if server or token:
-        with MicClient.from_environment(server=server, token=token) as client:
+    """The configured (or running local) server, else an embedded one for this command."""
+    data_dir = config.default_data_dir()
+    if server or os.environ.get("MIC_SERVER") or discovery.local_server(data_dir):
+        with output.connect(server, token) as client:
             yield client
         return
-    data_dir = config.default_data_dir()
-    with local_server(data_dir) as address, MicClient.from_environment(server=address) as client:
+    with local_server(data_dir) as address, output.connect(address, token) as client:
         yield client
 
 
@@ -82,17 +75,21 @@ def import_git(
     strategy: Annotated[
         str, typer.Option("--strategy", help="Grouping: auto, commit, merge or cluster.")
     ] = "auto",
-    plan_only: Annotated[bool, typer.Option("--plan", help="Walk and group; land nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    plan_only: Annotated[
+        bool, typer.Option("--plan", help="Walk and group; land nothing.")
+    ] = False,
+    as_json: JsonOpt = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Turn a Git repository's first-parent history into landed sessions."""
-    from importers.git import land, pipeline, source, walk
+    from importers.git import land, pipeline, walk
     from importers.grouping import STRATEGIES
 
     if strategy not in STRATEGIES:
-        raise MicError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+        raise CliError(
+            f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}", USAGE
+        )
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=stderr,
         transient=True,
@@ -102,11 +99,12 @@ def import_git(
         def on_fetch(phase: str, done: int, total: int) -> None:
             fetch_progress.update(task, description=phase, completed=done, total=total)
 
-        src = source.resolve(repo, on_fetch)
+        src = _resolve_source(repo, on_fetch)
+    _check_ref(src.git_dir, ref)
     if project is None:
         name = Path(src.location.rstrip("/")).name.removesuffix(".git") or "repository"
         project = f"local/{name}"
-    org, proj = _split_project(project)
+    org, proj = output.split_ref(project)
 
     if plan_only:
         plan = pipeline.make_plan(src, ref, strategy)
@@ -124,7 +122,10 @@ def import_git(
         client.create_organization(org, exist_ok=True)
         client.create_project(org, proj, exist_ok=True)
         resume = land.resume_point(client, org, proj)
-        plan = pipeline.make_plan(src, ref, strategy, resume_after=resume)
+        try:
+            plan = pipeline.make_plan(src, ref, strategy, resume_after=resume)
+        except pipeline.ImportFailure as exc:
+            raise CliError(str(exc), STATE) from None
         tags = walk.tags_by_commit(src.git_dir)
         with _commit_progress() as progress:
             task = progress.add_task(f"importing {org}/{proj}", total=plan.commits, rate="-")
@@ -157,16 +158,17 @@ def verify(
     deep: Annotated[
         bool, typer.Option("--deep", help="Also read back every stored content.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Check that every imported session's tree equals its Git tree."""
-    from importers.git import land, source
+    from importers.git import land
     from importers.git.verify import verify as run_verify
 
-    org, proj = _split_project(project)
-    src = source.resolve(repo)
+    org, proj = output.split_ref(project)
+    src = _resolve_source(repo)
+    _check_ref(src.git_dir, ref)
     with connect(server, token) as client:
         report = run_verify(land.VerifyClient(client, org, proj), src.git_dir, ref, deep=deep)
     if as_json:
@@ -178,7 +180,30 @@ def verify(
         typer.echo(f"ok: {report.sessions} sessions, {report.checked_paths} changes match git"
                    f"{behind}")
     if not report.ok:
-        raise MicError(f"verify failed: {report.difference}", exit_code=6)
+        raise CliError(f"verify failed: {report.difference}", GENERIC)
+
+
+def _resolve_source(repo: str, on_progress: Callable[[str, int, int], None] | None = None
+                    ) -> Source:
+    from importers.git import source
+
+    try:
+        return source.resolve(repo, on_progress)
+    except source.SourceError as exc:
+        raise CliError(str(exc), NOT_FOUND) from None
+
+
+def _check_ref(git_dir: Path, ref: str | None) -> None:
+    """Fail on a bad ref before anything is created on the server."""
+    from importers.git import walk
+    from importers.git.gitcmd import GitError
+
+    try:
+        walk.resolve_ref(git_dir, ref)
+    except ValueError as exc:
+        raise CliError(str(exc), NOT_FOUND) from None
+    except GitError as exc:
+        raise CliError(f"cannot read {git_dir}: {exc}", GENERIC) from None
 
 
 def _size(n: int) -> str:

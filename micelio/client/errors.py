@@ -85,19 +85,20 @@ _BY_STATUS: dict[grpc.StatusCode, type[MicError]] = {
     grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
 }
 
-# Trailing metadata the server may attach to explain an error in machine-readable form.
-_CONFLICT_PATHS_KEY = "mic-conflict-paths"
-_SESSION_ID_KEY = "mic-session-id"
+# Trailing metadata the server attaches to explain an error (``mic-<name>``); a few spellings
+# are accepted so that a renamed detail degrades to "no detail", never to a crash.
+_CONFLICT_PATHS_KEYS = ("mic-conflicting-paths", "mic-paths", "mic-conflict-paths")
+_SESSION_ID_KEYS = ("mic-session-id", "mic-session")
 
 
-def _trailer(err: grpc.RpcError, key: str) -> list[str]:
+def _trailer(err: grpc.RpcError, keys: tuple[str, ...]) -> list[str]:
     values: list[str] = []
     try:
         trailers = err.trailing_metadata() or ()  # type: ignore[attr-defined]
     except Exception:  # not every RpcError is a Call (e.g. raised before the call started)
         return values
     for k, v in trailers:
-        if k == key:
+        if k in keys:
             values.append(v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
     return values
 
@@ -115,11 +116,11 @@ def from_rpc_error(err: grpc.RpcError, address: str = "") -> MicError:
         return Unavailable(f"mic server{where} did not answer in time", address=address)
     if status == grpc.StatusCode.ABORTED:
         paths: list[str] = []
-        for value in _trailer(err, _CONFLICT_PATHS_KEY):
+        for value in _trailer(err, _CONFLICT_PATHS_KEYS):
             paths.extend(p for p in value.split("\n") if p)
         return Conflict(details or "conflict", paths=tuple(paths))
     if status == grpc.StatusCode.ALREADY_EXISTS:
-        ids = _trailer(err, _SESSION_ID_KEY)
+        ids = _trailer(err, _SESSION_ID_KEYS)
         return AlreadyExists(details or "already exists", session_id=ids[0] if ids else None)
     cls = _BY_STATUS.get(status, MicError)
     error = cls(details or status.name.lower().replace("_", " "))

@@ -80,9 +80,7 @@ def get_session_change_stats(db: DbSession, session: Session) -> ChangeStats:
     return change_stats_for(db, [session.id]).get(session.id, ChangeStats())
 
 
-def count_session_changes(
-    db: DbSession, session: Session, change_type: str | None = None
-) -> int:
+def count_session_changes(db: DbSession, session: Session, change_type: str | None = None) -> int:
     """Number of the session's changes, or of those of one type."""
     query = select(func.count()).select_from(SessionChange)
     query = query.where(SessionChange.session_pk == session.id)
@@ -114,9 +112,7 @@ def change_stats_for(db: DbSession, session_pks: Sequence[int]) -> dict[int, Cha
     }
 
 
-def create_session_changes(
-    db: DbSession, session: Session, changes: Iterable[NewChange]
-) -> int:
+def create_session_changes(db: DbSession, session: Session, changes: Iterable[NewChange]) -> int:
     """Insert ``changes`` for a session that has its landing position: all or none.
 
     Rows go in batches (``BATCH_ROWS`` rows or ``BATCH_BYTES`` of content) so that an

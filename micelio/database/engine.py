@@ -106,4 +106,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-

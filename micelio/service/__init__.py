@@ -44,9 +44,7 @@ class Services:
             tokens=TokenAuthority(db),
             projects=ProjectService(db),
             sessions=SessionService(db),
-            lander=Lander(
-                db, store, inline_threshold=config.inline_threshold, spool_dir=spool_dir
-            ),
+            lander=Lander(db, store, inline_threshold=config.inline_threshold, spool_dir=spool_dir),
             content=ContentService(db, store),
         )
 

@@ -85,7 +85,9 @@ class TokenAuthority:
     def authenticate(self, authorization: str | None) -> Principal:
         """``authorization`` is the metadata value ``Bearer <token>``."""
         if not authorization:
-            raise Unauthenticated("missing token: send the metadata 'authorization: Bearer <token>'")
+            raise Unauthenticated(
+                "missing token: send the metadata 'authorization: Bearer <token>'"
+            )
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("malformed authorization metadata: expected 'Bearer <token>'")
@@ -113,7 +115,9 @@ class TokenAuthority:
             self._known[digest] = principal
         return principal
 
-    def mint(self, principal: Principal, organization: str, role: str, description: str) -> NewToken:
+    def mint(
+        self, principal: Principal, organization: str, role: str, description: str
+    ) -> NewToken:
         """A new token; only admins mint, an organization's admin only for that organization."""
         if role not in ROLES:
             raise InvalidArgument(f"unknown role {role!r} (read, write, admin)")

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from micelio import paths
+from micelio.database.engine import Database
 from micelio.database.models import SessionChange
 from micelio.database.tree import TreeRow, iter_tree, version_at
-from micelio.database.engine import Database
 from micelio.service import lookup
 from micelio.service.auth import READ, Principal, require_org
 from micelio.service.errors import DataLoss, InvalidArgument, NotFound, Unavailable

@@ -8,6 +8,7 @@ database here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import tempfile
@@ -113,7 +114,8 @@ class Receiver:
         self.store = store
         self.session_id = session_id
         self.threshold = inline_threshold
-        self.spool: BinaryIO = tempfile.SpooledTemporaryFile(  # type: ignore[assignment]
+        # Closed by close(), which land() always calls.
+        self.spool: BinaryIO = tempfile.SpooledTemporaryFile(  # type: ignore[assignment]  # noqa: SIM115
             max_size=SPOOL_MEMORY, dir=spool_dir, prefix="mic-land-"
         )
         self.changes: list[IncomingChange] = []
@@ -228,10 +230,9 @@ class Receiver:
 
     def discard(self) -> None:
         for key in self.written_keys:
-            try:
+            # Best effort: an orphan object is harmless and a retried landing overwrites it.
+            with contextlib.suppress(Exception):
                 self.store.delete(key)
-            except Exception:  # best effort: an orphan object is harmless, a retry overwrites
-                pass
         self.written_keys.clear()
 
     def close(self) -> None:

@@ -38,7 +38,7 @@ from micelio.service.errors import (
     FailedPrecondition,
     InvalidArgument,
 )
-from micelio.service.ingest import ChangeHeaderIn, IncomingChange, Peekable, Receiver
+from micelio.service.ingest import IncomingChange, Peekable, Receiver
 from micelio.service.sessions import build_session, check_start
 from micelio.service.views import (
     Decision,
@@ -351,8 +351,7 @@ def _conflict(session: Session, clashes: list[str]) -> Conflict:
     shown = ", ".join(clashes[:SHOWN_CONFLICTS])
     more = f" and {len(clashes) - SHOWN_CONFLICTS} more" if len(clashes) > SHOWN_CONFLICTS else ""
     return Conflict(
-        f"conflict: sessions landed after position {session.base_position} changed "
-        f"{shown}{more}",
+        f"conflict: sessions landed after position {session.base_position} changed {shown}{more}",
         conflicting_paths="\n".join(clashes[:1000]),
     )
 

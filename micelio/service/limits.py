@@ -5,7 +5,7 @@
 | organization / project handle | 1-100 of ``[A-Za-z0-9._-]``, starting with a letter or digit |
 | project name | 200 characters |
 | goal | 64 KiB (UTF-8) |
-| conversation message content | 1 MiB; role 1-64 characters; author 256 |
+| conversation message content | 1 MiB; role 1-64 characters; author 256; reference 1 KiB |
 | decision | 64 KiB; reasoning 1 MiB |
 | metadata (session or change) | 1 MiB as JSON |
 | abandon reason | 64 KiB |
@@ -29,6 +29,7 @@ MAX_GOAL = 64 * KIB
 MAX_MESSAGE = MIB
 MAX_ROLE = 64
 MAX_AUTHOR = 256
+MAX_REFERENCE = 1024
 MAX_DECISION = 64 * KIB
 MAX_REASONING = MIB
 MAX_METADATA = MIB
@@ -72,6 +73,7 @@ def check_messages(messages: Sequence[Message]) -> None:
         check_text("message role", message.role, MAX_ROLE, required=True)
         check_text("message content", message.content, MAX_MESSAGE)
         check_text("message author", message.author, MAX_AUTHOR)
+        check_text("message reference", message.reference, MAX_REFERENCE)
 
 
 def check_decisions(decisions: Sequence[Decision]) -> None:

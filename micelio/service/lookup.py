@@ -31,7 +31,9 @@ def project(db: DbSession, org_handle: str, handle: str, *, for_update: bool = F
     return found
 
 
-def session(db: DbSession, session_id: str, *, for_update: bool = False) -> tuple[Session, str, str]:
+def session(
+    db: DbSession, session_id: str, *, for_update: bool = False
+) -> tuple[Session, str, str]:
     """The session and its organization and project handles."""
     if not session_id:
         raise InvalidArgument("session_id is required")

@@ -78,7 +78,9 @@ class ProjectService:
             with self._db.write() as db:
                 org = lookup.organization(db, organization)
                 existing = db.scalar(
-                    select(Project).where(Project.organization_id == org.id, Project.handle == handle)
+                    select(Project).where(
+                        Project.organization_id == org.id, Project.handle == handle
+                    )
                 )
                 if existing is not None:
                     if exist_ok:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from micelio import paths
 from micelio.database import api
+from micelio.database.engine import Database
 from micelio.database.models import (
     CHANGE_TYPES,
     STATUS_ABANDONED,
@@ -23,7 +24,6 @@ from micelio.database.models import (
     SessionChange,
     utcnow,
 )
-from micelio.database.engine import Database
 from micelio.service import limits, lookup, pagination
 from micelio.service.auth import READ, WRITE, Principal, require_org
 from micelio.service.errors import (
@@ -186,7 +186,11 @@ class SessionService:
             raise InvalidArgument(f"unknown status {where.status!r}")
         size = pagination.page_size(page_size, 50, 1000)
         scope = pagination.scope_digest(
-            organization, where.project, where.status, where.path_glob, where.text,
+            organization,
+            where.project,
+            where.status,
+            where.path_glob,
+            where.text,
             where.oldest_first,
         )
         after = pagination.decode(page_token, scope)
@@ -197,7 +201,9 @@ class SessionService:
             if after is not None:
                 if not isinstance(after, int):
                     raise InvalidArgument("malformed page token")
-                query = query.where(Session.id > after if where.oldest_first else Session.id < after)
+                query = query.where(
+                    Session.id > after if where.oldest_first else Session.id < after
+                )
             rows = db.execute(query.order_by(order).limit(size + 1)).all()
             more = len(rows) > size
             rows = rows[:size]
@@ -221,7 +227,9 @@ class SessionService:
             org = lookup.organization(db, organization)
             query = query.where(Project.organization_id == org.id)
         if where.project:
-            query = query.where(Session.project_id == lookup.project(db, organization, where.project).id)
+            query = query.where(
+                Session.project_id == lookup.project(db, organization, where.project).id
+            )
         if where.status:
             query = query.where(Session.status == where.status)
         if where.text:
@@ -293,7 +301,9 @@ class SessionService:
 
         return self._update_active(principal, session_id, "record decisions", apply)
 
-    def _update_active(self, principal: Principal, session_id: str, action: str, apply) -> SessionView:  # type: ignore[no-untyped-def]
+    def _update_active(
+        self, principal: Principal, session_id: str, action: str, apply
+    ) -> SessionView:  # type: ignore[no-untyped-def]
         with self._db.write() as db:
             # Row lock: concurrent notes on PostgreSQL must not overwrite each other's list.
             session, org, project = lookup.session(db, session_id, for_update=True)

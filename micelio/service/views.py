@@ -8,6 +8,9 @@ from typing import Any
 
 from micelio.database.api import ChangeStats
 from micelio.database.models import Organization, Project, Session, SessionChange
+from micelio.database.tree import TreeRow
+
+__all__ = ["ChangeStats", "TreeRow"]  # re-exported: the server layer sees only views
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,7 @@ class Message:
     content: str
     author: str = ""
     at: datetime | None = None  # server time when None
+    reference: str = ""  # what the message is about, e.g. "commit:<id>"
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ def message_to_json(message: Message, now: datetime) -> dict[str, Any]:
     stored: dict[str, Any] = {"role": message.role, "content": message.content}
     if message.author:
         stored["author"] = message.author
+    if message.reference:
+        stored["reference"] = message.reference
     stored["at"] = (message.at or now).isoformat()
     return stored
 
@@ -141,6 +147,7 @@ def session_view(session: Session, org: str, project: str, stats: ChangeStats) -
                 content=m.get("content", ""),
                 author=m.get("author", ""),
                 at=_parse_time(m.get("at")),
+                reference=m.get("reference", ""),
             )
             for m in session.conversation
         ],

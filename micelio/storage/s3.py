@@ -7,6 +7,7 @@ roles); they never appear in the URL.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -117,10 +118,9 @@ class S3Store:
         parts.append({"PartNumber": number, "ETag": answer["ETag"]})
 
     def _abort(self, full: str, upload_id: str) -> None:
-        try:
+        # Best effort: the upload is unreferenced either way.
+        with contextlib.suppress(Exception):
             self._client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
-        except Exception:  # best effort: the upload is unreferenced either way
-            pass
 
     def open_read(self, key: str) -> Iterator[bytes]:
         full = self._key(key)

@@ -1,0 +1,112 @@
+"""Benchmark: `mic import git` of a large synthetic history against `git fast-export`.
+
+usage: python bench/import_speed.py [--commits 20000] [--megabytes 1024] [--strategy auto]
+                                    [--workdir /tmp/mic-bench]
+
+Builds (once, cached in the workdir) a synthetic repository with bench/synthetic_repo.py,
+times `git fast-export` of the same ref as the reference, then a full import (walk, group,
+land) into a fresh server process on loopback, and reports the ratio, commits/s and the peak
+memory (VmHWM) of the importer and of the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB, stdout) of a child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(args)} failed")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "micelio.server", "start", "--data-dir", str(data_dir),
+         "--listen", "127.0.0.1:0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    info_path = data_dir / "server.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if info_path.exists():
+            info = json.loads(info_path.read_text())
+            if info.get("pid") == proc.pid:
+                return proc, info["address"], (data_dir / "admin.token").read_text().strip()
+        time.sleep(0.05)
+    proc.kill()
+    sys.exit("server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commits", type=int, default=20_000)
+    parser.add_argument("--megabytes", type=int, default=1024)
+    parser.add_argument("--strategy", default="auto")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "mic-bench")
+    args = parser.parse_args()
+
+    repo = args.workdir / f"synthetic-{args.commits}-{args.megabytes}.git"
+    if not (repo / "HEAD").exists():
+        print(f"building {repo} ...", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "synthetic_repo.py"), str(repo),
+                        "--commits", str(args.commits), "--megabytes", str(args.megabytes)],
+                       check=True)
+    first_parent = int(subprocess.run(
+        ["git", "-C", str(repo), "rev-list", "--first-parent", "--count", "main"],
+        capture_output=True, text=True, check=True).stdout)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    export_s, _, _ = run_measured(
+        ["sh", "-c", f"git -C '{repo}' fast-export main > /dev/null"], env)
+
+    data_dir = args.workdir / "server-data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    server, address, token = start_server(data_dir)
+    try:
+        import_s, import_rss, out = run_measured(
+            [sys.executable, "-m", "micelio", "import", "git", str(repo), "--project",
+             "bench/synthetic", "--strategy", args.strategy, "--json", "--server", address,
+             "--token", token], env)
+        server_rss = peak_rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    summary = json.loads(out)
+    print(f"repository: {first_parent} first-parent commits, "
+          f"{summary['bytes_inline'] / 2**20:.0f} MiB inline + "
+          f"{summary['bytes_stored'] / 2**20:.0f} MiB in object storage landed")
+    print(f"git fast-export main: {export_s:8.1f} s")
+    print(f"mic import git:       {import_s:8.1f} s  ({import_s / export_s:.2f}x fast-export, "
+          f"{summary['commits'] / import_s:,.0f} commits/s, {summary['sessions']} sessions, "
+          f"strategy {args.strategy})")
+    print(f"peak memory: importer {import_rss:.0f} MiB, server {server_rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""``mic server start``: run a mic server in the foreground."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from micelio.config import DEFAULT_INLINE_THRESHOLD, DEFAULT_LISTEN, ServerConfig, default_data_dir
+
+app = typer.Typer(help="Run a mic server.", no_args_is_help=True, add_completion=False)
+
+
+@app.callback()
+def _group() -> None:
+    """Run a mic server (gRPC: sessions, projects, content)."""
+
+
+@app.command()
+def start(
+    data_dir: Path = typer.Option(
+        None,
+        "--data-dir",
+        help="Where the server keeps mic.db, objects/, admin.token and server.json "
+        "[default: $MIC_DATA_DIR, else $XDG_DATA_HOME/mic, else ~/.local/share/mic].",
+        show_default=False,
+    ),
+    listen: str = typer.Option(
+        DEFAULT_LISTEN, "--listen", help="HOST:PORT to listen on; port 0 picks a free one."
+    ),
+    db: str = typer.Option(
+        None,
+        "--db",
+        envvar="MIC_DB_URL",
+        help="Database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB "
+        "[default: SQLite in the data dir].",
+        show_default=False,
+    ),
+    storage: str = typer.Option(
+        None,
+        "--storage",
+        envvar="MIC_STORAGE_URL",
+        help="Object storage URL: file:///DIR or s3://BUCKET/PREFIX?endpoint=URL&region=R "
+        "(credentials from the standard AWS sources) [default: DATA_DIR/objects].",
+        show_default=False,
+    ),
+    inline_threshold: int = typer.Option(
+        DEFAULT_INLINE_THRESHOLD,
+        "--inline-threshold",
+        min=0,
+        help="Contents smaller than this many bytes are stored in the database.",
+    ),
+    workers: int = typer.Option(64, "--workers", min=4, help="Concurrent calls served."),
+) -> None:
+    """Start the server in the foreground (SIGTERM or Ctrl-C stops it gracefully)."""
+    from micelio.server.app import serve
+
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    config = ServerConfig(
+        data_dir=(data_dir or default_data_dir()).expanduser().resolve(),
+        listen=listen,
+        db_url=db,
+        storage_url=storage,
+        inline_threshold=inline_threshold,
+        max_workers=workers,
+    )
+    serve(config)

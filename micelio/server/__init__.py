@@ -1,0 +1,1 @@
+"""The gRPC server: servicers, the auth interceptor, health, reflection and ``serve``."""

@@ -1,0 +1,50 @@
+"""ContentService: trees and files at a landing position."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+
+from micelio.server import convert
+from micelio.server.errors import streaming
+from micelio.server.interceptor import current_principal
+from micelio.service import Services
+from micelio.v1 import micelio_pb2 as pb
+from micelio.v1 import micelio_pb2_grpc as rpc
+
+
+class ContentServicer(rpc.ContentServiceServicer):
+    def __init__(self, services: Services) -> None:
+        self._s = services
+
+    @streaming
+    def GetTree(
+        self, request: pb.GetTreeRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.TreeEntry]:
+        position = request.position if request.has_position else None
+        rows = self._s.content.tree(
+            current_principal(),
+            request.organization,
+            request.project,
+            position,
+            request.path_prefix,
+        )
+        for row in rows:
+            yield convert.tree_entry(row)
+
+    @streaming
+    def ReadFile(
+        self, request: pb.ReadFileRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.ContentChunk]:
+        position = request.position if request.has_position else None
+        chunks = self._s.content.read_file(
+            current_principal(),
+            request.organization,
+            request.project,
+            request.file_path,
+            request.raw_path,
+            position,
+        )
+        for data in chunks:
+            yield pb.ContentChunk(data=data)

@@ -1,0 +1,234 @@
+"""Conversions between protocol messages and the service layer's plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2, timestamp_pb2
+
+from micelio.service.ingest import ChangeHeaderIn
+from micelio.service.landing import LandHeaderIn
+from micelio.service.views import (
+    ChangeStats,
+    ChangeView,
+    Decision,
+    Message,
+    OrganizationView,
+    ProjectView,
+    SessionView,
+    StartRequest,
+    TreeRow,
+)
+from micelio.v1 import micelio_pb2 as pb
+
+STATUS_TO_PB = {
+    "active": pb.SESSION_STATUS_ACTIVE,
+    "landed": pb.SESSION_STATUS_LANDED,
+    "abandoned": pb.SESSION_STATUS_ABANDONED,
+}
+STATUS_FROM_PB = {v: k for k, v in STATUS_TO_PB.items()}
+CHANGE_TO_PB = {
+    "added": pb.CHANGE_TYPE_ADDED,
+    "modified": pb.CHANGE_TYPE_MODIFIED,
+    "deleted": pb.CHANGE_TYPE_DELETED,
+}
+CHANGE_FROM_PB = {v: k for k, v in CHANGE_TO_PB.items()}
+
+
+# -- scalars ------------------------------------------------------------------------------
+
+
+def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(value.astimezone(UTC))
+    return ts
+
+
+def from_timestamp(message: Any, name: str) -> datetime | None:
+    if not message.HasField(name):
+        return None
+    return getattr(message, name).ToDatetime(tzinfo=UTC)
+
+
+def struct(value: dict[str, Any]) -> struct_pb2.Struct:
+    out = struct_pb2.Struct()
+    out.update(value)
+    return out
+
+
+def from_struct(message: Any, name: str) -> dict[str, Any]:
+    if not message.HasField(name):
+        return {}
+    return _ints(json_format.MessageToDict(getattr(message, name)))
+
+
+def _ints(value: Any) -> Any:
+    """Struct numbers are doubles: give integral ones back their int type (line counts...)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
+def change_type_from_pb(value: int) -> str:
+    return CHANGE_FROM_PB.get(value, f"{value} (unspecified)" if value == 0 else str(value))
+
+
+# -- requests ----------------------------------------------------------------------------
+
+
+def messages(items: Iterable[pb.ConversationMessage]) -> list[Message]:
+    return [
+        Message(
+            role=m.role,
+            content=m.content,
+            author=m.author,
+            at=from_timestamp(m, "at"),
+            reference=m.reference,
+        )
+        for m in items
+    ]
+
+
+def decisions(items: Iterable[pb.Decision]) -> list[Decision]:
+    return [
+        Decision(decision=d.decision, reasoning=d.reasoning, at=from_timestamp(d, "at"))
+        for d in items
+    ]
+
+
+def start_request(request: pb.StartSessionRequest) -> StartRequest:
+    base: int | None = request.base_position if request.has_base_position else None
+    return StartRequest(
+        organization=request.organization,
+        project=request.project,
+        goal=request.goal,
+        session_id=request.session_id,
+        conversation=messages(request.conversation),
+        decisions=decisions(request.decisions),
+        metadata=from_struct(request, "metadata"),
+        base_position=base,
+    )
+
+
+def land_items(requests: Iterator[pb.LandSessionRequest]) -> Iterator[Any]:
+    """The landing stream as service items: LandHeaderIn, ChangeHeaderIn, bytes."""
+    for request in requests:
+        kind = request.WhichOneof("item")
+        if kind == "chunk":
+            yield request.chunk.data
+        elif kind == "change":
+            change = request.change
+            yield ChangeHeaderIn(
+                file_path=change.file_path,
+                raw_path=change.raw_path,
+                change_type=change_type_from_pb(change.change_type),
+                mode=change.mode,
+                size=change.size,
+                metadata=from_struct(change, "metadata"),
+            )
+        elif kind == "header":
+            header = request.header
+            yield LandHeaderIn(
+                session_id=header.session_id,
+                create=start_request(header.create) if header.HasField("create") else None,
+                conversation=messages(header.conversation),
+                decisions=decisions(header.decisions),
+                metadata=from_struct(header, "metadata"),
+                landed_at=from_timestamp(header, "landed_at"),
+                started_at=from_timestamp(header, "started_at"),
+                external_id=header.external_id,
+            )
+        else:
+            yield _EmptyItem()
+
+
+class _EmptyItem:
+    """A request with no item set: the service refuses it like any unexpected item."""
+
+
+# -- responses ---------------------------------------------------------------------------
+
+
+def stats(value: ChangeStats) -> pb.ChangeStats:
+    return pb.ChangeStats(
+        total=value.total, added=value.added, modified=value.modified, deleted=value.deleted
+    )
+
+
+def session(view: SessionView) -> pb.Session:
+    return pb.Session(
+        session_id=view.session_id,
+        organization=view.organization,
+        project=view.project,
+        goal=view.goal,
+        status=STATUS_TO_PB[view.status],
+        conversation=[
+            pb.ConversationMessage(
+                role=m.role,
+                content=m.content,
+                author=m.author,
+                at=timestamp(m.at),
+                reference=m.reference,
+            )
+            for m in view.conversation
+        ],
+        decisions=[
+            pb.Decision(decision=d.decision, reasoning=d.reasoning, at=timestamp(d.at))
+            for d in view.decisions
+        ],
+        metadata=struct(view.metadata),
+        started_at=timestamp(view.started_at),
+        landed_at=timestamp(view.landed_at),
+        abandoned_at=timestamp(view.abandoned_at),
+        base_position=view.base_position,
+        landing_position=view.landing_position,
+        stats=stats(view.stats),
+        external_id=view.external_id,
+    )
+
+
+def change(view: ChangeView) -> pb.SessionChange:
+    return pb.SessionChange(
+        file_path=view.file_path,
+        change_type=CHANGE_TO_PB[view.change_type],
+        size=view.size,
+        storage_key=view.storage_key,
+        metadata=struct(view.metadata),
+        raw_path=view.raw_path,
+        sha256=view.sha256,
+        mode=view.mode,
+    )
+
+
+def tree_entry(row: TreeRow) -> pb.TreeEntry:
+    return pb.TreeEntry(
+        file_path=row.file_path,
+        raw_path=row.raw_path or b"",
+        mode=row.mode,
+        size=row.size,
+        sha256=row.sha256 or "",
+        session_id=row.session_id,
+        landing_position=row.landing_position,
+    )
+
+
+def organization(view: OrganizationView) -> pb.Organization:
+    return pb.Organization(handle=view.handle, created_at=timestamp(view.created_at))
+
+
+def project(view: ProjectView) -> pb.Project:
+    return pb.Project(
+        organization=view.organization,
+        handle=view.handle,
+        name=view.name,
+        head_position=view.head_position,
+        created_at=timestamp(view.created_at),
+    )

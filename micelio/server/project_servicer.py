@@ -1,0 +1,81 @@
+"""ProjectService: organizations, projects and tokens."""
+
+from __future__ import annotations
+
+import grpc
+
+from micelio.server import convert
+from micelio.server.errors import unary
+from micelio.server.interceptor import current_principal
+from micelio.service import Services
+from micelio.v1 import micelio_pb2 as pb
+from micelio.v1 import micelio_pb2_grpc as rpc
+
+
+class ProjectServicer(rpc.ProjectServiceServicer):
+    def __init__(self, services: Services) -> None:
+        self._s = services
+
+    @unary
+    def CreateOrganization(
+        self, request: pb.CreateOrganizationRequest, context: grpc.ServicerContext
+    ) -> pb.Organization:
+        view = self._s.projects.create_organization(
+            current_principal(), request.handle, exist_ok=request.exist_ok
+        )
+        return convert.organization(view)
+
+    @unary
+    def GetOrganization(
+        self, request: pb.GetOrganizationRequest, context: grpc.ServicerContext
+    ) -> pb.Organization:
+        return convert.organization(
+            self._s.projects.get_organization(current_principal(), request.handle)
+        )
+
+    @unary
+    def ListOrganizations(
+        self, request: pb.ListOrganizationsRequest, context: grpc.ServicerContext
+    ) -> pb.ListOrganizationsResponse:
+        orgs = self._s.projects.list_organizations(current_principal())
+        return pb.ListOrganizationsResponse(organizations=[convert.organization(o) for o in orgs])
+
+    @unary
+    def CreateProject(
+        self, request: pb.CreateProjectRequest, context: grpc.ServicerContext
+    ) -> pb.Project:
+        view = self._s.projects.create_project(
+            current_principal(),
+            request.organization,
+            request.handle,
+            request.name,
+            exist_ok=request.exist_ok,
+        )
+        return convert.project(view)
+
+    @unary
+    def GetProject(
+        self, request: pb.GetProjectRequest, context: grpc.ServicerContext
+    ) -> pb.Project:
+        view = self._s.projects.get_project(
+            current_principal(), request.organization, request.handle
+        )
+        return convert.project(view)
+
+    @unary
+    def ListProjects(
+        self, request: pb.ListProjectsRequest, context: grpc.ServicerContext
+    ) -> pb.ListProjectsResponse:
+        projects = self._s.projects.list_projects(current_principal(), request.organization)
+        return pb.ListProjectsResponse(projects=[convert.project(p) for p in projects])
+
+    @unary
+    def CreateToken(
+        self, request: pb.CreateTokenRequest, context: grpc.ServicerContext
+    ) -> pb.CreateTokenResponse:
+        minted = self._s.tokens.mint(
+            current_principal(), request.organization, request.role, request.description
+        )
+        return pb.CreateTokenResponse(
+            token=minted.token, organization=minted.organization, role=minted.role
+        )
