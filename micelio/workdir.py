@@ -390,7 +390,7 @@ def write_file(root_fd: int, path: bytes, mode: int, chunks: Iterable[bytes],
         if mode == MODE_GITLINK:
             with contextlib.suppress(FileExistsError):
                 os.mkdir(name, 0o777, dir_fd=parent)
-            return FileRecord("", mode, 0, 0)
+            return FileRecord(sha256 or "", mode, 0, 0)
         _clear(parent, name)
         digest = hashlib.sha256()
         if mode == MODE_SYMLINK:

@@ -68,9 +68,14 @@ class BlobStream:
         self._reader = reader
         self._chunk_size = chunk_size
         self._left = header.size + 1  # content and the newline that ends every answer
+        self._interrupted = False
 
     def __iter__(self) -> Iterator[bytes]:
-        while self._left > 1:
+        while True:
+            if self._interrupted:
+                raise RuntimeError("this blob stream was interrupted by a later request")
+            if self._left <= 1:
+                break
             stream = self._reader._stream_for(self)
             chunk = stream.read(min(self._chunk_size, self._left - 1))
             if not chunk:
@@ -101,7 +106,8 @@ class BlobReader:
 
     Requests are served in order: asking for a new object first skips what is left of the
     previous stream (which then refuses to continue). ``size`` uses a second, lazily started
-    ``--batch-check`` process, so it never disturbs a stream in progress.
+    ``--batch-check`` process, so it never disturbs a stream in progress. Not thread-safe:
+    one reader per thread.
     """
 
     def __init__(self, repo: RepoPath) -> None:
@@ -122,7 +128,7 @@ class BlobReader:
         self.close()
 
     def close(self) -> None:
-        """End the processes (closing stdin is how cat-file is told to stop)."""
+        """End the processes; a stream still open can no longer be read."""
         self._current = None
         for name in ("_batch", "_check"):
             process: GitProcess | None = getattr(self, name)
@@ -203,8 +209,10 @@ class BlobReader:
         return process
 
     def _drop_current(self) -> None:
-        if self._current is not None:
-            self._current.close()
+        current = self._current
+        if current is not None:
+            current._interrupted = current._left > 1  # its reader would miss content
+            current.close()
             self._current = None
 
     def _ask(self, process: GitProcess, oid: str) -> ObjectHeader:

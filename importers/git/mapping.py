@@ -25,6 +25,10 @@ Entry = tuple[int, str]  # (mode, object id) of a tree entry
 Tree = Mapping[bytes, Entry]
 
 EMPTY_BLOB_OID = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+_EMPTY_BLOBS = {  # SHA-1 and SHA-256 repositories
+    EMPTY_BLOB_OID,
+    "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +68,7 @@ def kind_of(mode: int) -> Kind:
         return "gitlink"
     if mode & 0o170000 != 0o100000:
         raise ValueError(f"not a file mode: {mode:o}")
-    return "executable" if mode & 0o111 else "file"
+    return "executable" if mode & 0o100 else "file"  # the owner's bit, as git's canon_mode
 
 
 # -- folding -------------------------------------------------------------------------------
@@ -73,6 +77,7 @@ def kind_of(mode: int) -> Kind:
 def net_changes(commits: Iterable[Commit]) -> list[PlannedChange]:
     """The net change set of a run of consecutive first-parent commits, sorted by path bytes.
 
+    Apply it deletions first, then additions and modifications (see :func:`apply`).
     Raises ``ValueError`` when the commits are not consecutive, or a change does not start
     from the entry the previous one left (the raw diffs do not chain).
     """
@@ -126,7 +131,7 @@ def pair_renames(changes: list[PlannedChange]) -> list[PlannedChange]:
     path order; pairing is one to one. The list stays in its order."""
     deleted: dict[tuple[str, str], list[PlannedChange]] = {}
     for change in changes:
-        if change.change_type == "deleted" and change.old_oid != EMPTY_BLOB_OID:
+        if change.change_type == "deleted" and change.old_oid not in _EMPTY_BLOBS:
             key = (change.old_oid, _rename_class(change.kind))
             deleted.setdefault(key, []).append(change)
     if not deleted:

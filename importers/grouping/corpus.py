@@ -53,7 +53,8 @@ def _changes(name: str, seq: int, raw: Iterable[dict[str, Any]]) -> tuple[RawCha
         status = ch["status"]
         if status == "R":  # the walk does not detect renames: a rename is a delete and an add
             old = ch["old_path"].encode("utf-8", "surrogateescape")
-            out.append(RawChange("D", old, mode, 0, _oid(name, seq, "old", ch["old_path"]), ZERO_OID))
+            gone = _oid(name, seq, "old", ch["old_path"])
+            out.append(RawChange("D", old, mode, 0, gone, ZERO_OID))
             out.append(RawChange("A", path, 0, mode, ZERO_OID, new))
         elif status == "A":
             out.append(RawChange("A", path, 0, mode, ZERO_OID, new))
@@ -113,7 +114,7 @@ def bcubed(truth: Sequence[Hashable], pred: Sequence[Hashable]) -> tuple[float, 
         t[a].add(i)
         p[b].add(i)
     prec = rec = 0.0
-    for i, (a, b) in enumerate(zip(truth, pred, strict=True)):
+    for a, b in zip(truth, pred, strict=True):
         inter = len(t[a] & p[b])
         prec += inter / len(p[b])
         rec += inter / len(t[a])

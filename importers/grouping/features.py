@@ -8,8 +8,10 @@ about any training corpus is needed at run time.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -65,10 +67,10 @@ def _binary(items: Sequence[Sequence[str]]) -> sparse.csr_matrix:
     return sparse.csr_matrix(m, dtype=float)
 
 
-def _tfidf(docs: Sequence[str], **kwargs: object) -> sparse.csr_matrix:
+def _tfidf(docs: Sequence[str], **kwargs: Any) -> sparse.csr_matrix:
     """L2-normalized TF-IDF rows fitted on ``docs`` themselves."""
     try:
-        return sparse.csr_matrix(TfidfVectorizer(**kwargs).fit_transform(docs))  # type: ignore[arg-type]
+        return sparse.csr_matrix(TfidfVectorizer(**kwargs).fit_transform(docs))
     except ValueError:  # empty vocabulary
         return sparse.csr_matrix((len(docs), 1))
 
@@ -81,7 +83,7 @@ def _window(m: sparse.csr_matrix, k: int, forward: bool) -> sparse.csr_matrix:
     """Row i summed with the ``k - 1`` rows before it (or after it when ``forward``)."""
     n = m.shape[0]
     acc = m
-    for e in range(1, k):
+    for e in range(1, min(k, n)):
         acc = acc + sparse.eye(n, n, k=e if forward else -e, format="csr") @ m
     return sparse.csr_matrix(acc)
 
@@ -136,16 +138,8 @@ def _flags(values: Sequence[str], test: Callable[[str], bool]) -> np.ndarray:
     return np.array([test(v) for v in values], dtype=float)
 
 
-def pair_features(commits: Sequence[Commit]) -> np.ndarray:
-    """A ``(len(commits) - 1, len(FEATURES))`` matrix, one row per adjacent pair."""
+def _time(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     n = len(commits)
-    if n < 2:
-        return np.zeros((0, len(FEATURES)))
-    a = np.arange(n - 1)
-    b = a + 1
-    cols: list[np.ndarray] = []
-
-    # --- time
     ct = np.array([c.committer.time for c in commits], dtype=float)
     at = np.array([c.author.time for c in commits], dtype=float)
     gaps = np.abs(np.diff(ct))
@@ -155,13 +149,14 @@ def pair_features(commits: Sequence[Commit]) -> np.ndarray:
     recent_max = np.full(n - 1, -np.inf)
     for e in range(NEAR):
         recent_max = np.maximum(recent_max, ct[np.maximum(a - e, 0)])
-    # The newest commit seen so far stands for "now" on the main line: commits of a branch
-    # that is inlined before its merge are older than that.
+    # The newest commit seen so far stands for "now" on the main line: the commits of a
+    # branch inlined before its (dropped or rebased) merge are older than that.
     mainline = np.maximum.accumulate(ct)
     mainline_before = np.concatenate([[ct[0]], mainline[:-1]])
-    cols += [
+    return [
         _slog(ct[b] - ct[a]), _slog(at[b] - at[a]), _slog(at[b] - ct[a]),
         ct[b] < ct[a], ct[b] < recent_max,
+        # A rebase rewrites committer times, often to the same minute for a whole branch.
         _slog(ct[a] - at[a]), _slog(ct[b] - at[b]), np.abs(ct[b] - ct[a]) <= 60,
         np.log((gaps + 60) / (pace + 60)),
         log_gap - np.concatenate([[log_gap[0]], log_gap[:-1]]),
@@ -169,12 +164,16 @@ def pair_features(commits: Sequence[Commit]) -> np.ndarray:
         _slog(ct[a] - mainline_before[a]), _slog(ct[b] - mainline[a]),
     ]
 
-    # --- people
+
+def _people(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    n = len(commits)
     ids: dict[str, int] = {}
     author = np.array([ids.setdefault(c.author.email.lower() or c.author.name, len(ids))
                        for c in commits])
     committer = np.array([ids.setdefault(c.committer.email.lower() or c.committer.name, len(ids))
                           for c in commits])
+    # Frequent authors (maintainers) land many small changes back to back; a rare author's
+    # consecutive commits are usually one contribution.
     share = np.bincount(author, minlength=len(ids))[author] / n
     run_back, run_fwd = _runs(author)
     first = np.zeros(n, dtype=bool)
@@ -186,7 +185,7 @@ def pair_features(commits: Sequence[Commit]) -> np.ndarray:
         recent_author |= author[np.maximum(a - e, 0)] == author[b]
     tz = np.array([c.author.tz_minutes for c in commits])
     same_author = (author[:-1] == author[1:]).astype(float)
-    cols += [
+    return [
         same_author, committer[a] == committer[b], author[a] != committer[a],
         author[b] != committer[b], recent_author,
         np.log(share[a]), np.log(share[b]), np.log(run_back[a]), np.log(run_fwd[b]),
@@ -194,7 +193,8 @@ def pair_features(commits: Sequence[Commit]) -> np.ndarray:
         np.concatenate([[1.0], same_author[:-1]]), np.concatenate([same_author[1:], [1.0]]),
     ]
 
-    # --- paths
+
+def _paths(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     files = _binary([c.paths for c in commits])
     dirs = _binary([[p.rpartition("/")[0] or "." for p in c.paths] for c in commits])
     tops = _binary([[p.partition("/")[0] if "/" in p else "." for p in c.paths] for c in commits])
@@ -202,12 +202,13 @@ def pair_features(commits: Sequence[Commit]) -> np.ndarray:
     n_dirs = np.asarray(dirs.sum(axis=1)).ravel()
     file_j, file_inter = _jaccard(files)
     paths = _tfidf([_path_words(c) for c in commits], sublinear_tf=True)
+    # Windows: a branch often detours through docs or tests and comes back to its files.
     recent_files = _present(_window(files, NEAR, forward=False))
     upcoming_files = _present(_window(files, NEAR, forward=True))
     recent_dirs = _present(_window(dirs, NEAR, forward=False))
     upcoming_dirs = _present(_window(dirs, NEAR, forward=True))
     far_files = _present(_window(files, FAR, forward=False))
-    cols += [
+    return [
         file_j, file_inter / np.maximum(np.minimum(n_files[a], n_files[b]), 1),
         _jaccard(dirs)[0], _jaccard(tops)[0], _rowdot(paths[:-1], paths[1:]),
         _rowdot(recent_files[:-1], files[1:]) / np.maximum(n_files[b], 1),
@@ -220,23 +221,26 @@ def pair_features(commits: Sequence[Commit]) -> np.ndarray:
         np.log1p(n_files[a]), np.log1p(n_files[b]),
     ]
 
-    # --- words
-    subjects = [text.subject(c.message) for c in commits]
+
+def _words(commits: Sequence[Commit], subjects: Sequence[str], a: np.ndarray,
+           b: np.ndarray) -> list[np.ndarray]:
     messages = _tfidf([text.prose(c.message) for c in commits], sublinear_tf=True,
                       stop_words="english")
     subject_grams = _tfidf(subjects, analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
     first_word = [(text.words(s) or [""])[0] for s in subjects]
     has_body = np.array([bool(c.body) for c in commits], dtype=float)
-    cols += [
+    return [
         _rowdot(messages[:-1], messages[1:]),
         _rowdot(_normalized(_window(messages, NEAR, False))[:-1],
                 _normalized(_window(messages, NEAR, True))[1:]),
         _rowdot(subject_grams[:-1], subject_grams[1:]),
-        np.array([first_word[i] == first_word[i + 1] for i in range(n - 1)], dtype=float),
+        np.array([x == y for x, y in itertools.pairwise(first_word)], dtype=float),
         has_body[a], has_body[b],
     ]
 
-    # --- kinds and identifiers
+
+def _kinds(commits: Sequence[Commit], subjects: Sequence[str], a: np.ndarray,
+           b: np.ndarray) -> list[np.ndarray]:
     conv = [text.conventional(s) for s in subjects]
     ctype = np.array([t for t, _ in conv], dtype=object)
     scope = np.array([s for _, s in conv], dtype=object)
@@ -248,18 +252,29 @@ def pair_features(commits: Sequence[Commit]) -> np.ndarray:
     bump = _flags(subjects, text.is_dependency_bump)
     changelog = np.array([_all(c, _CHANGELOG) for c in commits])
     docs = np.array([_all(c, _DOCS) for c in commits])
-    cols += [
+    return [
         (ctype[a] == ctype[b]) & (ctype[a] != ""), (scope[a] == scope[b]) & (scope[a] != ""),
         _rowdot(issues[:-1], issues[1:]) > 0,
         _rowdot(_present(_window(issues, NEAR, False))[:-1],
                 _window(issues, NEAR, True)[1:]) > 0,
-        np.array([bool(issue_sets[i] and issue_sets[i + 1]
-                       and not issue_sets[i] & issue_sets[i + 1]) for i in range(n - 1)]),
+        # Two commits that each reference issues, but different ones, address different things.
+        np.array([bool(x and y and not x & y) for x, y in itertools.pairwise(issue_sets)]),
         squash[a], squash[b], follow[a], follow[b], release[a], release[b],
         changelog[a], changelog[b], docs[a], docs[b], bump[a] * bump[b],
     ]
 
-    out = np.column_stack([np.asarray(c, dtype=float) for c in cols])
-    assert out.shape[1] == len(FEATURES), (out.shape, len(FEATURES))
-    return out
 
+def pair_features(commits: Sequence[Commit]) -> np.ndarray:
+    """A ``(len(commits) - 1, len(FEATURES))`` matrix, one row per adjacent pair."""
+    n = len(commits)
+    if n < 2:
+        return np.zeros((0, len(FEATURES)))
+    a = np.arange(n - 1)
+    b = a + 1
+    subjects = [text.subject(c.message) for c in commits]
+    cols = (_time(commits, a, b) + _people(commits, a, b) + _paths(commits, a, b)
+            + _words(commits, subjects, a, b) + _kinds(commits, subjects, a, b))
+    out = np.column_stack([np.asarray(c, dtype=float) for c in cols])
+    if out.shape[1] != len(FEATURES):
+        raise AssertionError(f"{out.shape[1]} feature columns for {len(FEATURES)} names")
+    return out

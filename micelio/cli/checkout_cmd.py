@@ -15,9 +15,9 @@ from micelio.cli.output import (
     JsonOpt,
     ServerOpt,
     TokenOpt,
+    byte_progress,
     connect,
     console,
-    err_console,
     print_json,
     split_ref,
 )
@@ -83,7 +83,17 @@ def checkout(
         _prepare(directory)
         root = directory.resolve()
         manifest = workdir.Manifest()
-        with workdir.open_root(root) as root_fd, _Progress(entries, as_json) as tick:
+        total = sum(e.size for e in entries)
+        with (workdir.open_root(root) as root_fd,
+              byte_progress("checkout", total, len(entries), enabled=not as_json) as update):
+            done = 0
+
+            def tick(entry: TreeEntry) -> None:
+                nonlocal done
+                done += entry.size
+                if update is not None:
+                    update(done)
+
             fetch_files(mic, root_fd, org, project, position, entries, manifest, tick)
         # The manifest is written after the files: its mtime tells "racy" entries apart.
         workdir.save_state(root, workdir.State(org, project, position, server=mic.address))
@@ -95,31 +105,3 @@ def checkout(
     else:
         console.print(f"checked out {org}/{project} at position {position} into {directory} "
                       f"({len(entries)} files)")
-
-
-class _Progress:
-    """A progress bar on stderr for big checkouts on a terminal; a no-op otherwise."""
-
-    def __init__(self, entries: list[TreeEntry], quiet: bool) -> None:
-        total = sum(e.size for e in entries)
-        self._show = (not quiet and err_console.is_terminal
-                      and (len(entries) > 200 or total > 16 << 20))
-        self._total = total
-        self._bar = None
-
-    def __enter__(self) -> Callable[[TreeEntry], None] | None:
-        if not self._show:
-            return None
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-        self._bar = Progress(TextColumn("checkout"), BarColumn(), DownloadColumn(),
-                             console=err_console, transient=True)
-        self._bar.start()
-        task = self._bar.add_task("checkout", total=self._total)
-        bar = self._bar
-        return lambda entry: bar.advance(task, entry.size)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-

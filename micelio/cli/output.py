@@ -6,9 +6,10 @@ through ``errors.run``. JSON is never passed through rich, so it is never wrappe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from micelio.cli.errors import USAGE, CliError
-from micelio.client import LandProgress, MicClient, iso
+from micelio.client import MicClient, iso
 
 ServerOpt = Annotated[
     str | None,
@@ -59,35 +60,18 @@ def split_ref(ref: str) -> tuple[str, str]:
     return org, project
 
 
-class LandBar:
-    """A progress bar on stderr while a big landing streams (on a terminal only).
+@contextlib.contextmanager
+def byte_progress(label: str, total: int, items: int,
+                  *, enabled: bool = True) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for a big transfer (>= 16 MiB or >= 200 files) on a terminal.
 
-    Enter it to get the ``progress`` callback for ``MicClient.land`` (None when hidden).
+    Yields ``update(bytes_done)``, or None when no bar is shown (small, piped or --json).
     """
-
-    MIN_BYTES = 16 << 20
-    MIN_FILES = 200
-
-    def __init__(self, changes: Sequence[Any], *, enabled: bool = True) -> None:
-        self._total = sum(getattr(c, "size", 0) for c in changes)
-        self._show = enabled and err_console.is_terminal and (
-            self._total >= self.MIN_BYTES or len(changes) >= self.MIN_FILES)
-        self._bar: Progress | None = None
-
-    def __enter__(self) -> Callable[[LandProgress], None] | None:
-        if not self._show:
-            return None
-        bar = Progress(TextColumn("landing"), BarColumn(), DownloadColumn(),
-                       TextColumn("{task.fields[path]}"), console=err_console, transient=True)
-        task = bar.add_task("land", total=self._total or None, path="")
-        self._bar = bar
-        bar.start()
-
-        def update(sent: LandProgress) -> None:
-            bar.update(task, completed=sent.bytes, path=sent.path[-40:])
-
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+    if not (enabled and err_console.is_terminal and (total >= 16 << 20 or items >= 200)):
+        yield None
+        return
+    bar = Progress(TextColumn(label), BarColumn(), DownloadColumn(), console=err_console,
+                   transient=True)
+    task = bar.add_task(label, total=total or None)
+    with bar:
+        yield lambda done: bar.update(task, completed=done)

@@ -24,7 +24,7 @@ def start(
         None,
         "--data-dir",
         help="Where the server keeps mic.db, objects/, admin.token and server.json "
-        "[default: $MIC_DATA_DIR, else $XDG_DATA_HOME/mic, else ~/.local/share/mic].",
+        "(default: $MIC_DATA_DIR, else $XDG_DATA_HOME/mic, else ~/.local/share/mic).",
         show_default=False,
     ),
     listen: str = typer.Option(
@@ -35,7 +35,7 @@ def start(
         "--db",
         envvar="MIC_DB_URL",
         help="Database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB "
-        "[default: SQLite in the data dir].",
+        "(default: SQLite mic.db in the data dir).",
         show_default=False,
     ),
     storage: str = typer.Option(
@@ -43,7 +43,7 @@ def start(
         "--storage",
         envvar="MIC_STORAGE_URL",
         help="Object storage URL: file:///DIR or s3://BUCKET/PREFIX?endpoint=URL&region=R "
-        "(credentials from the standard AWS sources) [default: DATA_DIR/objects].",
+        "(credentials from the standard AWS sources; default: DATA_DIR/objects).",
         show_default=False,
     ),
     inline_threshold: int = typer.Option(

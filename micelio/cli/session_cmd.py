@@ -13,16 +13,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from micelio import paths, workdir
 from micelio.cli.checkout_cmd import fetch_files
 from micelio.cli.errors import STATE, USAGE, CliError
 from micelio.cli.output import (
     JsonOpt,
-    LandBar,
     ServerOpt,
     TokenOpt,
+    byte_progress,
     connect,
     console,
     err_console,
@@ -30,7 +29,7 @@ from micelio.cli.output import (
     split_ref,
     when,
 )
-from micelio.client import Change, MicClient, Session, session_to_dict
+from micelio.client import Change, MicClient, Session, Status, session_to_dict
 
 app = typer.Typer(help="Sessions: a goal, a conversation, decisions and changes.",
                   no_args_is_help=True)
@@ -259,15 +258,20 @@ def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = Fa
     """Send this directory's changes and land the session; prints the landing position."""
     root, state = _here()
     session_id = _active(state)
+    old_base = state.base_position
     with connect(server, token, fallback=state.server) as mic:
         result = _scan(mic, root, state)
+        _recover_if_ended(mic, root, state, result)
         if result.invalid:
             path, reason = result.invalid[0]
             more = f" (and {len(result.invalid) - 1} more)" if len(result.invalid) > 1 else ""
             raise CliError(f"cannot land {paths.display(path)}: {reason}{more}; "
                            "rename it or add it to .micignore", USAGE)
         changes = (_to_change(root, c) for c in result.changes)
-        with LandBar(result.changes, enabled=not as_json) as progress:
+        total = sum(c.size for c in result.changes)
+        with byte_progress("landing", total, len(result.changes),
+                           enabled=not as_json) as update:
+            progress = (lambda sent: update(sent.bytes)) if update else None
             landed = mic.land(changes, session_id=session_id, progress=progress)
         synced = _after_land(mic, root, state, result, landed.landing_position, session_id)
     if as_json:
@@ -279,20 +283,41 @@ def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = Fa
                   f"({landed.changes} changes)")
     if synced:
         console.print(f"updated {synced} files landed by other sessions since position "
-                      f"{state.base_position}")
+                      f"{old_base}")
+
+
+def _recover_if_ended(mic: MicClient, root: Path, state: workdir.State,
+                      result: workdir.ScanResult) -> None:
+    """A session that is no longer active (landed by a run that died before recording it,
+    or abandoned elsewhere) is cleared from this directory, with an error saying so."""
+    session_id = _active(state)
+    session = mic.get_session(session_id)
+    if session.status == Status.ACTIVE:
+        return
+    if session.landing_position:
+        _after_land(mic, root, state, result, session.landing_position, session_id,
+                    verified=False)
+        raise CliError(f"session {session_id} was already landed at position "
+                       f"{session.landing_position}; this directory now bases on it", STATE)
+    state.session_id = None
+    workdir.save_state(root, state)
+    raise CliError(f"session {session_id} is {session.status}; cleared it from this directory",
+                   STATE)
 
 
 def _after_land(mic: MicClient, root: Path, state: workdir.State, result: workdir.ScanResult,
-                position: int, session_id: str) -> int:
+                position: int, session_id: str, *, verified: bool = True) -> int:
     """Record the new base and manifest; bring in what others landed since the old base.
 
+    ``verified``: the files sent are those of ``result`` (false when recovering a landing
+    made by an earlier run: they are then left out of the manifest, to be hashed again).
     Returns how many files the sync wrote or removed.
     """
     sent = {c.path for c in result.changes}
     known = {c.path: c.sha256 for c in mic.iter_changes(session_id) if c.sha256}
     manifest = workdir.Manifest()
     for path, f in result.files.items():
-        sha = known.get(path) if path in sent else f.sha256
+        sha = (known.get(path) if verified else None) if path in sent else f.sha256
         if sha:
             manifest.files[path] = workdir.FileRecord(sha, f.mode, f.size, f.mtime_ns)
     synced = 0
@@ -409,10 +434,10 @@ def list_(
     if as_json:
         print_json([session_to_dict(s) for s in sessions])
         return
-    table = Table("pos", "session", "status", "goal", "changes", "when")
+    # Plain lines rather than a table: ids stay whole and greppable at any terminal width.
     for s in sessions:
-        table.add_row(str(s.landing_position or ""), s.session_id, str(s.status),
-                      escape(s.goal.splitlines()[0] if s.goal else ""), str(s.stats.total),
-                      when(s.landed_at or s.abandoned_at or s.started_at))
-    console.print(table)
+        goal = s.goal.splitlines()[0] if s.goal else ""
+        console.print(f"{s.landing_position or '-':>5}  {s.session_id}  {s.status:<9} "
+                      f"{s.stats.total:>6} files  "
+                      f"{when(s.landed_at or s.abandoned_at or s.started_at)}  {escape(goal)}")
 

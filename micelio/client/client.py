@@ -20,6 +20,7 @@ from micelio.client.landing import (
     NewSession,
     RequestStream,
     land_header,
+    path_bytes,
 )
 from micelio.client.models import (
     ChangeKind,
@@ -198,8 +199,8 @@ class MicClient:
         try:
             response = future.result()
         except grpc.RpcError as err:
-            if stream.failure.error is not None:
-                raise stream.failure.error from None
+            if stream.error is not None:
+                raise stream.error from None
             raise from_rpc_error(err, self.address) from None
         except BaseException:  # KeyboardInterrupt: cancelling the stream lands nothing
             future.cancel()
@@ -351,8 +352,7 @@ class MicClient:
 
 
 def _wire(path: bytes | str) -> tuple[str, bytes]:
-    raw = path if isinstance(path, bytes) else path.encode("utf-8")
-    file_path, raw_path = paths.to_wire(raw)
+    file_path, raw_path = paths.to_wire(path_bytes(path))
     return file_path, raw_path or b""
 
 

@@ -68,11 +68,6 @@ class LandProgress:
     path: str = ""
 
 
-@dataclass(slots=True)
-class _Failure:
-    error: BaseException | None = None
-
-
 class _StreamAborted(Exception):
     """Raised into gRPC's request thread so that it cancels the call: nothing lands."""
 
@@ -86,6 +81,11 @@ class _QuietAborts(logging.Filter):
 
 
 logging.getLogger("grpc._channel").addFilter(_QuietAborts())
+
+
+def path_bytes(path: bytes | str) -> bytes:
+    """The exact bytes of a path (text from ``os.fsdecode`` round-trips too)."""
+    return path if isinstance(path, bytes) else path.encode("utf-8", "surrogateescape")
 
 
 def land_header(
@@ -144,7 +144,7 @@ class RequestStream:
         self._chunk_size = max(1, min(chunk_size, CHUNK_SIZE))
         self._progress = progress
         self.sent = LandProgress()
-        self.failure = _Failure()
+        self.error: BaseException | None = None  # what ended the stream early, if anything
         self._iterator = self._generate()
 
     def __iter__(self) -> RequestStream:
@@ -156,7 +156,7 @@ class RequestStream:
         except StopIteration:
             raise
         except BaseException as exc:  # keep it for the caller, cancel the call
-            self.failure.error = exc
+            self.error = exc
             raise _StreamAborted(str(exc)) from exc
 
     def close(self) -> None:
@@ -178,7 +178,7 @@ class RequestStream:
             self._progress(self.sent)
 
     def _change_requests(self, change: Change) -> Iterator[pb.LandSessionRequest]:
-        raw = change.path if isinstance(change.path, bytes) else change.path.encode("utf-8")
+        raw = path_bytes(change.path)
         paths.validate_path(raw)  # fail before sending anything, with the rule it breaks
         file_path, raw_path = paths.to_wire(raw)
         kind = ChangeKind(change.change_type)

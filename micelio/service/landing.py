@@ -53,6 +53,10 @@ from micelio.storage import ObjectStore
 
 #: Line counts against the previous version only for texts up to this size (cheap enough).
 DIFF_MAX_BYTES = 64 * 1024
+#: Paths whose previous versions are loaded at once for line counts.
+_DIFF_BATCH = 100
+#: (lines_added, lines_deleted)
+_LineCounts = tuple[int, int]
 #: Conflicting paths named in the error message (all travel in trailing metadata up to 1000).
 SHOWN_CONFLICTS = 20
 
@@ -111,8 +115,8 @@ class Lander:
             receiver = Receiver(self._store, target.session_id, self._threshold, self._spool_dir)
             try:
                 receiver.receive(stream)
-                previous = self._previous_versions(target, receiver)
-                return self._commit(header, target, receiver, previous)
+                counts = self._line_counts(target, receiver)
+                return self._commit(header, target, receiver, counts)
             except BaseException:
                 receiver.discard()
                 raise
@@ -165,26 +169,42 @@ class Lander:
 
     # -- 3a. line counts against the previous versions (read-only, before the lock) ------
 
-    def _previous_versions(
-        self, target: _Target, receiver: Receiver
-    ) -> dict[str, tuple[dict[str, Any], bytes | None]]:
-        """Metadata (and small inline text content) of the current version of each path this
-        landing modifies or deletes; a concurrent landing of one of them is a conflict anyway."""
-        wanted = [c.file_path for c in receiver.changes if c.change_type != "added"]
+    def _line_counts(self, target: _Target, receiver: Receiver) -> dict[str, _LineCounts]:
+        """Line counts of modified/deleted paths against their current version, computed in
+        batches so that at most ``_DIFF_BATCH`` previous contents are in memory at once. A
+        concurrent landing of one of these paths is a conflict anyway, so the head read here
+        is the version this landing replaces."""
+        wanted = [c for c in receiver.changes if c.change_type != "added" and not c.binary]
+        counts: dict[str, _LineCounts] = {}
         if not wanted:
-            return {}
+            return counts
         with self._db.read() as db:
             head = db.scalar(select(Project.head_position).where(Project.id == target.project_id))
-            found = versions_at(db, target.project_id, wanted, head or 0, with_content=True)
-            return {
-                path: (
-                    dict(change.meta),
-                    change.content
-                    if change.content is not None and change.size <= DIFF_MAX_BYTES
-                    else None,
+            for start in range(0, len(wanted), _DIFF_BATCH):
+                batch = wanted[start : start + _DIFF_BATCH]
+                found = versions_at(
+                    db,
+                    target.project_id,
+                    [c.file_path for c in batch],
+                    head or 0,
+                    with_content=True,
                 )
-                for path, change in found.items()
-            }
+                for change in batch:
+                    previous = found.get(change.file_path)
+                    if previous is None or previous.meta.get("binary"):
+                        continue
+                    if change.change_type == "deleted":
+                        counts[change.file_path] = (0, int(previous.meta.get("lines", 0) or 0))
+                    elif (
+                        change.inline
+                        and change.size <= DIFF_MAX_BYTES
+                        and previous.content is not None
+                        and previous.size <= DIFF_MAX_BYTES
+                    ):
+                        new = receiver.read_spooled(change)
+                        counts[change.file_path] = _line_delta(previous.content, new)
+                db.expunge_all()  # drop the batch's contents before loading the next
+        return counts
 
     # -- 3b. the transaction ---------------------------------------------------------------
 
@@ -193,7 +213,7 @@ class Lander:
         header: LandHeaderIn,
         target: _Target,
         receiver: Receiver,
-        previous: dict[str, tuple[dict[str, Any], bytes | None]],
+        counts: dict[str, _LineCounts],
     ) -> LandResult:
         now = utcnow()
         try:
@@ -204,13 +224,15 @@ class Lander:
                     select(Project).where(Project.id == target.project_id).with_for_update()
                 ).one()
                 session = self._session_for_commit(db, target, now)
+                if header.external_id:  # another landing may have taken it meanwhile
+                    _check_external_id(db, project.id, header.external_id, target.session_id)
                 position = project.head_position + 1
                 _apply_header(session, header, now)
                 session.status = STATUS_LANDED
                 session.landed_at = header.landed_at or now
                 session.landing_position = position
                 db.flush()
-                rows = _new_changes(receiver, previous)
+                rows = _new_changes(receiver, counts)
                 count = api.create_session_changes(db, session, rows)
                 if session.base_position < project.head_position:
                     clashes = conflicting_paths(db, project.id, session.id, session.base_position)
@@ -281,9 +303,7 @@ def _apply_header(session: Session, header: LandHeaderIn, now: datetime) -> None
         session.external_id = header.external_id
 
 
-def _new_changes(
-    receiver: Receiver, previous: dict[str, tuple[dict[str, Any], bytes | None]]
-) -> Iterator[api.NewChange]:
+def _new_changes(receiver: Receiver, counts: dict[str, _LineCounts]) -> Iterator[api.NewChange]:
     for change, content in receiver.iter_spooled():
         yield api.NewChange(
             file_path=change.file_path,
@@ -294,36 +314,27 @@ def _new_changes(
             size=change.size,
             sha256=change.sha256,
             mode=change.mode,
-            metadata=_change_metadata(change, content, previous.get(change.file_path)),
+            metadata=_change_metadata(change, counts.get(change.file_path)),
         )
 
 
-def _change_metadata(
-    change: IncomingChange,
-    content: bytes | None,
-    previous: tuple[dict[str, Any], bytes | None] | None,
-) -> dict[str, Any]:
+def _change_metadata(change: IncomingChange, counts: _LineCounts | None) -> dict[str, Any]:
     """Client metadata, overridden by what the server knows for sure (size, sha256, mode,
-    binary). Line counts: the client's when it sent them (importers know the real diff), else
-    computed: against the previous version for small texts, else the whole file's lines."""
+    binary, lines). Line counts: the client's when it sent them (importers know the real
+    diff), else computed: against the previous version for small texts, else whole files."""
     meta = dict(change.client_metadata)
-    prev_meta, prev_content = previous or ({}, None)
     if change.change_type == "deleted":
-        meta.update(size=0, mode=0, binary=bool(prev_meta.get("binary", False)))
-        added, deleted = 0, int(prev_meta.get("lines", 0) or 0)
+        meta.update(size=0, mode=0)
+        added, deleted = counts or (0, 0)
     else:
-        meta.update(size=change.size, sha256=change.sha256, mode=change.mode, binary=change.binary)
-        meta["lines"] = change.lines
-        added, deleted = change.lines, 0
-        if (
-            change.change_type == "modified"
-            and not change.binary
-            and content is not None
-            and change.size <= DIFF_MAX_BYTES
-            and prev_content is not None
-            and not prev_meta.get("binary", False)
-        ):
-            added, deleted = _line_delta(prev_content, content)
+        meta.update(
+            size=change.size,
+            sha256=change.sha256,
+            mode=change.mode,
+            binary=change.binary,
+            lines=change.lines,
+        )
+        added, deleted = counts or (change.lines, 0)
     meta.setdefault("lines_added", added)
     meta.setdefault("lines_deleted", deleted)
     return meta

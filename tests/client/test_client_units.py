@@ -21,11 +21,11 @@ from micelio.client import (
     NewSession,
     NotFound,
     Unavailable,
+    discovery,
     session_to_dict,
 )
-from micelio.client import discovery
 from micelio.client.errors import from_rpc_error
-from micelio.client.landing import RequestStream, land_header
+from micelio.client.landing import RequestStream, _StreamAborted, land_header
 from micelio.v1 import micelio_pb2 as pb
 
 
@@ -84,18 +84,18 @@ def test_symlink_from_a_path_sends_its_target(tmp_path: Path) -> None:
 
 def test_wrong_size_fails_the_stream_with_the_real_error() -> None:
     stream = RequestStream(header(), [Change("a", "added", iter([b"abc"]), size=5)])
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(_StreamAborted) as caught:
         items(stream)
-    assert isinstance(stream.failure.error, LandingError)
-    assert "expected 5" in str(stream.failure.error)
-    assert caught.value.__cause__ is stream.failure.error
+    assert isinstance(stream.error, LandingError)
+    assert "expected 5" in str(stream.error)
+    assert caught.value.__cause__ is stream.error
 
 
 def test_invalid_path_fails_before_anything_is_sent() -> None:
     stream = RequestStream(header(), [Change("../x", "added", b"x")])
-    with pytest.raises(Exception):
+    with pytest.raises(_StreamAborted):
         items(stream)
-    assert isinstance(stream.failure.error, paths.InvalidPath)
+    assert isinstance(stream.error, paths.InvalidPath)
 
 
 def test_file_is_never_read_whole(tmp_path: Path) -> None:

@@ -1,0 +1,165 @@
+"""A mic server as a separate process (``python -m micelio.server start``), as users run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from tests.support.procs import kill_pid, pid_alive, stop_pid, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60.0
+#: Every server this process started (restarts included), so that fixtures can stop them all.
+STARTED: list[MicServer] = []
+
+
+@dataclass
+class MicServer:
+    """A running server. ``env`` is what a CLI subprocess needs to reach it (``MIC_SERVER``,
+    ``MIC_TOKEN``, ``MIC_DATA_DIR`` and, for S3 storage, the AWS credentials)."""
+
+    address: str
+    token: str
+    data_dir: Path
+    pid: int
+    env: dict[str, str]
+    db_url: str | None
+    storage_url: str | None
+    log: Path
+    inline_threshold: int | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        """SIGTERM (graceful), then SIGKILL after 15 s."""
+        stop_pid(self.pid, timeout=15, proc=self.proc)
+
+    def kill(self) -> None:
+        """SIGKILL: a crash."""
+        kill_pid(self.pid, proc=self.proc)
+
+    @property
+    def alive(self) -> bool:
+        return pid_alive(self.pid) and (self.proc is None or self.proc.poll() is None)
+
+    def restart(self) -> MicServer:
+        """A new server process on the same data dir, database and storage."""
+        if self.alive:
+            self.stop()
+        return start_mic_server(
+            self.data_dir,
+            db_url=self.db_url,
+            storage_url=self.storage_url,
+            extra_env=self.extra_env,
+            inline_threshold=self.inline_threshold,
+        )
+
+    def channel(self) -> grpc.Channel:
+        return grpc.insecure_channel(self.address, options=CHANNEL_OPTIONS)
+
+
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 4 * 1024 * 1024),
+]
+
+
+def start_mic_server(
+    data_dir: Path,
+    *,
+    db_url: str | None = None,
+    storage_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    inline_threshold: int | None = None,
+) -> MicServer:
+    """Start a server on 127.0.0.1 (free port) and wait until it is SERVING."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    info = data_dir / "server.json"
+    info.unlink(missing_ok=True)  # left by a killed server: never mistake it for ours
+    args = [
+        sys.executable,
+        "-m",
+        "micelio.server",
+        "start",
+        "--data-dir",
+        str(data_dir),
+        "--listen",
+        "127.0.0.1:0",
+    ]
+    if db_url:
+        args += ["--db", db_url]
+    if storage_url:
+        args += ["--storage", storage_url]
+    if inline_threshold is not None:
+        args += ["--inline-threshold", str(inline_threshold)]
+    extra = dict(extra_env or {})
+    env = {**os.environ, **extra}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    log = data_dir.parent / f"{data_dir.name}.server.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=ROOT,
+        )
+
+    def announced() -> dict[str, object] | None:
+        data = json.loads(info.read_text())
+        return data if data.get("pid") == proc.pid else None
+
+    try:
+        data = wait_until(
+            announced, timeout=START_TIMEOUT, what="mic server.json", alive=proc, log=log
+        )
+        address = str(data["address"])
+        wait_until(
+            lambda: _serving(address),
+            timeout=START_TIMEOUT,
+            what="mic server health",
+            alive=proc,
+            log=log,
+        )
+    except BaseException:
+        kill_pid(proc.pid, proc=proc)
+        raise
+    token = (data_dir / "admin.token").read_text().strip()
+    client_env = {
+        "MIC_SERVER": address,
+        "MIC_TOKEN": token,
+        "MIC_DATA_DIR": str(data_dir),
+        **{k: v for k, v in extra.items() if k.startswith("AWS_")},
+    }
+    server = MicServer(
+        address=address,
+        token=token,
+        data_dir=data_dir,
+        pid=proc.pid,
+        env=client_env,
+        db_url=db_url,
+        storage_url=storage_url,
+        log=log,
+        inline_threshold=inline_threshold,
+        extra_env=extra,
+        proc=proc,
+    )
+    STARTED.append(server)
+    return server
+
+
+def _serving(address: str) -> bool:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(address) as channel:
+        answer = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=""), timeout=2
+        )
+    return answer.status == health_pb2.HealthCheckResponse.SERVING
