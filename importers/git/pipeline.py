@@ -31,6 +31,12 @@ class PlannedImportSession:
     def last(self) -> Commit:
         return self.commits[-1]
 
+    @property
+    def goal(self) -> str:
+        """The grouping's goal; a commit with an empty message still gives the session one."""
+        first = self.commits[0]
+        return self.planned.goal or first.subject or f"commit {first.oid[:12]}"
+
 
 @dataclass(slots=True)
 class ImportPlan:
@@ -49,7 +55,7 @@ class ImportPlan:
         return {
             "sessions": [
                 {
-                    "goal": s.planned.goal,
+                    "goal": s.goal,
                     "commits": [c.oid for c in s.commits],
                     "signal": s.planned.signal,
                     "score": s.planned.score,
@@ -132,7 +138,7 @@ def drafts(
             session.commits,
             organization=organization,
             project=project,
-            goal=planned.goal,
+            goal=session.goal,
             decisions=[(d.decision, d.reasoning) for d in planned.decisions],
             source=source_json,
             grouping={

@@ -163,7 +163,7 @@ def draft(
     return SessionDraft(
         session_id=session_id_for(organization, project, last.oid),
         external_id=external_id(last.oid),
-        goal=goal or first.subject or f"commit {first.oid[:12]}",
+        goal=goal,
         started_at=timestamp(first.author.time),
         landed_at=landed_at,
         conversation=conversation(commits),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -302,8 +303,12 @@ class SessionService:
         return self._update_active(principal, session_id, "record decisions", apply)
 
     def _update_active(
-        self, principal: Principal, session_id: str, action: str, apply
-    ) -> SessionView:  # type: ignore[no-untyped-def]
+        self,
+        principal: Principal,
+        session_id: str,
+        action: str,
+        apply: Callable[[Session], None],
+    ) -> SessionView:
         with self._db.write() as db:
             # Row lock: concurrent notes on PostgreSQL must not overwrite each other's list.
             session, org, project = lookup.session(db, session_id, for_update=True)

@@ -51,6 +51,7 @@ class LocalStore:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)
+            _fsync_dir(path.parent)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -108,6 +109,15 @@ class LocalStore:
             except OSError:
                 return
             directory = directory.parent
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename durable: a landing may commit right after this returns."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_chunks(handle: BinaryIO) -> Iterator[bytes]:

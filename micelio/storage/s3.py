@@ -14,9 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from micelio.storage.base import READ_CHUNK, ObjectNotFound, StorageError, check_key, check_prefix
 
-#: Multipart part size: the most an upload holds in memory. S3 needs >= 5 MiB per part but the
-#: last, and at most 10,000 parts: 16 MiB parts allow objects up to 156 GiB.
-PART_SIZE = 16 * 1024 * 1024
+#: Multipart part size: the most an upload holds in memory (an object smaller than one part is
+#: sent with a single PUT). S3 needs >= 5 MiB per part but the last, and at most 10,000 parts:
+#: 8 MiB parts allow objects up to 78 GiB.
+PART_SIZE = 8 * 1024 * 1024
 
 
 class S3Store:

@@ -7,20 +7,21 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import MicServerFactory
 from tests.support.micserver import MicServer
 from tests.support.rpc import Api
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def server(request: pytest.FixtureRequest, mic_server) -> MicServer:  # type: ignore[no-untyped-def]
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def server(request: pytest.FixtureRequest, mic_server) -> MicServer:
     """One server per database kind, shared by the core suite (tests use unique projects)."""
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
     return mic_server(db=request.param)
 
 
 @pytest.fixture(scope="session")
-def sqlite_server(mic_server) -> MicServer:  # type: ignore[no-untyped-def]
+def sqlite_server(mic_server: MicServerFactory) -> MicServer:
     return mic_server()
 
 

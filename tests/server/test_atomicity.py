@@ -12,7 +12,9 @@ import grpc
 import pytest
 
 from micelio.v1 import micelio_pb2 as pb
+from tests.conftest import MicServerFactory
 from tests.support.inspect import change_rows, spool_files, stored_objects
+from tests.support.micserver import MicServer
 from tests.support.procs import wait_until
 from tests.support.rpc import ADDED, Api, Change, expect_error, land_requests
 
@@ -23,7 +25,7 @@ class ClientGaveUp(Exception):
     pass
 
 
-def test_stream_cut_in_the_middle(api: Api, server, project: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_stream_cut_in_the_middle(api: Api, server: MicServer, project: tuple[str, str]) -> None:
     session = api.start(*project, "cut")
     big = os.urandom(8 * MIB)
 
@@ -54,7 +56,9 @@ def test_stream_cut_in_the_middle(api: Api, server, project: tuple[str, str]) ->
     assert api.land_files(session.session_id, {"ok.txt": b"ok"}).changes == 1
 
 
-def test_bad_third_change_stores_nothing(api: Api, server, project: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_bad_third_change_stores_nothing(
+    api: Api, server: MicServer, project: tuple[str, str]
+) -> None:
     session = api.start(*project, "third is bad")
     changes = [
         Change("one.bin", ADDED, os.urandom(300 * 1024)),
@@ -67,7 +71,9 @@ def test_bad_third_change_stores_nothing(api: Api, server, project: tuple[str, s
     assert change_rows(server, session.session_id) == 0
 
 
-def test_size_mismatch_after_stored_change(api: Api, server, project: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_size_mismatch_after_stored_change(
+    api: Api, server: MicServer, project: tuple[str, str]
+) -> None:
     session = api.start(*project, "size")
     changes = [
         Change("big.bin", ADDED, os.urandom(2 * MIB)),
@@ -79,7 +85,9 @@ def test_size_mismatch_after_stored_change(api: Api, server, project: tuple[str,
     assert change_rows(server, session.session_id) == 0
 
 
-def test_conflict_deletes_the_objects(api: Api, server, project: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_conflict_deletes_the_objects(
+    api: Api, server: MicServer, project: tuple[str, str]
+) -> None:
     org, proj = project
     loser = api.start(org, proj, "loser")
     api.land_files(api.start(org, proj, "winner").session_id, {"big.bin": b"x"})
@@ -90,7 +98,7 @@ def test_conflict_deletes_the_objects(api: Api, server, project: tuple[str, str]
 
 
 @pytest.mark.parametrize("moment", ["mid-stream", "after-stream"])
-def test_kill_9_mid_land_then_restart(mic_server, moment: str) -> None:  # type: ignore[no-untyped-def]
+def test_kill_9_mid_land_then_restart(mic_server: MicServerFactory, moment: str) -> None:
     victim = mic_server()
     with Api(victim.address, victim.token) as api:
         api.project("crash", "p")

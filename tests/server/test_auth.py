@@ -12,13 +12,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from micelio.v1 import micelio_pb2 as pb
+from tests.support.micserver import MicServer
 from tests.support.rpc import Api, expect_error
 
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 
 @pytest.fixture(scope="module")
-def orgs(sqlite_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def orgs(sqlite_server: MicServer) -> dict[str, str]:
     """Two organizations with a project and a landed session each, plus tokens."""
     tag = uuid.uuid4().hex[:8]
     out: dict[str, str] = {}
@@ -40,7 +41,7 @@ def orgs(sqlite_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return out
 
 
-def test_missing_and_wrong_tokens(sqlite_server) -> None:  # type: ignore[no-untyped-def]
+def test_missing_and_wrong_tokens(sqlite_server: MicServer) -> None:
     for token in (None, "mic_wrong", ""):
         with Api(sqlite_server.address, token) as api:
             with expect_error(grpc.StatusCode.UNAUTHENTICATED):
@@ -58,13 +59,13 @@ def test_missing_and_wrong_tokens(sqlite_server) -> None:  # type: ignore[no-unt
             )
 
 
-def pb_stub(channel: grpc.Channel):  # type: ignore[no-untyped-def]
+def pb_stub(channel: grpc.Channel):
     from micelio.v1 import micelio_pb2_grpc
 
     return micelio_pb2_grpc.ProjectServiceStub(channel)
 
 
-def test_read_token_reads_but_cannot_write(sqlite_server, orgs: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_read_token_reads_but_cannot_write(sqlite_server: MicServer, orgs: dict[str, str]) -> None:
     org, landed, active = orgs["a.org"], orgs["a.session"], orgs["a.active"]
     with Api(sqlite_server.address, orgs["a.read"]) as api:
         assert api.sessions.GetSession(pb.GetSessionRequest(session_id=landed)).stats.total == 1
@@ -107,7 +108,7 @@ def test_read_token_reads_but_cannot_write(sqlite_server, orgs: dict[str, str]) 
             api.projects.CreateToken(pb.CreateTokenRequest(organization=org, role="read"))
 
 
-def test_other_organization_is_off_limits(sqlite_server, orgs: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_other_organization_is_off_limits(sqlite_server: MicServer, orgs: dict[str, str]) -> None:
     other, other_session, other_active = orgs["b.org"], orgs["b.session"], orgs["b.active"]
     with Api(sqlite_server.address, orgs["a.write"]) as api:
         with expect_error(DENIED):
@@ -146,7 +147,7 @@ def test_other_organization_is_off_limits(sqlite_server, orgs: dict[str, str]) -
         assert api.land_files(own.session_id, {"mine.txt": b"m"}).landing_position >= 2
 
 
-def test_minting_scopes(sqlite_server, orgs: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_minting_scopes(sqlite_server: MicServer, orgs: dict[str, str]) -> None:
     with Api(sqlite_server.address, orgs["a.admin"]) as api:
         minted = api.projects.CreateToken(
             pb.CreateTokenRequest(organization=orgs["a.org"], role="write")
@@ -173,12 +174,12 @@ def test_minting_scopes(sqlite_server, orgs: dict[str, str]) -> None:  # type: i
             api.start(orgs["b.org"], "p", "read-only everywhere")
 
 
-def test_admin_token_file_is_private(sqlite_server) -> None:  # type: ignore[no-untyped-def]
+def test_admin_token_file_is_private(sqlite_server: MicServer) -> None:
     mode = (sqlite_server.data_dir / "admin.token").stat().st_mode
     assert stat.S_IMODE(mode) == 0o600
 
 
-def test_health_and_reflection_need_no_token(sqlite_server) -> None:  # type: ignore[no-untyped-def]
+def test_health_and_reflection_need_no_token(sqlite_server: MicServer) -> None:
     with grpc.insecure_channel(sqlite_server.address) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         for service in ("", "micelio.v1.SessionService", "micelio.v1.ContentService"):

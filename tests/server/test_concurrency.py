@@ -9,7 +9,7 @@ import pytest
 
 from micelio.v1 import micelio_pb2 as pb
 from tests.support import workers
-from tests.support.micserver import start_mic_server
+from tests.support.micserver import MicServer, start_mic_server
 from tests.support.rpc import Api
 
 PROCESSES = 4
@@ -21,7 +21,7 @@ SESSIONS = 10
     [workers.land_sessions, workers.create_and_land],
     ids=["start-then-land", "create-and-land"],
 )
-def test_concurrent_landings(api: Api, server, project: tuple[str, str], work) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_landings(api: Api, server: MicServer, project: tuple[str, str], work) -> None:
     org, proj = project
     # spawn: a forked child would inherit this process's gRPC threads.
     context = multiprocessing.get_context("spawn")

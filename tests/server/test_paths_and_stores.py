@@ -105,7 +105,7 @@ def test_local_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.s3
-def test_s3_store_multipart(seaweed, s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_s3_store_multipart(seaweed, s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in seaweed.env().items():
         monkeypatch.setenv(name, value)
     store = open_store(seaweed.storage_url(s3_bucket, prefix="unit/store"))

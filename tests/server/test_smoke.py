@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from micelio.v1 import micelio_pb2 as pb
+from tests.conftest import MicServerFactory
 from tests.support.rpc import Api
 
 
-def test_land_and_read_back(mic_server) -> None:
+def test_land_and_read_back(mic_server: MicServerFactory) -> None:
     server = mic_server()
     with Api(server.address, server.token) as api:
         api.project("acme", "api")

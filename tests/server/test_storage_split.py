@@ -9,13 +9,17 @@ import os
 import pytest
 
 from micelio.v1 import micelio_pb2 as pb
+from tests.conftest import MicServerFactory
+from tests.support.micserver import MicServer
 from tests.support.rpc import Api
 
 SIZES = {"small.txt": 1024, "mid/medium.bin": 300 * 1024, "big/large.bin": 20 * 1024 * 1024}
 
 
 @pytest.mark.parametrize("storage", ["file", pytest.param("s3", marks=pytest.mark.s3)])
-def test_storage_split(mic_server, storage: str, request: pytest.FixtureRequest) -> None:
+def test_storage_split(
+    mic_server: MicServerFactory, storage: str, request: pytest.FixtureRequest
+) -> None:
     server = mic_server(storage=storage)
     files = {path: os.urandom(size) for path, size in SIZES.items()}
     with Api(server.address, server.token) as api:
@@ -42,7 +46,7 @@ def test_storage_split(mic_server, storage: str, request: pytest.FixtureRequest)
             assert api.read_file("split", "p", path) == data
 
 
-def _object(server, storage: str, request: pytest.FixtureRequest, key: str) -> bytes:  # type: ignore[no-untyped-def]
+def _object(server: MicServer, storage: str, request: pytest.FixtureRequest, key: str) -> bytes:
     if storage == "file":
         return (server.data_dir / "objects" / key).read_bytes()
     seaweed = request.getfixturevalue("seaweed")

@@ -9,6 +9,7 @@ import pytest
 
 from micelio.v1 import micelio_pb2 as pb
 from tests.support.inspect import change_rows, stored_objects
+from tests.support.micserver import MicServer
 from tests.support.rpc import ADDED, DELETED, Api, Change, expect_error, land_requests
 
 BAD_PATHS = [
@@ -39,7 +40,7 @@ def session(api: Api, project: tuple[str, str]) -> pb.Session:
     return api.start(*project, "validation")
 
 
-def _assert_nothing_stored(api: Api, server, session_id: str) -> None:  # type: ignore[no-untyped-def]
+def _assert_nothing_stored(api: Api, server: MicServer, session_id: str) -> None:
     got = api.sessions.GetSession(pb.GetSessionRequest(session_id=session_id))
     assert got.status == pb.SESSION_STATUS_ACTIVE
     assert got.stats.total == 0
@@ -48,14 +49,14 @@ def _assert_nothing_stored(api: Api, server, session_id: str) -> None:  # type: 
 
 
 @pytest.mark.parametrize("bad", BAD_PATHS, ids=lambda p: repr(p)[:30])
-def test_bad_paths(api: Api, server, session: pb.Session, bad: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_paths(api: Api, server: MicServer, session: pb.Session, bad: str) -> None:
     changes = [Change("fine.txt", ADDED, b"ok"), Change(bad, ADDED, b"x" * 200_000)]
     with expect_error(grpc.StatusCode.INVALID_ARGUMENT, "path"):
         api.land(land_requests(pb.LandHeader(session_id=session.session_id), changes))
     _assert_nothing_stored(api, server, session.session_id)
 
 
-def test_bad_raw_path(api: Api, server, session: pb.Session) -> None:  # type: ignore[no-untyped-def]
+def test_bad_raw_path(api: Api, server: MicServer, session: pb.Session) -> None:
     change = Change("x", ADDED, b"1", raw_path=b"../\xff")
     with expect_error(grpc.StatusCode.INVALID_ARGUMENT, "path"):
         api.land(land_requests(pb.LandHeader(session_id=session.session_id), [change]))
@@ -63,7 +64,9 @@ def test_bad_raw_path(api: Api, server, session: pb.Session) -> None:  # type: i
 
 
 @pytest.mark.parametrize("change_type", [0, 7])
-def test_unknown_change_type(api: Api, server, session: pb.Session, change_type: int) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_change_type(
+    api: Api, server: MicServer, session: pb.Session, change_type: int
+) -> None:
     with expect_error(grpc.StatusCode.INVALID_ARGUMENT, "change type"):
         api.land(
             land_requests(
@@ -86,8 +89,8 @@ def test_unknown_change_type(api: Api, server, session: pb.Session, change_type:
     ids=["mode-600", "mode-dir", "gitlink-short", "gitlink-nonhex", "deletion-size", "negative"],
 )
 def test_bad_change_headers(
-    api: Api, server, session: pb.Session, change: Change, match: str
-) -> None:  # type: ignore[no-untyped-def]
+    api: Api, server: MicServer, session: pb.Session, change: Change, match: str
+) -> None:
     with expect_error(grpc.StatusCode.INVALID_ARGUMENT, match):
         api.land(land_requests(pb.LandHeader(session_id=session.session_id), [change]))
     _assert_nothing_stored(api, server, session.session_id)
@@ -153,7 +156,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
-def test_malformed_streams(api: Api, server, session: pb.Session, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_streams(api: Api, server: MicServer, session: pb.Session, case: str) -> None:
     make, match = MALFORMED[case]
     stream: Iterator[pb.LandSessionRequest] = make(session.session_id)
     with expect_error(grpc.StatusCode.INVALID_ARGUMENT, match):
