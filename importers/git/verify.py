@@ -10,14 +10,17 @@ compared in full as well.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import subprocess
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from importers.git import walk
 from importers.git.blobs import BlobReader
+from importers.git.gitcmd import git_stream, run_git, split_nul
 from importers.git.records import MODE_GITLINK
 
 ChangeKey = tuple[str, int, str, int]  # change_type, mode, sha256, size
@@ -75,39 +78,67 @@ class VerifyReport:
         }
 
 
+GitEntry = tuple[bytes, str, int, str]  # path, status letter, new mode, new oid
+
+
 def empty_tree(git_dir: Path) -> str:
-    out = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "hash-object", "-t", "tree", "/dev/null"],
-        capture_output=True,
-        check=True,
-    )
-    return out.stdout.decode().strip()
+    """The empty tree's id in this repository's hash (SHA-1 or SHA-256)."""
+    return run_git(git_dir, ["hash-object", "-t", "tree", "/dev/null"]).decode().strip()
 
 
-def diff_tree(git_dir: Path, old: str, new: str) -> Iterator[tuple[bytes, str, int, str]]:
-    """(path, status letter, new mode, new oid) for every path that differs, recursively."""
-    proc = subprocess.Popen(
-        ["git", "--git-dir", str(git_dir), "diff-tree", "-r", "-z", "--no-renames",
-         "--no-abbrev", old, new],
-        stdout=subprocess.PIPE,
-    )
-    assert proc.stdout is not None
-    fields = proc.stdout.read().split(b"\0")
-    if proc.wait() != 0:
-        raise RuntimeError(f"git diff-tree {old} {new} failed")
-    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
-        if not meta.startswith(b":"):
-            continue
-        _old_mode, new_mode, _old_oid, new_oid, status = meta[1:].split(b" ")
-        yield path, status.decode()[:1], int(new_mode, 8), new_oid.decode()
+def diff_tree(git_dir: Path, old: str, new: str) -> list[GitEntry]:
+    """Every path that differs between two commits (or trees), recursively."""
+    out = run_git(git_dir, ["diff-tree", "-r", "-z", "--no-renames", "--no-abbrev", old, new])
+    tokens = out.split(b"\0")
+    return [_entry(meta, path) for meta, path in zip(tokens[0::2], tokens[1::2], strict=False)
+            if meta.startswith(b":")]
+
+
+def boundary_diffs(git_dir: Path, pairs: Sequence[tuple[str, str]]) -> Iterator[list[GitEntry]]:
+    """``diff_tree(old, new)`` for each ``(old, new)`` commit pair, from one git process.
+
+    ``git diff-tree --stdin`` reads "NEW OLD" lines (a commit and the one to diff it against)
+    and answers each with NEW's id (``--always``: even when nothing differs), then its entries.
+    """
+    if not pairs:
+        return
+    with git_stream(git_dir, ["diff-tree", "--stdin", "--always", "-r", "-z", "--no-renames",
+                              "--no-abbrev"], stdin=subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+
+        def feed() -> None:
+            try:
+                for old, new in pairs:
+                    proc.stdin.write(f"{new} {old}\n".encode())
+                proc.stdin.close()
+            except (BrokenPipeError, ValueError):
+                pass  # the reader stopped early
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        tokens = split_nul(proc.stdout)
+        current: list[GitEntry] | None = None
+        for token in tokens:
+            if token.startswith(b":"):
+                if current is None:
+                    raise RuntimeError("git diff-tree answered out of order")
+                current.append(_entry(token, next(tokens)))
+                continue
+            if current is not None:
+                yield current
+            current = []
+        if current is not None:
+            yield current
+        writer.join()
+
+
+def _entry(meta: bytes, path: bytes) -> GitEntry:
+    _old_mode, new_mode, _old_oid, new_oid, status = meta[1:].split(b" ")
+    return path, status.decode()[:1], int(new_mode, 8), new_oid.decode()
 
 
 def ls_tree(git_dir: Path, commit: str) -> Iterator[tuple[bytes, int, str]]:
-    out = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "ls-tree", "-r", "-z", "--full-tree", commit],
-        capture_output=True,
-        check=True,
-    ).stdout
+    out = run_git(git_dir, ["ls-tree", "-r", "-z", "--full-tree", commit])
     for entry in out.split(b"\0"):
         if not entry:
             continue
@@ -146,78 +177,91 @@ def verify(
 ) -> VerifyReport:
     """Check every imported session against Git; stop at the first difference."""
     report = VerifyReport()
-    _resolved, tip = walk.resolve_ref(git_dir, ref)
+    tip = walk.resolve_ref(git_dir, ref).oid
     chain = walk.first_parent_chain(git_dir, tip)
     order = {oid: i for i, oid in enumerate(chain)}
-    previous = empty_tree(git_dir)
+    sessions = list(mic.landed_sessions())
+    boundaries: list[str] = []
+    for expected_position, session in enumerate(sessions, 1):
+        problem = _check_session(session, expected_position, order, boundaries)
+        if problem:
+            report.difference = problem
+            return report
+        boundaries.append(session.external_id.removeprefix("git:"))
     previous_index = -1
-    expected_position = 1
     with BlobReader(git_dir) as blobs:
         content = GitContent(blobs)
-        for session in mic.landed_sessions():
+        pairs = list(zip([empty_tree(git_dir), *boundaries], boundaries, strict=False))
+        first = [diff_tree(git_dir, *pairs[0])] if pairs else []
+        diffs = itertools.chain(first, boundary_diffs(git_dir, pairs[1:]))
+        for session, commit, entries in zip(sessions, boundaries, diffs, strict=False):
             where = f"position {session.landing_position} (session {session.session_id})"
-            if session.landing_position != expected_position:
-                report.difference = f"{where}: expected position {expected_position}"
+            problem = _compare_session(mic, session.session_id, commit, entries, content,
+                                       deep, report)
+            if problem:
+                report.difference = f"{where}: {problem}"
                 return report
-            expected_position += 1
-            if not session.external_id.startswith("git:"):
-                report.difference = f"{where} was not imported from git"
-                return report
-            commit = session.external_id[4:]
-            index = order.get(commit)
-            if index is None or index <= previous_index:
-                report.difference = (
-                    f"{where}: commit {commit[:12]} is not next on the first-parent history"
-                )
-                return report
-            expected: dict[bytes, ChangeKey] = {}
-            for path, status, mode, oid in diff_tree(git_dir, previous, commit):
-                if status == "D":
-                    expected[path] = ("deleted", 0, "", 0)
-                else:
-                    sha, size = content.digest(mode, oid)
-                    kind = "added" if status == "A" else "modified"
-                    expected[path] = (kind, mode, sha, size)
-            for change in mic.changes(session.session_id):
-                want = expected.pop(change.path, None)
-                got: ChangeKey = (change.change_type, change.mode, change.sha256, change.size)
-                if want is None:
-                    report.difference = (
-                        f"{where}: mic has a change to {_display(change.path)!r} "
-                        f"that git does not have at {commit[:12]}"
-                    )
-                    return report
-                if want != got:
-                    report.difference = (
-                        f"{where}: {_display(change.path)!r} differs at {commit[:12]}: "
-                        f"mic {_describe(got)}, git {_describe(want)}"
-                    )
-                    return report
-                if deep and change.change_type != "deleted":
-                    h = hashlib.sha256()
-                    for chunk in mic.read_change(session.session_id, change.path):
-                        h.update(chunk)
-                    if h.hexdigest() != want[2]:
-                        report.difference = (
-                            f"{where}: stored content of {_display(change.path)!r} does not "
-                            f"hash to its sha256"
-                        )
-                        return report
-                report.checked_paths += 1
-            if expected:
-                path = min(expected)
-                report.difference = (
-                    f"{where}: git changes {_display(path)!r} at {commit[:12]} "
-                    f"but mic has no such change"
-                )
-                return report
-            previous, previous_index = commit, index
+            previous_index = order[commit]
             report.sessions += 1
             report.last_commit = commit
         if report.last_commit is not None:
             report.difference = _compare_head(mic, git_dir, report.last_commit, content)
-        report.commits_behind = len(chain) - 1 - previous_index
+    report.commits_behind = len(chain) - 1 - previous_index
     return report
+
+
+def _check_session(
+    session: ImportedSession, position: int, order: dict[str, int], boundaries: list[str]
+) -> str | None:
+    """Why the session is not the next import of this history, or None when it is."""
+    where = f"position {session.landing_position} (session {session.session_id})"
+    if session.landing_position != position:
+        return f"{where}: expected position {position}"
+    if not session.external_id.startswith("git:"):
+        return f"{where} was not imported from git"
+    commit = session.external_id.removeprefix("git:")
+    index = order.get(commit)
+    if index is None or (boundaries and index <= order[boundaries[-1]]):
+        return f"{where}: commit {commit[:12]} is not next on the first-parent history"
+    return None
+
+
+def _compare_session(
+    mic: VerifySource,
+    session_id: str,
+    commit: str,
+    entries: list[GitEntry],
+    content: GitContent,
+    deep: bool,
+    report: VerifyReport,
+) -> str | None:
+    expected: dict[bytes, ChangeKey] = {}
+    for path, status, mode, oid in entries:
+        if status == "D":
+            expected[path] = ("deleted", 0, "", 0)
+        else:
+            sha, size = content.digest(mode, oid)
+            expected[path] = ("added" if status == "A" else "modified", mode, sha, size)
+    for change in mic.changes(session_id):
+        want = expected.pop(change.path, None)
+        got: ChangeKey = (change.change_type, change.mode, change.sha256, change.size)
+        if want is None:
+            return (f"mic has a change to {_display(change.path)!r} that git does not have "
+                    f"at {commit[:12]}")
+        if want != got:
+            return (f"{_display(change.path)!r} differs at {commit[:12]}: "
+                    f"mic {_describe(got)}, git {_describe(want)}")
+        if deep and change.change_type != "deleted":
+            h = hashlib.sha256()
+            for chunk in mic.read_change(session_id, change.path):
+                h.update(chunk)
+            if h.hexdigest() != want[2]:
+                return f"stored content of {_display(change.path)!r} does not hash to its sha256"
+        report.checked_paths += 1
+    if expected:
+        missing = _display(min(expected))
+        return f"git changes {missing!r} at {commit[:12]} but mic has no such change"
+    return None
 
 
 def _compare_head(mic: VerifySource, git_dir: Path, commit: str, content: GitContent) -> str | None:

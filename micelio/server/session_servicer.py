@@ -31,7 +31,11 @@ class SessionServicer(rpc.SessionServiceServicer):
     def LandSession(
         self, request_iterator: Iterator[pb.LandSessionRequest], context: grpc.ServicerContext
     ) -> pb.LandSessionResponse:
-        result = self._s.lander.land(current_principal(), convert.land_items(request_iterator))
+        result = self._s.lander.land(
+            current_principal(),
+            convert.land_items(request_iterator),
+            client_alive=context.is_active,
+        )
         return pb.LandSessionResponse(
             session=convert.session(result.session),
             landing_position=result.landing_position,

@@ -46,6 +46,12 @@ class Conflict(ServiceError):
     code = "ABORTED"
 
 
+class Cancelled(ServiceError):
+    """The client went away before the operation could complete."""
+
+    code = "CANCELLED"
+
+
 class Unavailable(ServiceError):
     """A dependency (object store, database) failed in a way a retry may fix."""
 

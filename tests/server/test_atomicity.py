@@ -148,3 +148,23 @@ def test_kill_9_mid_land_then_restart(mic_server: MicServerFactory, moment: str)
             # ...and it lands normally now.
             assert api.land_files(session.session_id, {"x": b"1"}).landing_position == 1
     survivor.stop()
+
+
+def test_cut_after_the_last_change_lands_nothing(api: Api, project: tuple[str, str]) -> None:
+    """A client that cancels right after sending its last change (no half-close) must not
+    land: gRPC first reports such a cancellation as a plain end of stream."""
+    landed = 0
+    for index in range(60):
+        session = api.start(*project, "cut after last change")
+
+        def stream(
+            sid: str = session.session_id, n: int = index
+        ) -> Iterator[pb.LandSessionRequest]:
+            yield from land_requests(pb.LandHeader(session_id=sid), [Change(f"f{n}", ADDED, b"x")])
+            raise ClientGaveUp
+
+        with pytest.raises(grpc.RpcError):
+            api.land(stream())
+        got = api.sessions.GetSession(pb.GetSessionRequest(session_id=session.session_id))
+        landed += got.status == pb.SESSION_STATUS_LANDED
+    assert landed == 0
