@@ -12,21 +12,41 @@ import grpc
 from micelio.service.errors import ServiceError
 
 log = logging.getLogger(__name__)
+#: The status message and the detail entries share the client's 8 KiB metadata limit.
+MAX_MESSAGE_CHARS = 2000
+MAX_DETAILS_CHARS = 4000
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def abort(context: grpc.ServicerContext, error: ServiceError) -> NoReturn:
     code = getattr(grpc.StatusCode, error.code, grpc.StatusCode.INTERNAL)
     if error.details:
-        context.set_trailing_metadata(
-            tuple((f"mic-{k.replace('_', '-')}", _ascii(v)) for k, v in error.details.items())
-        )
-    context.abort(code, error.message)
+        context.set_trailing_metadata(_trailers(error.details))
+    context.abort(code, _ascii(error.message, MAX_MESSAGE_CHARS))
 
 
-def _ascii(value: str) -> str:
-    # Metadata values must be printable ASCII; paths are escaped rather than dropped.
-    return value.encode("ascii", "backslashreplace").decode().replace("\r", "")
+def _trailers(details: dict[str, str | list[str]]) -> tuple[tuple[str, str], ...]:
+    """One entry per value. Clients refuse metadata over 8 KiB in all (gRPC's default), so
+    the values stop at ``MAX_DETAILS_CHARS``; the message says how many there were."""
+    out: list[tuple[str, str]] = []
+    budget = MAX_DETAILS_CHARS
+    for name, value in details.items():
+        key = f"mic-{name.replace('_', '-')}"
+        for item in [value] if isinstance(value, str) else value:
+            text = _ascii(item, budget)
+            if not text or len(text) >= budget:
+                break
+            out.append((key, text))
+            budget -= len(key) + len(text)
+    return tuple(out)
+
+
+def _ascii(value: str, limit: int) -> str:
+    """Metadata values are printable ASCII: other characters are escaped (never dropped),
+    line breaks become spaces, and the text is cut at ``limit`` characters."""
+    text = value.encode("ascii", "backslashreplace").decode()
+    text = "".join(c if " " <= c <= "~" else " " for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def unary(method: F) -> F:

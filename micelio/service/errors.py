@@ -1,7 +1,8 @@
 """Errors of the business rules; the server maps each kind to its gRPC status code.
 
-``details`` travel as trailing metadata (``mic-<name>``), e.g. the session that already holds an
-external id, or the conflicting paths, so that clients need not parse messages.
+``details`` travel as trailing metadata (``mic-<name>``, one entry per value of a list), e.g. the
+session that already holds an external id, or the conflicting paths, so that clients need not
+parse messages.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 class ServiceError(Exception):
     code = "INTERNAL"
 
-    def __init__(self, message: str, **details: str) -> None:
+    def __init__(self, message: str, **details: str | list[str]) -> None:
         super().__init__(message)
         self.message = message
         self.details = details

@@ -401,11 +401,17 @@ def _stats(changes: list[IncomingChange]) -> api.ChangeStats:
 
 
 def _conflict(session: Session, clashes: list[str]) -> Conflict:
-    shown = ", ".join(clashes[:SHOWN_CONFLICTS])
-    more = f" and {len(clashes) - SHOWN_CONFLICTS} more" if len(clashes) > SHOWN_CONFLICTS else ""
+    shown: list[str] = []
+    for path in clashes[:SHOWN_CONFLICTS]:
+        if sum(map(len, shown)) + len(path) > 600:  # the message stays one readable line
+            break
+        shown.append(path)
+    rest = len(clashes) - len(shown)
+    more = f" and {rest} more" if rest else ""
     return Conflict(
-        f"conflict: sessions landed after position {session.base_position} changed {shown}{more}",
-        conflicting_paths="\n".join(clashes[:1000]),
+        f"conflict: sessions landed after position {session.base_position} changed "
+        f"{', '.join(shown)}{more}",
+        conflicting_paths=clashes,
     )
 
 

@@ -89,7 +89,7 @@ class S3Store:
             if upload_id is None:
                 self._call("put_object", Bucket=self.bucket, Key=full, Body=bytes(buffer))
             else:
-                if buffer or not parts:
+                if buffer:  # the last part may be smaller than PART_SIZE
                     self._upload_part(full, upload_id, parts, bytes(buffer))
                 self._call(
                     "complete_multipart_upload",

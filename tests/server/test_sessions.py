@@ -15,6 +15,7 @@ from tests.support.rpc import (
     expect_error,
     land_requests,
     trailer,
+    trailers,
 )
 
 
@@ -379,3 +380,27 @@ def test_projects_and_organizations(api: Api, names: tuple[str, str]) -> None:
         api.projects.CreateOrganization(pb.CreateOrganizationRequest(handle="bad handle/"))
     with expect_error(grpc.StatusCode.NOT_FOUND):
         api.projects.GetProject(pb.GetProjectRequest(organization=org, handle="nope"))
+
+
+def test_conflict_on_many_paths_stays_within_metadata_limits(
+    api: Api, project: tuple[str, str]
+) -> None:
+    org, proj = project
+    paths = [f"dir/{'long-name-' * 8}{i:04}.txt" for i in range(400)]
+    api.land_files(api.start(org, proj, "base").session_id, dict.fromkeys(paths, b"0"))
+    first = api.start(org, proj, "first")
+    second = api.start(org, proj, "second")
+    api.land_files(first.session_id, dict.fromkeys(paths, None))
+    with expect_error(grpc.StatusCode.ABORTED, paths[2]) as caught:
+        api.land_files(second.session_id, dict.fromkeys([*paths[:3], "new"], None))
+    assert "more" not in caught[0].details()
+    assert trailers(caught[0], "mic-conflicting-paths") == paths[:3]
+    with expect_error(grpc.StatusCode.ABORTED, "more") as caught:
+        api.land(
+            land_requests(
+                pb.LandHeader(session_id=second.session_id),
+                [Change(p, MODIFIED, b"2") for p in paths],
+            )
+        )
+    listed = trailers(caught[0], "mic-conflicting-paths")
+    assert listed == paths[: len(listed)] and 10 < len(listed) < 400

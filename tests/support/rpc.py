@@ -167,3 +167,12 @@ def trailer(error: grpc.RpcError, key: str) -> str | None:
         if name == key:
             return value if isinstance(value, str) else value.decode()
     return None
+
+
+def trailers(error: grpc.RpcError, key: str) -> list[str]:
+    """Every value of a trailing metadata key (list details send one entry per value)."""
+    return [
+        value if isinstance(value, str) else value.decode()
+        for name, value in error.trailing_metadata() or ()  # type: ignore[attr-defined]
+        if name == key
+    ]

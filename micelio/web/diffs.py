@@ -1,0 +1,104 @@
+"""Contents for display: bounded reads, binary detection and server-side unified diffs.
+
+Contents come from the database or object storage as chunks; every read here stops at a cap
+so that a 6 MiB file (or a 5 GiB one) costs at most the cap in memory and time. difflib is
+quadratic in the worst case, hence the tighter caps on what gets diffed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Bytes of a content shown in the viewer (the rest is cut with a note).
+MAX_VIEW_BYTES = 256 * 1024
+#: Each side of a diff: larger contents are "too large to diff".
+MAX_DIFF_BYTES = 512 * 1024
+MAX_DIFF_INPUT_LINES = 10_000
+#: Diff lines shown (a diff longer than this is cut with a note).
+MAX_DIFF_LINES = 5_000
+#: Git's heuristic: a NUL byte in the first 8000 bytes means binary.
+BINARY_SNIFF = 8000
+
+
+@dataclass(frozen=True)
+class Capped:
+    data: bytes
+    truncated: bool  # there was more than the cap
+
+
+def read_capped(chunks: Iterable[bytes], limit: int) -> Capped:
+    """At most ``limit`` bytes of ``chunks``; stops reading (and closes the source) there."""
+    buffer = bytearray()
+    iterator: Iterator[bytes] = iter(chunks)
+    try:
+        for chunk in iterator:
+            buffer += chunk
+            if len(buffer) > limit:
+                return Capped(bytes(buffer[:limit]), True)
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()  # releases an object storage stream read only in part
+    return Capped(bytes(buffer), False)
+
+
+def is_binary(data: bytes, metadata: dict[str, Any] | None = None) -> bool:
+    """The importer's verdict when it gave one, else Git's NUL heuristic."""
+    flagged = (metadata or {}).get("binary")
+    if isinstance(flagged, bool):
+        return flagged
+    return b"\0" in data[:BINARY_SNIFF]
+
+
+def as_text(data: bytes) -> str:
+    """UTF-8 with U+FFFD for undecodable bytes (Latin-1 files still read mostly right)."""
+    return data.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class Diff:
+    lines: list[str] = field(default_factory=list)  # unified diff, no line ends
+    note: str = ""  # why no diff is shown ("" when ``lines`` is the diff)
+    truncated: bool = False  # only the first MAX_DIFF_LINES lines are in ``lines``
+
+
+def unified(
+    old: Capped | None,
+    new: Capped | None,
+    *,
+    old_name: str,
+    new_name: str,
+    old_binary: bool = False,
+    new_binary: bool = False,
+) -> Diff:
+    """The unified diff from ``old`` to ``new`` (None: the file does not exist on that side).
+
+    Both sides must have been read with ``read_capped(..., MAX_DIFF_BYTES)``.
+    """
+    sides = [s for s in (old, new) if s is not None]
+    if any(s.truncated for s in sides):
+        return Diff(note=f"too large to diff (over {MAX_DIFF_BYTES // 1024} KiB)")
+    if old_binary or new_binary:
+        return Diff(note="binary: no text diff")
+    old_lines = as_text(old.data).splitlines() if old else []
+    new_lines = as_text(new.data).splitlines() if new else []
+    if max(len(old_lines), len(new_lines)) > MAX_DIFF_INPUT_LINES:
+        return Diff(note=f"too large to diff (over {MAX_DIFF_INPUT_LINES:,} lines)")
+    if old is not None and new is not None and old.data == new.data:
+        return Diff(note="same content (only the mode or the metadata changed)")
+    lines: list[str] = []
+    produced = difflib.unified_diff(
+        old_lines,
+        new_lines,
+        fromfile=old_name if old is not None else "/dev/null",
+        tofile=new_name if new is not None else "/dev/null",
+        lineterm="",
+    )
+    for line in produced:
+        if len(lines) >= MAX_DIFF_LINES:
+            return Diff(lines=lines, truncated=True)
+        lines.append(line)
+    return Diff(lines=lines)
