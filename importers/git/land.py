@@ -7,19 +7,23 @@ session landed by a run that died before hearing the answer is recognised, not l
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from importers.git.blobs import BlobReader
 from importers.git.mapping import PlannedChange, net_changes
-from importers.git.pipeline import ImportPlan, ImportSummary, drafts
+from importers.git.pipeline import ImportPlan, ImportSummary, PlannedImportSession, drafts
 from importers.git.records import MODE_GITLINK, Tag
+from importers.git.sessions import SessionDraft
 from importers.git.verify import ImportedSession, StoredChange
 from micelio.client import (
     AlreadyExists,
     Change,
     Decision,
+    Landing,
     Message,
     MicClient,
     MicError,
@@ -81,13 +85,66 @@ def land_plan(
     tags: dict[str, list[Tag]] | None = None,
     on_landed: LandedCallback | None = None,
 ) -> ImportSummary:
-    """Land every planned session in order; returns what was landed."""
+    """Land every planned session in order over one stream; returns what was landed.
+
+    A session that an earlier, killed run landed (its external id exists) ends the stream
+    with ALREADY_EXISTS: it is counted as landed and the stream resumes after it.
+    """
     summary = ImportSummary(already_imported=plan.skipped_commits)
     start = time.perf_counter()
     head = client.get_project(organization, project).head_position
-    with BlobReader(plan.source.git_dir) as blobs:
-        for session, draft in drafts(plan, organization, project, tags):
-            create = NewSession(
+    remaining: Iterator[tuple[PlannedImportSession, SessionDraft]] = iter(
+        drafts(plan, organization, project, tags)
+    )
+
+    def landed(session: PlannedImportSession) -> None:
+        summary.sessions += 1
+        summary.commits += len(session.commits)
+        if on_landed is not None:
+            elapsed = time.perf_counter() - start
+            on_landed(len(session.commits), summary.commits / elapsed if elapsed else 0.0)
+
+    while True:
+        sent: deque[tuple[PlannedImportSession, SessionDraft]] = deque()
+        with BlobReader(plan.source.git_dir) as blobs:
+            landings = _landings(remaining, sent, blobs, organization, project, head)
+            try:
+                for result in client.land_many(landings):
+                    session, _ = sent.popleft()
+                    head = result.landing_position
+                    summary.changes += result.changes
+                    summary.bytes_inline += result.bytes_inline
+                    summary.bytes_stored += result.bytes_stored
+                    landed(session)
+                break
+            except AlreadyExists:
+                session, draft = sent.popleft()
+                existing = client.find_session(organization, project,
+                                               external_id=draft.external_id)
+                if existing is None or existing.landing_position is None:
+                    raise
+                head = existing.landing_position
+                landed(session)
+                # Sessions drawn for the ended stream but not landed go first in the next.
+                remaining = itertools.chain(list(sent), remaining)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _landings(
+    drafts_left: Iterator[tuple[PlannedImportSession, SessionDraft]],
+    sent: deque[tuple[PlannedImportSession, SessionDraft]],
+    blobs: BlobReader,
+    organization: str,
+    project: str,
+    head: int,
+) -> Iterator[Landing]:
+    """The landings of the sessions left, noting each in ``sent`` as it is drawn."""
+    for position, (session, draft) in enumerate(drafts_left, head):
+        sent.append((session, draft))
+        yield Landing(
+            changes=(to_change(c, blobs) for c in net_changes(session.commits)),
+            create=NewSession(
                 organization=organization,
                 project=project,
                 goal=draft.goal,
@@ -98,36 +155,12 @@ def land_plan(
                 ],
                 decisions=[Decision(d.decision, d.reasoning, d.at) for d in draft.decisions],
                 metadata=draft.metadata,
-                base_position=head,
-            )
-            changes = (to_change(c, blobs) for c in net_changes(session.commits))
-            try:
-                result = client.land(
-                    changes,
-                    create=create,
-                    landed_at=draft.landed_at,
-                    started_at=draft.started_at,
-                    external_id=draft.external_id,
-                )
-            except AlreadyExists:
-                # Landed by an earlier run that died before it heard the answer.
-                existing = client.find_session(organization, project,
-                                               external_id=draft.external_id)
-                if existing is None or existing.landing_position is None:
-                    raise
-                head = existing.landing_position
-            else:
-                head = result.landing_position
-                summary.changes += result.changes
-                summary.bytes_inline += result.bytes_inline
-                summary.bytes_stored += result.bytes_stored
-            summary.sessions += 1
-            summary.commits += len(session.commits)
-            if on_landed is not None:
-                elapsed = time.perf_counter() - start
-                on_landed(len(session.commits), summary.commits / elapsed if elapsed else 0.0)
-    summary.seconds = time.perf_counter() - start
-    return summary
+                base_position=position,
+            ),
+            landed_at=draft.landed_at,
+            started_at=draft.started_at,
+            external_id=draft.external_id,
+        )
 
 
 class VerifyClient:

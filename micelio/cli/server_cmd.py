@@ -53,9 +53,19 @@ def start(
         help="Contents smaller than this many bytes are stored in the database.",
     ),
     workers: int = typer.Option(64, "--workers", min=4, help="Concurrent calls served."),
+    web: str = typer.Option(
+        None,
+        "--web",
+        envvar="MIC_WEB",
+        help="HOST:PORT of the read-only web viewer (port 0 picks a free one), or 'off'. "
+        "Default 127.0.0.1:7421, skipped with a warning when that port is taken.",
+        show_default=False,
+    ),
 ) -> None:
     """Start the server in the foreground (SIGTERM or Ctrl-C stops it gracefully)."""
     from micelio.server.app import serve
+    from micelio.web import DEFAULT_WEB_LISTEN
+    from micelio.web.server import parse_listen
 
     logging.basicConfig(
         level=logging.INFO,
@@ -70,4 +80,11 @@ def start(
         inline_threshold=inline_threshold,
         max_workers=workers,
     )
-    serve(config)
+    # An explicit --web must work; the default one is best effort (see `serve`).
+    web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)
+    if web_listen is not None:
+        try:
+            parse_listen(web_listen)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--web") from None
+    serve(config, web=web_listen, web_required=web is not None)

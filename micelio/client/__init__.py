@@ -17,7 +17,7 @@ from micelio.client.errors import (
     Unauthenticated,
     Unavailable,
 )
-from micelio.client.landing import CHUNK_SIZE, Change, LandProgress, NewSession
+from micelio.client.landing import CHUNK_SIZE, Change, Landing, LandProgress, NewSession
 from micelio.client.models import (
     MODE_EXECUTABLE,
     MODE_FILE,
@@ -55,6 +55,7 @@ __all__ = [
     "InvalidArgument",
     "LandProgress",
     "LandResult",
+    "Landing",
     "LandingError",
     "Message",
     "MicClient",

@@ -16,7 +16,9 @@ from micelio.client.errors import NotFound, from_rpc_error
 from micelio.client.landing import (
     CHUNK_SIZE,
     Change,
+    Landing,
     LandProgress,
+    ManyRequestStream,
     NewSession,
     RequestStream,
     land_header,
@@ -214,6 +216,34 @@ class MicClient:
             bytes_inline=response.bytes_inline,
             bytes_stored=response.bytes_stored,
         )
+
+    def land_many(self, landings: Iterable[Landing], *,
+                  chunk_size: int = CHUNK_SIZE) -> Iterator[LandResult]:
+        """Land sessions in order over one stream, yielding each result as soon as it landed.
+
+        For importers: one call instead of one per session, and the next session streams
+        while the server commits the previous one. Each session is atomic; the first failure
+        is raised (as ``land`` raises it) and ends the stream, and the sessions yielded
+        before it stay landed. ``landings`` is consumed lazily, once.
+        """
+        stream = ManyRequestStream(landings, chunk_size=chunk_size)
+        call = self._sessions.LandSessions(stream, metadata=self._metadata)
+        try:
+            for response in call:
+                yield LandResult(
+                    session=convert.session_from_pb(response.session),
+                    landing_position=response.landing_position,
+                    changes=response.changes,
+                    bytes_inline=response.bytes_inline,
+                    bytes_stored=response.bytes_stored,
+                )
+        except grpc.RpcError as err:
+            if stream.error is not None:
+                raise stream.error from None
+            raise from_rpc_error(err, self.address) from None
+        finally:
+            call.cancel()  # no-op once finished; stops the stream when the caller stops early
+            stream.close()
 
     def get_session(self, session_id: str) -> Session:
         req = pb.GetSessionRequest(session_id=session_id)

@@ -59,6 +59,28 @@ class NewSession:
     base_position: int | None = None  # None: the project head when the landing commits
 
 
+@dataclass(frozen=True, slots=True)
+class Landing:
+    """One session of ``MicClient.land_many``: the arguments of ``MicClient.land``."""
+
+    changes: Iterable[Change]
+    session_id: str | None = None
+    create: NewSession | None = None
+    conversation: tuple[Message, ...] | list[Message] = ()
+    decisions: tuple[Decision, ...] | list[Decision] = ()
+    metadata: Mapping[str, Any] | None = None
+    landed_at: datetime | None = None
+    started_at: datetime | None = None
+    external_id: str | None = None
+
+    def header(self) -> pb.LandHeader:
+        return land_header(
+            session_id=self.session_id, create=self.create, conversation=self.conversation,
+            decisions=self.decisions, metadata=self.metadata, landed_at=self.landed_at,
+            started_at=self.started_at, external_id=self.external_id,
+        )
+
+
 @dataclass(slots=True)
 class LandProgress:
     """Counters of what was sent so far, handed to the ``progress`` callback."""
@@ -267,3 +289,45 @@ def _read_chunks(file: Any, size: int, name: str) -> Iterator[bytes]:
         yield data
     if file.read(1):
         raise LandingError(f"{name}: file grew while it was being sent")
+
+
+class ManyRequestStream:
+    """The request stream of ``LandSessions``: each landing's header and changes in turn."""
+
+    def __init__(self, landings: Iterable[Landing], *, chunk_size: int = CHUNK_SIZE) -> None:
+        self._landings = iter(landings)
+        self._chunk_size = chunk_size
+        self._current: RequestStream | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def error(self) -> BaseException | None:
+        """What ended the stream early, if anything (a landing or a change that raised)."""
+        if self._error is None and self._current is not None:
+            return self._current.error
+        return self._error
+
+    def __iter__(self) -> ManyRequestStream:
+        return self
+
+    def __next__(self) -> pb.LandSessionRequest:
+        while True:
+            if self._current is None:
+                try:
+                    landing = next(self._landings)
+                    header = landing.header()
+                except StopIteration:
+                    raise
+                except BaseException as exc:
+                    self._error = exc
+                    raise _StreamAborted(str(exc)) from exc
+                self._current = RequestStream(header, landing.changes,
+                                              chunk_size=self._chunk_size)
+            try:
+                return next(self._current)
+            except StopIteration:
+                self._current = None
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()

@@ -1,8 +1,10 @@
 """Assembling and running the gRPC server.
 
 ``serve(config)`` blocks until SIGTERM/SIGINT (or ``stop_event``), then stops gracefully.
-Once serving it writes ``DATA_DIR/server.json`` (``{"address", "pid"}``) and removes it on a
-clean stop; on first start it creates ``DATA_DIR/admin.token`` (mode 0600).
+Once serving it writes ``DATA_DIR/server.json`` (``{"address", "pid"}``, plus ``"web"`` when the
+web viewer runs) and removes it on a clean stop; on first start it creates
+``DATA_DIR/admin.token`` (mode 0600). ``start(config, web=HOST:PORT)`` also serves the read-only
+web viewer (``micelio.web``) from a thread of this process.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from micelio.server.session_servicer import SessionServicer
 from micelio.service import Services
 from micelio.v1 import micelio_pb2 as pb
 from micelio.v1 import micelio_pb2_grpc as rpc
+from micelio.web import WebServer, start_web
 
 log = logging.getLogger("micelio.server")
 
@@ -53,10 +56,13 @@ class RunningServer:
     health: health.HealthServicer
     address: str
     data_dir: Path
+    web: WebServer | None = None
 
     def stop(self, grace: float = GRACE_SECONDS) -> None:
         # Tell health checkers first, so that load balancers stop sending new calls.
         self.health.enter_graceful_shutdown()
+        if self.web is not None:
+            self.web.stop()
         self.server.stop(grace).wait()
         self.services.close()
         info = server_info_path(self.data_dir)
@@ -65,8 +71,15 @@ class RunningServer:
                 info.unlink()
 
 
-def start(config: ServerConfig) -> RunningServer:
-    """Open the services (migrating the database), bind, start and announce the server."""
+def start(
+    config: ServerConfig, web: str | None = None, *, web_required: bool = True
+) -> RunningServer:
+    """Open the services (migrating the database), bind, start and announce the server.
+
+    ``web``: HOST:PORT of the web viewer (None: none). When it cannot bind, the start fails if
+    ``web_required``, else the gRPC server runs alone (a default port someone else holds must
+    not keep ``mic`` commands from their embedded server).
+    """
     services = Services.open(config)
     token_file = admin_token_path(config.data_dir)
     if services.tokens.ensure_admin_token(token_file):
@@ -102,12 +115,30 @@ def start(config: ServerConfig) -> RunningServer:
     for name in ("", *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     address = f"{host or '127.0.0.1'}:{port}"
-    _write_server_info(config.data_dir, address)
+    viewer = None
+    if web is not None:
+        try:
+            viewer = start_web(services, web)
+        except OSError as exc:
+            if web_required:
+                server.stop(None)
+                services.close()
+                raise OSError(f"cannot serve the web viewer on {web}: {exc}") from exc
+            log.warning("web viewer not started: cannot listen on %s (%s)", web, exc)
+    _write_server_info(config.data_dir, address, viewer.address if viewer else None)
     log.info("mic server listening on %s (data in %s)", address, config.data_dir)
-    return RunningServer(server, services, health_servicer, address, config.data_dir)
+    if viewer is not None:
+        log.info("web viewer on %s", viewer.url)
+    return RunningServer(server, services, health_servicer, address, config.data_dir, viewer)
 
 
-def serve(config: ServerConfig, stop_event: threading.Event | None = None) -> None:
+def serve(
+    config: ServerConfig,
+    stop_event: threading.Event | None = None,
+    *,
+    web: str | None = None,
+    web_required: bool = True,
+) -> None:
     """Run until SIGTERM/SIGINT or ``stop_event``; then stop gracefully."""
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -118,7 +149,7 @@ def serve(config: ServerConfig, stop_event: threading.Event | None = None) -> No
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-    running = start(config)
+    running = start(config, web, web_required=web_required)
     try:
         while not stop.wait(0.5):  # wakes up for signals on every platform
             pass
@@ -127,9 +158,12 @@ def serve(config: ServerConfig, stop_event: threading.Event | None = None) -> No
         log.info("mic server stopped")
 
 
-def _write_server_info(data_dir: Path, address: str) -> None:
+def _write_server_info(data_dir: Path, address: str, web: str | None = None) -> None:
     path = server_info_path(data_dir)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"address": address, "pid": os.getpid()}) + "\n")
+    info: dict[str, object] = {"address": address, "pid": os.getpid()}
+    if web is not None:
+        info["web"] = web  # HOST:PORT of the web viewer, like "address"
+    tmp.write_text(json.dumps(info) + "\n")
     # Renamed into place: a reader never sees a half-written file.
     os.replace(tmp, path)

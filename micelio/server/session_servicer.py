@@ -12,6 +12,7 @@ from micelio.server.interceptor import current_principal
 from micelio.service import Services
 from micelio.service.errors import InvalidArgument
 from micelio.service.sessions import SessionFilter
+from micelio.service.views import LandResult
 from micelio.v1 import micelio_pb2 as pb
 from micelio.v1 import micelio_pb2_grpc as rpc
 
@@ -36,13 +37,18 @@ class SessionServicer(rpc.SessionServiceServicer):
             convert.land_items(request_iterator),
             client_alive=context.is_active,
         )
-        return pb.LandSessionResponse(
-            session=convert.session(result.session),
-            landing_position=result.landing_position,
-            changes=result.changes,
-            bytes_inline=result.bytes_inline,
-            bytes_stored=result.bytes_stored,
-        )
+        return _land_response(result)
+
+    @streaming
+    def LandSessions(
+        self, request_iterator: Iterator[pb.LandSessionRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.LandSessionResponse]:
+        for result in self._s.lander.land_many(
+            current_principal(),
+            convert.land_items(request_iterator),
+            client_alive=context.is_active,
+        ):
+            yield _land_response(result)
 
     @unary
     def GetSession(
@@ -150,3 +156,13 @@ class SessionServicer(rpc.SessionServiceServicer):
             latest=request.latest,
         )
         return convert.session(view)
+
+
+def _land_response(result: LandResult) -> pb.LandSessionResponse:
+    return pb.LandSessionResponse(
+        session=convert.session(result.session),
+        landing_position=result.landing_position,
+        changes=result.changes,
+        bytes_inline=result.bytes_inline,
+        bytes_stored=result.bytes_stored,
+    )

@@ -110,6 +110,7 @@ class Lander:
         items: Iterator[Any],
         *,
         client_alive: Callable[[], bool] = lambda: True,
+        ended: Callable[[], bool] = lambda: False,
     ) -> LandResult:
         """``items``: a ``LandHeaderIn``, then ``ChangeHeaderIn``s each followed by ``bytes``
         chunks. Any exception (including the client going away) stores nothing.
@@ -136,12 +137,31 @@ class Lander:
                 receiver.receive(stream)
                 stream_end = time.monotonic()
                 counts = self._line_counts(target, receiver)
-                return self._commit(header, target, receiver, counts, client_alive, stream_end)
+                # A session ended by the next one's header is complete: no grace to wait.
+                alive = None if ended() else client_alive
+                return self._commit(header, target, receiver, counts, alive, stream_end)
             except BaseException:
                 receiver.discard()
                 raise
             finally:
                 receiver.close()
+
+    def land_many(
+        self,
+        principal: Principal,
+        items: Iterator[Any],
+        *,
+        client_alive: Callable[[], bool] = lambda: True,
+    ) -> Iterator[LandResult]:
+        """Land consecutive sessions of one stream, each atomically, answering each in turn:
+        every ``LandHeaderIn`` after the first ends the session before it."""
+        stream = Peekable(items)
+        for first in stream:
+            stream.push_back(first)
+            session = _OneSession(stream)
+            yield self.land(
+                principal, session, client_alive=client_alive, ended=session.is_ended
+            )
 
     @contextmanager
     def _exclusive(self, session_id: str) -> Iterator[None]:
@@ -234,7 +254,7 @@ class Lander:
         target: _Target,
         receiver: Receiver,
         counts: dict[str, _LineCounts],
-        client_alive: Callable[[], bool],
+        client_alive: Callable[[], bool] | None,
         stream_end: float,
     ) -> LandResult:
         now = utcnow()
@@ -262,7 +282,7 @@ class Lander:
                         raise _conflict(session, clashes)
                 project.head_position = position
                 db.flush()
-                if not _still_wanted(client_alive, stream_end):
+                if client_alive is not None and not _still_wanted(client_alive, stream_end):
                     raise Cancelled("the client cancelled the landing: nothing was stored")
                 stats = _stats(receiver.changes)
                 view = session_view(session, target.organization, target.project, stats)
@@ -285,6 +305,35 @@ class Lander:
         ).one()
         _check_active(session)
         return session
+
+
+class _OneSession:
+    """The items of the session at the head of a stream, leaving the next header in it.
+
+    ``ended``: the next header arrived, so this session is complete for sure (no need to
+    wait for a cancellation that a plain end of stream might turn out to be)."""
+
+    def __init__(self, stream: Peekable) -> None:
+        self._stream = stream
+        self._started = False
+        self.ended = False
+
+    def __iter__(self) -> _OneSession:
+        return self
+
+    def is_ended(self) -> bool:
+        return self.ended
+
+    def __next__(self) -> Any:
+        if self.ended:
+            raise StopIteration
+        item = next(self._stream)
+        if self._started and isinstance(item, LandHeaderIn):
+            self._stream.push_back(item)
+            self.ended = True
+            raise StopIteration
+        self._started = True
+        return item
 
 
 def _still_wanted(client_alive: Callable[[], bool], stream_end: float) -> bool:

@@ -47,6 +47,11 @@ class SessionServiceStub:
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.LandSessionRequest.SerializeToString,
                 response_deserializer=micelio_dot_v1_dot_micelio__pb2.LandSessionResponse.FromString,
                 _registered_method=True)
+        self.LandSessions = channel.stream_stream(
+                '/micelio.v1.SessionService/LandSessions',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.LandSessionRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.LandSessionResponse.FromString,
+                _registered_method=True)
         self.GetSession = channel.unary_unary(
                 '/micelio.v1.SessionService/GetSession',
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.GetSessionRequest.SerializeToString,
@@ -109,6 +114,16 @@ class SessionServiceServicer:
     def LandSession(self, request_iterator, context):
         """Client-streaming: first a header, then for each change a ChangeHeader followed by zero or
         more content chunks, then nothing (the stream's end commits the landing atomically).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LandSessions(self, request_iterator, context):
+        """Many sessions in order over one stream (importers): each LandHeader starts the next
+        session, which lands atomically on its own and is answered as soon as it has landed.
+        The stream ends at the first failure, whose status says why; the sessions answered
+        before it stay landed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -179,6 +194,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
             ),
             'LandSession': grpc.stream_unary_rpc_method_handler(
                     servicer.LandSession,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.LandSessionRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.LandSessionResponse.SerializeToString,
+            ),
+            'LandSessions': grpc.stream_stream_rpc_method_handler(
+                    servicer.LandSessions,
                     request_deserializer=micelio_dot_v1_dot_micelio__pb2.LandSessionRequest.FromString,
                     response_serializer=micelio_dot_v1_dot_micelio__pb2.LandSessionResponse.SerializeToString,
             ),
@@ -283,6 +303,33 @@ class SessionService:
             request_iterator,
             target,
             '/micelio.v1.SessionService/LandSession',
+            micelio_dot_v1_dot_micelio__pb2.LandSessionRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.LandSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LandSessions(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/micelio.v1.SessionService/LandSessions',
             micelio_dot_v1_dot_micelio__pb2.LandSessionRequest.SerializeToString,
             micelio_dot_v1_dot_micelio__pb2.LandSessionResponse.FromString,
             options,

@@ -21,6 +21,14 @@ class Markup(str):
 
     __slots__ = ()
 
+    # ``str + str`` is a plain str, which a later ``html()`` would escape a second time:
+    # adding keeps the Markup type and escapes the other side instead.
+    def __add__(self, other: str) -> Markup:
+        return Markup(str.__add__(self, escape(other)))
+
+    def __radd__(self, other: str) -> Markup:
+        return Markup(str.__add__(escape(other), self))
+
 
 def escape(value: Any) -> Markup:
     """``value`` as HTML text (Markup passes through unchanged; None is empty)."""

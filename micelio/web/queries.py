@@ -269,7 +269,9 @@ class WebQueries:
             query = query.where(self._path_clause(where.path_glob))
         return query
 
-    def _count(self, db: DbSession, query: Select[tuple[Session]], *, exact: bool) -> tuple[int, bool]:
+    def _count(
+        self, db: DbSession, query: Select[tuple[Session]], *, exact: bool
+    ) -> tuple[int, bool]:
         ids = query.with_only_columns(Session.id).order_by(None)
         if not exact:
             # A text or path filter scans: stop counting once the answer is "many".
@@ -296,12 +298,13 @@ class WebQueries:
             .select_from(messages)
             .where(func.lower(content).contains(needle, autoescape=True))
         )
-        if self._db.is_sqlite and needle.isascii() and needle.isprintable():
-            if '"' not in needle and "\\" not in needle:
-                # The stored JSON text holds printable ASCII verbatim: a LIKE on it rules out
-                # most sessions without parsing their conversation.
-                raw = func.lower(cast(Session.conversation, Text))
-                in_messages = raw.contains(needle, autoescape=True) & in_messages
+        verbatim = needle.isascii() and needle.isprintable() and not set(needle) & {'"', "\\"}
+        if self._db.is_sqlite and verbatim:
+            # The stored JSON text holds such a needle verbatim (JSON escapes only quotes,
+            # backslashes, controls and non-ASCII): a LIKE on it rules out most sessions
+            # without parsing their conversation.
+            raw = func.lower(cast(Session.conversation, Text))
+            in_messages = raw.contains(needle, autoescape=True) & in_messages
         return or_(in_goal, in_messages)
 
     def _path_clause(self, glob: str) -> ColumnElement[bool]:

@@ -65,7 +65,8 @@ def render(timeline: Timeline) -> Markup:
         if t_high <= t_low:
             break
     y_ticks = []
-    for position in sorted({round(p_low + (p_high - p_low) * i / (TICKS - 1)) for i in range(TICKS)}):
+    positions = {round(p_low + (p_high - p_low) * i / (TICKS - 1)) for i in range(TICKS)}
+    for position in sorted(positions):
         y_ticks.append(
             html(
                 '<text class="tl-label" x="{x}" y="{y:.1f}" text-anchor="end">#{p}</text>',

@@ -22,7 +22,8 @@ STARTED: list[MicServer] = []
 @dataclass
 class MicServer:
     """A running server. ``env`` is what a CLI subprocess needs to reach it (``MIC_SERVER``,
-    ``MIC_TOKEN``, ``MIC_DATA_DIR`` and, for S3 storage, the AWS credentials)."""
+    ``MIC_TOKEN``, ``MIC_DATA_DIR`` and, for S3 storage, the AWS credentials). ``web`` is
+    the HOST:PORT of its web viewer (``web_url`` the URL)."""
 
     address: str
     token: str
@@ -35,6 +36,11 @@ class MicServer:
     inline_threshold: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    web: str = ""
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.web}"
 
     def stop(self) -> None:
         """SIGTERM (graceful), then SIGKILL after 15 s."""
@@ -90,6 +96,8 @@ def start_mic_server(
         "--data-dir",
         str(data_dir),
         "--listen",
+        "127.0.0.1:0",
+        "--web",
         "127.0.0.1:0",
     ]
     if db_url:
@@ -150,6 +158,7 @@ def start_mic_server(
         inline_threshold=inline_threshold,
         extra_env=extra,
         proc=proc,
+        web=str(data.get("web") or ""),
     )
     STARTED.append(server)
     return server

@@ -1,0 +1,20 @@
+"""The read-only web viewer that ``mic server start`` serves next to gRPC (docs/web.md).
+
+It runs in the server process and calls the service layer directly: same database, same object
+store, same token rules. ``start_web(services, "127.0.0.1:7421")`` starts it in a thread.
+
+| module | job |
+| --- | --- |
+| ``server`` | the stdlib HTTP server thread, request parsing, security headers |
+| ``app`` | routing, authentication, service errors as pages |
+| ``auth`` | the login cookie and same-origin checks |
+| ``pages`` / ``session_page`` | the pages |
+| ``layout`` / ``html`` | the page shell, formatters, and escaping (every value goes through it) |
+| ``queries`` | read queries beyond the RPCs: keyset listing, file history, timeline data |
+| ``diffs`` / ``timeline`` | bounded content reads and diffs; the SVG timeline |
+| ``static`` | the stylesheet, the one small script, the icon |
+"""
+
+from micelio.web.server import DEFAULT_WEB_LISTEN, WebServer, start_web
+
+__all__ = ["DEFAULT_WEB_LISTEN", "WebServer", "start_web"]
