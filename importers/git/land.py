@@ -1,8 +1,9 @@
 """Landing a plan through the mic server, and reading an import back for ``verify``.
 
-The importer never writes to the database: every session goes through ``LandSession`` in
-its atomic create-and-land form, keyed by its last commit (``external_id``), so that a
-session landed by a run that died before hearing the answer is recognised, not landed twice.
+The importer never writes to the database: every session goes through the server's
+``LandSessions`` stream in its atomic create-and-land form, keyed by its last commit
+(``external_id``), so that a session landed by a run that died before hearing the answer is
+recognised, not landed twice.
 """
 
 from __future__ import annotations

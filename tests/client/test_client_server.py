@@ -195,8 +195,6 @@ def test_from_environment_reads_the_local_server(server: Any, monkeypatch) -> No
         client.list_organizations()
 
 
-@pytest.mark.xfail(reason="server bug: it joins the paths with newlines in trailing metadata, "
-                   "which gRPC refuses ('Invalid metadata'); one entry per path would do")
 def test_conflict_names_the_paths(mic: MicClient, project) -> None:
     org, proj = project
     mic.land([Change("a", "added", b"1"), Change("b", "added", b"1")],

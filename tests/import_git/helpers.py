@@ -60,23 +60,26 @@ def first_parent_chain(repo: Path, ref: str = "HEAD") -> list[str]:
 
 def project_state(env: dict[str, str], project: str) -> list[tuple[Any, ...]]:
     """Everything that must be equal between two imports of the same history."""
-    sessions = mic_json("session", "list", project, "--limit", "100000", env=env)
+    from micelio.client import MicClient
+
+    org, name = project.split("/")
     state = []
-    for s in sorted(sessions, key=lambda s: s["landing_position"] or 0):
-        shown = mic_json("session", "show", s["session_id"], env=env)
-        changes = tuple(
-            (c["file_path"], c["change_type"], c["size"], c["metadata"].get("sha256"))
-            for c in shown["changes"]
-        )
-        state.append(
-            (
-                s["landing_position"],
-                s["status"],
-                s["goal"],
-                s["metadata"]["first_commit"],
-                s["metadata"]["last_commit"],
-                len(s["conversation"]),
-                changes,
+    with MicClient(env["MIC_SERVER"], env["MIC_TOKEN"]) as client:
+        for s in client.iter_sessions(org, name, oldest_first=True, page_size=1000):
+            changes = tuple(
+                (c.path, str(c.change_type), c.mode, c.size, c.sha256)
+                for c in client.iter_changes(s.session_id, page_size=5000)
             )
-        )
+            state.append(
+                (
+                    s.landing_position,
+                    str(s.status),
+                    s.goal,
+                    s.external_id,
+                    s.metadata["first_commit"],
+                    s.metadata["last_commit"],
+                    len(s.conversation),
+                    changes,
+                )
+            )
     return state
