@@ -27,7 +27,7 @@ def local_server(data_dir: Path, timeout: float = 60.0) -> Iterator[str]:
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "micelio.server", "start", "--data-dir", str(data_dir),
-             "--listen", "127.0.0.1:0"],
+             "--listen", "127.0.0.1:0", "--web", "off"],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

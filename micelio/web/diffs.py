@@ -58,6 +58,18 @@ def as_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+CARRIAGE_RETURN = "\u240d"  # ␍: shown where a line has a \r, so CRLF changes are visible
+
+
+def diff_lines(data: bytes) -> list[str]:
+    """Lines as Git sees them (split on \n only), each \r made visible."""
+    text = as_text(data)
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    return [line.replace("\r", CARRIAGE_RETURN) for line in lines] if text else []
+
+
 @dataclass(frozen=True)
 class Diff:
     lines: list[str] = field(default_factory=list)  # unified diff, no line ends
@@ -83,12 +95,14 @@ def unified(
         return Diff(note=f"too large to diff (over {MAX_DIFF_BYTES // 1024} KiB)")
     if old_binary or new_binary:
         return Diff(note="binary: no text diff")
-    old_lines = as_text(old.data).splitlines() if old else []
-    new_lines = as_text(new.data).splitlines() if new else []
+    old_lines = diff_lines(old.data) if old else []
+    new_lines = diff_lines(new.data) if new else []
     if max(len(old_lines), len(new_lines)) > MAX_DIFF_INPUT_LINES:
         return Diff(note=f"too large to diff (over {MAX_DIFF_INPUT_LINES:,} lines)")
     if old is not None and new is not None and old.data == new.data:
         return Diff(note="same content (only the mode or the metadata changed)")
+    if old_lines == new_lines:
+        return Diff(note="the contents differ only in the final newline")
     lines: list[str] = []
     produced = difflib.unified_diff(
         old_lines,

@@ -45,6 +45,14 @@ def page(
     )
 
 
+def first_line(text: str, empty: str = "(no goal)") -> str:
+    """The first non-blank line: what a list shows of a goal."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return empty
+
+
 def org_href(org: str) -> str:
     return f"/o/{segment(org)}"
 

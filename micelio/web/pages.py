@@ -9,6 +9,7 @@ from micelio.web.exchange import Context, Request, Response, ok
 from micelio.web.html import Markup, html, join, url
 from micelio.web.layout import (
     change_badge,
+    first_line,
     org_href,
     page,
     project_href,
@@ -100,12 +101,14 @@ def sessions(ctx: Context, request: Request, org: str, project: str) -> Response
     rows = join(
         html(
             '<tr><td class="num">{pos}</td><td>{badge}</td>'
-            '<td class="goal"><a href="{href}">{goal}</a></td><td>{author}</td>'
+            '<td class="goal"><a href="{href}">{goal}</a></td>'
+            '<td><span title="{author}">{author_name}</span></td>'
             "<td>{started}</td><td>{landed}</td><td>{stats}</td></tr>",
             pos=f"#{r.landing_position}" if r.landing_position else "—",
             badge=status_badge(r.status), href=session_href(r.session_id),
-            goal=r.goal.splitlines()[0] if r.goal.strip() else "(no goal)",
-            author=r.author or "—", started=when(r.started_at), landed=when(r.landed_at),
+            goal=first_line(r.goal),
+            author=r.author, author_name=r.author.split(" <")[0] or "—",
+            started=when(r.started_at), landed=when(r.landed_at),
             stats=stats_summary(*r.stats),
         )
         for r in listing.rows
@@ -188,7 +191,7 @@ def history(ctx: Context, request: Request, org: str, project: str) -> Response:
             '<a href="{href}">{goal}</a></td><td>{landed}</td><td class="num">{size}</td>'
             '<td>{note}</td><td><a href="{diff}">diff</a></td></tr>',
             pos=r.landing_position, badge=change_badge(r.change_type),
-            href=session_href(r.session_id), goal=r.goal.splitlines()[0] if r.goal else "",
+            href=session_href(r.session_id), goal=first_line(r.goal),
             landed=when(r.landed_at), size=size(r.size) if r.change_type != "deleted" else "",
             note=_rename_note(r.metadata),
             diff=url(session_href(r.session_id) + "/change", {"path": path, "view": "diff"}),

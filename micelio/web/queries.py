@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import load_only
 
@@ -145,6 +145,13 @@ def literal_prefix(glob: str) -> str:
         if char in "*?[":
             return body[:index]
     return body
+
+
+def _contains_folded(column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text`` once both went through the database's ``lower()``: the
+    same folding on both sides, whatever the database's locale does beyond ASCII."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(func.lower(literal(f"%{escaped}%")), escape="\\")
 
 
 class WebQueries:
@@ -282,9 +289,9 @@ class WebQueries:
         return total, False
 
     def _text_clause(self, text: str) -> ColumnElement[bool]:
-        """Goal or any conversation message's content contains ``text`` (case-insensitive)."""
-        needle = text.lower()
-        in_goal = func.lower(Session.goal).contains(needle, autoescape=True)
+        """Goal or any conversation message's content contains ``text``, ignoring case as the
+        database's ``lower()`` does (ASCII on SQLite; the locale's rules on PostgreSQL)."""
+        in_goal = _contains_folded(Session.goal, text)
         if self._db.is_sqlite:
             messages = func.json_each(Session.conversation).table_valued("value").alias("m")
             content = func.json_extract(messages.c.value, "$.content")
@@ -294,10 +301,9 @@ class WebQueries:
             )
             content = messages.c.value.op("->>")("content")
         in_messages = exists(
-            select(1)
-            .select_from(messages)
-            .where(func.lower(content).contains(needle, autoescape=True))
+            select(1).select_from(messages).where(_contains_folded(content, text))
         )
+        needle = text.lower()
         verbatim = needle.isascii() and needle.isprintable() and not set(needle) & {'"', "\\"}
         if self._db.is_sqlite and verbatim:
             # The stored JSON text holds such a needle verbatim (JSON escapes only quotes,

@@ -69,11 +69,15 @@ class _Handler(BaseHTTPRequestHandler):
     do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
 
     def _serve(self) -> None:
+        if self.command not in ("GET", "HEAD", "POST"):
+            # Their bodies are never read: the connection cannot carry another request.
+            self.close_connection = True
         parts = urlsplit(self.path)
         try:
             query = _first_values(parts.query)
             form = self._form() if self.command == "POST" else {}
         except ValueError as exc:
+            self.close_connection = True  # an unread or malformed body may follow
             self._send(Response(400, str(exc).encode(), "text/plain; charset=utf-8"))
             return
         request = Request(self.command, parts.path or "/", query, self.headers, form)
@@ -102,6 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def version_string(self) -> str:
+        return self.server_version  # no Python version in the Server header
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("web %s: " + format, self.address_string(), *args)

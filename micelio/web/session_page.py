@@ -12,6 +12,7 @@ from micelio.web.exchange import Context, Request, Response, ok
 from micelio.web.html import Markup, html, join, url
 from micelio.web.layout import (
     change_badge,
+    first_line,
     org_href,
     page,
     project_href,
@@ -38,13 +39,13 @@ def show(ctx: Context, request: Request, session_id: str) -> Response:
         user, session_id, CHANGES_PER_PAGE, request.arg("changes"), change_type
     )
     org, project = session.organization, session.project
-    first_line = session.goal.splitlines()[0] if session.goal.strip() else "(no goal)"
+    title = first_line(session.goal)
     body = html(
         '<header class="session"><h1>{goal}</h1>{badge}</header>{rest_of_goal}{facts}'
         "{conversation}{decisions}{metadata}{changes}",
-        goal=first_line, badge=status_badge(session.status),
+        goal=title, badge=status_badge(session.status),
         rest_of_goal=html('<div class="text goal-rest">{g}</div>', g=session.goal)
-        if session.goal.strip() != first_line.strip() else "",
+        if session.goal.strip() != title else "",
         facts=_facts(session),
         conversation=_conversation(session, show_all=request.arg("messages") == "all"),
         decisions=_decisions(session),
@@ -53,7 +54,7 @@ def show(ctx: Context, request: Request, session_id: str) -> Response:
     )
     crumbs = [(org, org_href(org)), (project, project_href(org, project)),
               (session_id, session_href(session_id))]
-    return ok(page(first_line[:80], body, crumbs=crumbs))
+    return ok(page(title[:80], body, crumbs=crumbs))
 
 
 def _facts(session: SessionView) -> Markup:
@@ -144,10 +145,12 @@ def _signature(sig: Any) -> Markup:
     if not isinstance(sig, dict):
         return Markup("—")
     name, email = str(sig.get("name") or ""), str(sig.get("email") or "")
+    # "date" is UTC (ISO 8601, "Z"); "tz" is the zone the author was in, kept as Git wrote it.
+    date = str(sig.get("date") or "").replace("T", " ").removesuffix("Z")
     return html(
         '<span class="who">{name}</span> <span class="email">&lt;{email}&gt;</span><br>'
-        '<span class="date">{date}</span> <span class="tz">{tz}</span>',
-        name=name, email=email, date=str(sig.get("date") or ""), tz=str(sig.get("tz") or ""),
+        '<span class="date">{date} UTC</span> <span class="tz">(zone {tz})</span>',
+        name=name, email=email, date=date, tz=str(sig.get("tz") or "?"),
     )
 
 
@@ -245,7 +248,8 @@ def _change_item(session: SessionView, change: Any) -> Markup:
         '<li class="change"><details class="viewer">'
         '<summary>{badge} <span class="path">{path}</span> <span class="size">{size}</span>'
         "{note}</summary>"
-        '<nav class="tabs"><a href="{content}" data-fragment="{content_f}">Content</a>'
+        '<nav class="tabs"><a class="current" href="{content}" data-fragment="{content_f}">'
+        "Content</a>"
         '<a href="{diff}" data-fragment="{diff_f}">Diff</a>'
         '<a href="{history}">History</a></nav>'
         '<div class="holder" data-src="{content_f}">'
@@ -374,12 +378,19 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
     if result.note:
         return against + html('<p class="note diff-note">{n}</p>', n=result.note)
     lines = join(
-        html('<span class="{cls}">{line}</span>\n', cls=_diff_class(line), line=line)
+        # Block spans: each is a line (copying the text still gives one line per span).
+        html('<span class="{cls}">{line}</span>', cls=_diff_class(line), line=_show_cr(line))
         for line in result.lines
     )
     cut = html('<p class="note">Diff cut at {n:,} lines.</p>', n=diffs.MAX_DIFF_LINES) \
         if result.truncated else ""
     return against + html('<pre class="diff">{lines}</pre>{cut}', lines=lines, cut=cut)
+
+
+def _show_cr(line: str) -> Markup:
+    # A styled "\r" rather than the ␍ symbol itself, which common monospace fonts lack.
+    marker = html('<span class="cr" title="carriage return">\\r</span>')
+    return join(line.split(diffs.CARRIAGE_RETURN), marker)
 
 
 def _diff_class(line: str) -> str:

@@ -43,6 +43,7 @@ table.list { border-collapse: collapse; width: 100%; }
 table.list th, table.list td { text-align: left; padding: 5px 8px;
   border-bottom: 1px solid var(--line); vertical-align: top; }
 table.list th { font-size: 12px; text-transform: uppercase; color: var(--muted); }
+table.list time { white-space: nowrap; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.goal { max-width: 460px; overflow-wrap: anywhere; }
 tr.brought-in td { background: var(--soft); }
@@ -87,6 +88,7 @@ pre.diff span { display: block; white-space: pre; }
 .d-add { background: #e6f4ea; } .d-del { background: #fde8e7; }
 .d-hunk { color: var(--accent); } .d-file { color: var(--muted); font-weight: 600; }
 .binary { font-style: italic; }
+pre.diff .cr { display: inline; color: var(--muted); font-size: 11px; }
 section.login { max-width: 460px; margin: 40px auto; }
 section.login form { display: flex; flex-direction: column; gap: 10px; }
 section.login label { display: flex; flex-direction: column; gap: 4px; }
@@ -131,6 +133,7 @@ document.addEventListener("click", (event) => {
   const holder = link.closest("details")?.querySelector(":scope > .holder");
   if (!holder) return;
   event.preventDefault();
+  for (const tab of link.parentElement.children) tab.classList.toggle("current", tab === link);
   holder.dataset.loaded = "1";
   load(holder, link.dataset.fragment);
 });

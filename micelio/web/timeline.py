@@ -14,7 +14,7 @@ from micelio.web.html import Markup, html, join, segment
 from micelio.web.queries import Timeline, TimelinePoint
 
 WIDTH, HEIGHT = 960, 380
-LEFT, RIGHT, TOP, BOTTOM = 64, 24, 16, 48
+LEFT, RIGHT, TOP, BOTTOM = 64, 56, 16, 48
 TICKS = 5
 MIN_RADIUS, MAX_RADIUS = 3.0, 18.0
 
@@ -39,12 +39,18 @@ def render(timeline: Timeline) -> Markup:
     t_low, t_high = min(times), max(times)
     p_low, p_high = timeline.first, max(timeline.last, timeline.first)
     plot_right, plot_bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
+    # Points keep a largest radius away from the axes, so that no circle covers them.
+    x_low, x_high = LEFT + MAX_RADIUS, plot_right - MAX_RADIUS
+    y_low, y_high = plot_bottom - MAX_RADIUS, TOP + MAX_RADIUS
+
+    def x_of(stamp: float) -> float:
+        return _scale(stamp, t_low, t_high, x_low, x_high)
 
     def x(point: TimelinePoint) -> float:
-        return _scale(point.landed_at.timestamp(), t_low, t_high, LEFT, plot_right)
+        return x_of(point.landed_at.timestamp())
 
     def y(position: float) -> float:
-        return _scale(position, p_low, p_high, plot_bottom, TOP)  # higher positions go up
+        return _scale(position, p_low, p_high, y_low, y_high)  # higher positions go up
 
     axes = html(
         '<line class="tl-axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"/>'
@@ -52,10 +58,12 @@ def render(timeline: Timeline) -> Markup:
         l=LEFT, r=plot_right, t=TOP, b=plot_bottom,
     )
     x_ticks = []
+    # Dates alone would repeat on a timeline shorter than a few days.
+    tick_format = "%Y-%m-%d" if t_high - t_low > 3 * 86400 else "%Y-%m-%d %H:%M"
     for i in range(TICKS):
         stamp = t_low + (t_high - t_low) * i / (TICKS - 1)
-        tx = _scale(stamp, t_low, t_high, LEFT, plot_right) if t_high > t_low else LEFT
-        label = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
+        tx = x_of(stamp)
+        label = datetime.fromtimestamp(stamp, UTC).strftime(tick_format)
         x_ticks.append(
             html(
                 '<text class="tl-label" x="{x:.1f}" y="{y}" text-anchor="middle">{label}</text>',

@@ -12,7 +12,7 @@ from tests.support.rpc import Api
 def test_lifecycle(mic_server: MicServerFactory) -> None:
     server = mic_server()
     info = json.loads((server.data_dir / "server.json").read_text())
-    assert info == {"address": server.address, "pid": server.pid}
+    assert info == {"address": server.address, "pid": server.pid, "web": server.web}
     assert (server.data_dir / "mic.db").exists()
     assert (server.data_dir / "objects").is_dir()
     with Api(server.address, server.token) as api:
