@@ -20,6 +20,7 @@ def _register() -> None:
     from micelio.cli import (
         checkout_cmd,
         import_cmd,
+        migrate_cmd,
         org_cmd,
         server_cmd,
         session_cmd,
@@ -34,6 +35,7 @@ def _register() -> None:
     app.command("checkout")(checkout_cmd.checkout)
     app.add_typer(import_cmd.app, name="import")
     app.command("verify")(import_cmd.verify)
+    app.add_typer(migrate_cmd.app, name="migrate")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from micelio.client.errors import (
     Unauthenticated,
     Unavailable,
 )
+from micelio.client.jobs import Claim, Job, JobRepository, RepositorySpec
 from micelio.client.landing import CHUNK_SIZE, Change, Landing, LandProgress, NewSession
 from micelio.client.models import (
     MODE_EXECUTABLE,
@@ -48,11 +49,14 @@ __all__ = [
     "Change",
     "ChangeKind",
     "ChangeStats",
+    "Claim",
     "Conflict",
     "CreatedToken",
     "Decision",
     "FailedPrecondition",
     "InvalidArgument",
+    "Job",
+    "JobRepository",
     "LandProgress",
     "LandResult",
     "Landing",
@@ -66,6 +70,7 @@ __all__ = [
     "Page",
     "PermissionDenied",
     "Project",
+    "RepositorySpec",
     "Session",
     "SessionChange",
     "Status",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -13,6 +13,17 @@ import grpc
 from micelio import paths
 from micelio.client import convert, discovery
 from micelio.client.errors import NotFound, from_rpc_error
+from micelio.client.jobs import (
+    OUTCOME_TO_PB,
+    Claim,
+    Job,
+    JobRepository,
+    RepositorySpec,
+    claim_from_pb,
+    job_from_pb,
+    repository_from_pb,
+    spec_to_pb,
+)
 from micelio.client.landing import (
     CHUNK_SIZE,
     Change,
@@ -68,6 +79,7 @@ class MicClient:
         self._sessions = rpc.SessionServiceStub(self._channel)
         self._projects = rpc.ProjectServiceStub(self._channel)
         self._content = rpc.ContentServiceStub(self._channel)
+        self._jobs = rpc.JobServiceStub(self._channel)
 
     @classmethod
     def from_environment(
@@ -379,6 +391,50 @@ class MicClient:
                                  file_path=file_path, raw_path=raw_path)
         _set_position(req, position)
         return self._bytes(self._content.ReadFile, req)
+
+    # --- migration jobs -----------------------------------------------------------------------
+
+    def create_job(self, job_id: str, digest: str, repositories: Sequence[RepositorySpec], *,
+                   retry_failed: bool = False) -> Job:
+        """Register a job (the existing one for the same id and digest)."""
+        req = pb.CreateJobRequest(job_id=job_id, digest=digest,
+                                  repositories=[spec_to_pb(r) for r in repositories],
+                                  retry_failed=retry_failed)
+        return job_from_pb(self._call(self._jobs.CreateJob, req))
+
+    def get_job(self, job_id: str) -> Job:
+        return job_from_pb(self._call(self._jobs.GetJob, pb.GetJobRequest(job_id=job_id)))
+
+    def list_jobs(self) -> list[Job]:
+        resp = self._call(self._jobs.ListJobs, pb.ListJobsRequest())
+        return [job_from_pb(j) for j in resp.jobs]
+
+    def claim_repository(self, job_id: str, worker: str, lease_seconds: float, *,
+                         index: int | None = None) -> Claim:
+        """Claim repository ``index`` (None: the first claimable one) under a new lease."""
+        req = pb.ClaimRepositoryRequest(job_id=job_id, worker=worker,
+                                        lease_seconds=lease_seconds,
+                                        has_index=index is not None, index=index or 0)
+        return claim_from_pb(self._call(self._jobs.ClaimRepository, req))
+
+    def renew_lease(self, job_id: str, index: int, lease_id: str, lease_seconds: float, *,
+                    commits_total: int = 0, commits: int = 0,
+                    last_commit: str = "") -> JobRepository:
+        """Extend a lease and record progress; FailedPrecondition when it was lost."""
+        req = pb.RenewLeaseRequest(job_id=job_id, index=index, lease_id=lease_id,
+                                   lease_seconds=lease_seconds, commits_total=commits_total,
+                                   commits=commits, last_commit=last_commit)
+        return repository_from_pb(self._call(self._jobs.RenewLease, req))
+
+    def finish_repository(self, job_id: str, index: int, lease_id: str, outcome: str, *,
+                          commits_total: int = 0, commits: int = 0, last_commit: str = "",
+                          error: str = "") -> JobRepository:
+        """End a lease: ``outcome`` done, failed (with ``error``) or released."""
+        req = pb.FinishRepositoryRequest(job_id=job_id, index=index, lease_id=lease_id,
+                                         outcome=OUTCOME_TO_PB[outcome],
+                                         commits_total=commits_total, commits=commits,
+                                         last_commit=last_commit, error=error)
+        return repository_from_pb(self._call(self._jobs.FinishRepository, req))
 
 
 def _wire(path: bytes | str) -> tuple[str, bytes]:

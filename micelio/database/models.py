@@ -1,4 +1,5 @@
-"""The SQLAlchemy 2.x model: organizations, projects, sessions, their changes, tokens.
+"""The SQLAlchemy 2.x model: organizations, projects, sessions, their changes, tokens, and
+the batch migration jobs (``mic migrate``).
 
 Any change here needs an Alembic migration in ``migrations/versions`` (the server runs
 ``upgrade head`` at start; ``tests/server/test_migrations.py`` checks the two agree).
@@ -13,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -174,3 +176,65 @@ class Token(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organization: Mapped[Organization | None] = relationship()
+
+
+REPO_QUEUED = "queued"
+REPO_RUNNING = "running"
+REPO_DONE = "done"
+REPO_FAILED = "failed"
+
+
+class MigrationJob(Base):
+    """A batch migration: an ordered list of repositories to import (``mic migrate``)."""
+
+    __tablename__ = "migration_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(100), unique=True)
+    # sha256 of the normalized manifest: the same id with another manifest is refused.
+    digest: Mapped[str] = mapped_column(String(64))
+    # The organizations of its repositories, for the token checks of every call.
+    organizations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    repositories: Mapped[list[MigrationRepository]] = relationship(
+        back_populates="job", order_by="MigrationRepository.position"
+    )
+
+
+class MigrationRepository(Base):
+    """One repository of a job, its lease while a worker imports it, and its figures."""
+
+    __tablename__ = "migration_repositories"
+    __table_args__ = (
+        UniqueConstraint("job_pk", "position"),
+        Index(None, "job_pk", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_pk: Mapped[int] = mapped_column(ForeignKey("migration_jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # index in the manifest, from 0
+    source: Mapped[str] = mapped_column(Text)
+    project: Mapped[str] = mapped_column(String(201))  # ORG/PROJECT
+    ref: Mapped[str] = mapped_column(Text, default="")
+    strategy: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=REPO_QUEUED)
+    # A new lease id per claim: a worker whose lease was taken over can no longer write.
+    lease_id: Mapped[str | None] = mapped_column(String(64))
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    lease_expires_at: Mapped[datetime | None]
+    beat_at: Mapped[datetime | None]  # last claim or renewal: time under lease counts from it
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_commit: Mapped[str] = mapped_column(String(64), default="")
+    commits_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    commits: Mapped[int] = mapped_column(BigInteger, default=0)
+    sessions: Mapped[int] = mapped_column(BigInteger, default=0)
+    changes: Mapped[int] = mapped_column(BigInteger, default=0)
+    content_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    job: Mapped[MigrationJob] = relationship(back_populates="repositories")

@@ -27,6 +27,7 @@ from grpc_reflection.v1alpha import reflection
 from micelio.config import ServerConfig, admin_token_path, server_info_path
 from micelio.server.content_servicer import ContentServicer
 from micelio.server.interceptor import AuthInterceptor
+from micelio.server.job_servicer import JobServicer
 from micelio.server.project_servicer import ProjectServicer
 from micelio.server.session_servicer import SessionServicer
 from micelio.service import Services
@@ -45,7 +46,7 @@ GRACE_SECONDS = 10.0
 
 SERVICE_NAMES = tuple(
     pb.DESCRIPTOR.services_by_name[name].full_name
-    for name in ("SessionService", "ProjectService", "ContentService")
+    for name in ("SessionService", "ProjectService", "ContentService", "JobService")
 )
 
 
@@ -100,6 +101,7 @@ def start(
     rpc.add_SessionServiceServicer_to_server(SessionServicer(services), server)
     rpc.add_ProjectServiceServicer_to_server(ProjectServicer(services), server)
     rpc.add_ContentServiceServicer_to_server(ContentServicer(services), server)
+    rpc.add_JobServiceServicer_to_server(JobServicer(services), server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

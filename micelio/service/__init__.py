@@ -13,6 +13,7 @@ from micelio.database.engine import Database
 from micelio.database.migrate import upgrade
 from micelio.service.auth import TokenAuthority
 from micelio.service.content import ContentService
+from micelio.service.jobs import JobService
 from micelio.service.landing import Lander
 from micelio.service.projects import ProjectService
 from micelio.service.sessions import SessionService
@@ -28,6 +29,7 @@ class Services:
     sessions: SessionService
     lander: Lander
     content: ContentService
+    jobs: JobService
 
     @classmethod
     def open(cls, config: ServerConfig) -> Services:
@@ -46,6 +48,7 @@ class Services:
             sessions=SessionService(db),
             lander=Lander(db, store, inline_threshold=config.inline_threshold, spool_dir=spool_dir),
             content=ContentService(db, store),
+            jobs=JobService(db),
         )
 
     def close(self) -> None:

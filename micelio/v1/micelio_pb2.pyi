@@ -24,6 +24,21 @@ class ChangeType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHANGE_TYPE_ADDED: _ClassVar[ChangeType]
     CHANGE_TYPE_MODIFIED: _ClassVar[ChangeType]
     CHANGE_TYPE_DELETED: _ClassVar[ChangeType]
+
+class RepositoryStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPOSITORY_STATUS_UNSPECIFIED: _ClassVar[RepositoryStatus]
+    REPOSITORY_STATUS_QUEUED: _ClassVar[RepositoryStatus]
+    REPOSITORY_STATUS_RUNNING: _ClassVar[RepositoryStatus]
+    REPOSITORY_STATUS_DONE: _ClassVar[RepositoryStatus]
+    REPOSITORY_STATUS_FAILED: _ClassVar[RepositoryStatus]
+
+class RepositoryOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPOSITORY_OUTCOME_UNSPECIFIED: _ClassVar[RepositoryOutcome]
+    REPOSITORY_OUTCOME_DONE: _ClassVar[RepositoryOutcome]
+    REPOSITORY_OUTCOME_FAILED: _ClassVar[RepositoryOutcome]
+    REPOSITORY_OUTCOME_RELEASED: _ClassVar[RepositoryOutcome]
 SESSION_STATUS_UNSPECIFIED: SessionStatus
 SESSION_STATUS_ACTIVE: SessionStatus
 SESSION_STATUS_LANDED: SessionStatus
@@ -32,6 +47,15 @@ CHANGE_TYPE_UNSPECIFIED: ChangeType
 CHANGE_TYPE_ADDED: ChangeType
 CHANGE_TYPE_MODIFIED: ChangeType
 CHANGE_TYPE_DELETED: ChangeType
+REPOSITORY_STATUS_UNSPECIFIED: RepositoryStatus
+REPOSITORY_STATUS_QUEUED: RepositoryStatus
+REPOSITORY_STATUS_RUNNING: RepositoryStatus
+REPOSITORY_STATUS_DONE: RepositoryStatus
+REPOSITORY_STATUS_FAILED: RepositoryStatus
+REPOSITORY_OUTCOME_UNSPECIFIED: RepositoryOutcome
+REPOSITORY_OUTCOME_DONE: RepositoryOutcome
+REPOSITORY_OUTCOME_FAILED: RepositoryOutcome
+REPOSITORY_OUTCOME_RELEASED: RepositoryOutcome
 
 class ConversationMessage(_message.Message):
     __slots__ = ("role", "content", "author", "at", "reference")
@@ -458,3 +482,173 @@ class ReadFileRequest(_message.Message):
     has_position: bool
     position: int
     def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ...) -> None: ...
+
+class RepositorySpec(_message.Message):
+    __slots__ = ("source", "project", "ref", "strategy")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    project: str
+    ref: str
+    strategy: str
+    def __init__(self, source: _Optional[str] = ..., project: _Optional[str] = ..., ref: _Optional[str] = ..., strategy: _Optional[str] = ...) -> None: ...
+
+class JobRepository(_message.Message):
+    __slots__ = ("index", "spec", "status", "worker", "lease_expires_at", "lease_expired", "attempts", "last_commit", "commits_total", "commits", "sessions", "changes", "bytes", "seconds", "error", "started_at", "finished_at")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRED_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_COMMIT_FIELD_NUMBER: _ClassVar[int]
+    COMMITS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    COMMITS_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    spec: RepositorySpec
+    status: RepositoryStatus
+    worker: str
+    lease_expires_at: _timestamp_pb2.Timestamp
+    lease_expired: bool
+    attempts: int
+    last_commit: str
+    commits_total: int
+    commits: int
+    sessions: int
+    changes: int
+    bytes: int
+    seconds: float
+    error: str
+    started_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    def __init__(self, index: _Optional[int] = ..., spec: _Optional[_Union[RepositorySpec, _Mapping]] = ..., status: _Optional[_Union[RepositoryStatus, str]] = ..., worker: _Optional[str] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_expired: _Optional[bool] = ..., attempts: _Optional[int] = ..., last_commit: _Optional[str] = ..., commits_total: _Optional[int] = ..., commits: _Optional[int] = ..., sessions: _Optional[int] = ..., changes: _Optional[int] = ..., bytes: _Optional[int] = ..., seconds: _Optional[float] = ..., error: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Job(_message.Message):
+    __slots__ = ("job_id", "digest", "created_at", "updated_at", "total", "queued", "running", "done", "failed", "repositories")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    REPOSITORIES_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    digest: str
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    total: int
+    queued: int
+    running: int
+    done: int
+    failed: int
+    repositories: _containers.RepeatedCompositeFieldContainer[JobRepository]
+    def __init__(self, job_id: _Optional[str] = ..., digest: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total: _Optional[int] = ..., queued: _Optional[int] = ..., running: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ..., repositories: _Optional[_Iterable[_Union[JobRepository, _Mapping]]] = ...) -> None: ...
+
+class CreateJobRequest(_message.Message):
+    __slots__ = ("job_id", "digest", "repositories", "retry_failed")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    REPOSITORIES_FIELD_NUMBER: _ClassVar[int]
+    RETRY_FAILED_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    digest: str
+    repositories: _containers.RepeatedCompositeFieldContainer[RepositorySpec]
+    retry_failed: bool
+    def __init__(self, job_id: _Optional[str] = ..., digest: _Optional[str] = ..., repositories: _Optional[_Iterable[_Union[RepositorySpec, _Mapping]]] = ..., retry_failed: _Optional[bool] = ...) -> None: ...
+
+class GetJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class ListJobsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListJobsResponse(_message.Message):
+    __slots__ = ("jobs",)
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[Job]
+    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
+
+class ClaimRepositoryRequest(_message.Message):
+    __slots__ = ("job_id", "worker", "lease_seconds", "has_index", "index")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    HAS_INDEX_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    worker: str
+    lease_seconds: float
+    has_index: bool
+    index: int
+    def __init__(self, job_id: _Optional[str] = ..., worker: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., has_index: _Optional[bool] = ..., index: _Optional[int] = ...) -> None: ...
+
+class ClaimRepositoryResponse(_message.Message):
+    __slots__ = ("claimed", "lease_id", "repository", "held", "retry_after_seconds", "remaining")
+    CLAIMED_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    REPOSITORY_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_FIELD_NUMBER: _ClassVar[int]
+    claimed: bool
+    lease_id: str
+    repository: JobRepository
+    held: int
+    retry_after_seconds: float
+    remaining: int
+    def __init__(self, claimed: _Optional[bool] = ..., lease_id: _Optional[str] = ..., repository: _Optional[_Union[JobRepository, _Mapping]] = ..., held: _Optional[int] = ..., retry_after_seconds: _Optional[float] = ..., remaining: _Optional[int] = ...) -> None: ...
+
+class RenewLeaseRequest(_message.Message):
+    __slots__ = ("job_id", "index", "lease_id", "lease_seconds", "commits_total", "commits", "last_commit")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    COMMITS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    COMMITS_FIELD_NUMBER: _ClassVar[int]
+    LAST_COMMIT_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    index: int
+    lease_id: str
+    lease_seconds: float
+    commits_total: int
+    commits: int
+    last_commit: str
+    def __init__(self, job_id: _Optional[str] = ..., index: _Optional[int] = ..., lease_id: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., commits_total: _Optional[int] = ..., commits: _Optional[int] = ..., last_commit: _Optional[str] = ...) -> None: ...
+
+class FinishRepositoryRequest(_message.Message):
+    __slots__ = ("job_id", "index", "lease_id", "outcome", "commits_total", "commits", "last_commit", "error")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    COMMITS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    COMMITS_FIELD_NUMBER: _ClassVar[int]
+    LAST_COMMIT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    index: int
+    lease_id: str
+    outcome: RepositoryOutcome
+    commits_total: int
+    commits: int
+    last_commit: str
+    error: str
+    def __init__(self, job_id: _Optional[str] = ..., index: _Optional[int] = ..., lease_id: _Optional[str] = ..., outcome: _Optional[_Union[RepositoryOutcome, str]] = ..., commits_total: _Optional[int] = ..., commits: _Optional[int] = ..., last_commit: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...

@@ -1048,3 +1048,319 @@ class ContentService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class JobServiceStub:
+    """---------------------------------------------------------------------------------------------
+    JobService: batch migrations (`mic migrate`). A job is an ordered list of repositories to
+    import; its state lives here so that workers on any machine can share it. A worker claims one
+    repository at a time under a lease, renews the lease while it imports, and ends it with an
+    outcome; a repository whose lease expired (its worker died) can be claimed again. Lease times
+    are the database's clock, so the servers' and workers' clocks need not agree.
+
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreateJob = channel.unary_unary(
+                '/micelio.v1.JobService/CreateJob',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.CreateJobRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.Job.FromString,
+                _registered_method=True)
+        self.GetJob = channel.unary_unary(
+                '/micelio.v1.JobService/GetJob',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.GetJobRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.Job.FromString,
+                _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/micelio.v1.JobService/ListJobs',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.ListJobsResponse.FromString,
+                _registered_method=True)
+        self.ClaimRepository = channel.unary_unary(
+                '/micelio.v1.JobService/ClaimRepository',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.ClaimRepositoryRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.ClaimRepositoryResponse.FromString,
+                _registered_method=True)
+        self.RenewLease = channel.unary_unary(
+                '/micelio.v1.JobService/RenewLease',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.RenewLeaseRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.JobRepository.FromString,
+                _registered_method=True)
+        self.FinishRepository = channel.unary_unary(
+                '/micelio.v1.JobService/FinishRepository',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.FinishRepositoryRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.JobRepository.FromString,
+                _registered_method=True)
+
+
+class JobServiceServicer:
+    """---------------------------------------------------------------------------------------------
+    JobService: batch migrations (`mic migrate`). A job is an ordered list of repositories to
+    import; its state lives here so that workers on any machine can share it. A worker claims one
+    repository at a time under a lease, renews the lease while it imports, and ends it with an
+    outcome; a repository whose lease expired (its worker died) can be claimed again. Lease times
+    are the database's clock, so the servers' and workers' clocks need not agree.
+
+    """
+
+    def CreateJob(self, request, context):
+        """Register a job, or answer the existing one when a job with this id has the same digest
+        (ALREADY_EXISTS when the digest differs). retry_failed puts failed repositories back in
+        the queue.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListJobs(self, request, context):
+        """Every job the token may read, newest first, without their repositories.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimRepository(self, request, context):
+        """Claim repository `index` (when has_index) or the first claimable one: queued, or running
+        under an expired lease. Atomic across server processes sharing the database.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewLease(self, request, context):
+        """Extend the lease and record progress; FAILED_PRECONDITION when the lease was lost.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishRepository(self, request, context):
+        """End the lease: done, failed (with its error), or released (back to queued).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_JobServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreateJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateJob,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.CreateJobRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.Job.SerializeToString,
+            ),
+            'GetJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJob,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.GetJobRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.Job.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.ListJobsRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'ClaimRepository': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimRepository,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.ClaimRepositoryRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.ClaimRepositoryResponse.SerializeToString,
+            ),
+            'RenewLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewLease,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.RenewLeaseRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.JobRepository.SerializeToString,
+            ),
+            'FinishRepository': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishRepository,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.FinishRepositoryRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.JobRepository.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'micelio.v1.JobService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('micelio.v1.JobService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class JobService:
+    """---------------------------------------------------------------------------------------------
+    JobService: batch migrations (`mic migrate`). A job is an ordered list of repositories to
+    import; its state lives here so that workers on any machine can share it. A worker claims one
+    repository at a time under a lease, renews the lease while it imports, and ends it with an
+    outcome; a repository whose lease expired (its worker died) can be claimed again. Lease times
+    are the database's clock, so the servers' and workers' clocks need not agree.
+
+    """
+
+    @staticmethod
+    def CreateJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.JobService/CreateJob',
+            micelio_dot_v1_dot_micelio__pb2.CreateJobRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.JobService/GetJob',
+            micelio_dot_v1_dot_micelio__pb2.GetJobRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.JobService/ListJobs',
+            micelio_dot_v1_dot_micelio__pb2.ListJobsRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimRepository(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.JobService/ClaimRepository',
+            micelio_dot_v1_dot_micelio__pb2.ClaimRepositoryRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.ClaimRepositoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.JobService/RenewLease',
+            micelio_dot_v1_dot_micelio__pb2.RenewLeaseRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.JobRepository.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishRepository(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.JobService/FinishRepository',
+            micelio_dot_v1_dot_micelio__pb2.FinishRepositoryRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.JobRepository.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

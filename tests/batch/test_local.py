@@ -1,0 +1,141 @@
+"""`mic migrate run --workers N` end to end: real CLI, real server process, real git."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from micelio.client import MicClient
+from tests.batch.conftest import FIXTURES, write_manifest
+from tests.import_git.helpers import ROOT, first_parent_chain, mic, mic_json
+
+
+@pytest.fixture(scope="module")
+def server(mic_server):
+    return mic_server()
+
+
+def _heads(server, projects: list[str]) -> dict[str, int]:
+    with MicClient(server.address, server.token) as client:
+        return {p: client.get_project(*p.split("/")).head_position for p in projects}
+
+
+def _run(manifest: Path, server, *args: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+    result = mic("migrate", "run", str(manifest), "--json", *args, env=server.env, check=False)
+    return result, json.loads(result.stdout)
+
+
+def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path / "m.toml", fixture_repos, "local")
+    result, report = _run(manifest, server, "--workers", "2")
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: job {report['job_id']}: 1 of 6 repositories failed (see the report)")
+    assert report["format"] == 1 and report["state"] == "finished"
+    assert report["counts"] == {"total": 6, "queued": 0, "running": 0, "done": 5, "failed": 1}
+    by_project = {r["project"]: r for r in report["repositories"]}
+    broken = by_project["local/broken"]
+    assert broken["status"] == "failed"
+    assert "names no commit" in broken["error"] and str(fixture_repos["broken"]) in broken["error"]
+    assert broken["sessions"] == 0 and broken["commits"] == 0
+
+    heads = _heads(server, [f"local/{n}" for n in FIXTURES])
+    for name in FIXTURES:
+        row = by_project[f"local/{name}"]
+        chain = first_parent_chain(fixture_repos[name])
+        assert row["status"] == "done" and row["error"] == "", row
+        assert row["commits"] == row["commits_total"] == len(chain)
+        assert row["last_commit"] == chain[-1]
+        assert row["sessions"] == heads[f"local/{name}"] > 0
+        assert row["changes"] > 0 and row["bytes"] > 0 and row["seconds"] > 0
+        assert row["attempts"] == 1
+    totals = report["totals"]
+    assert totals["sessions"] == sum(heads.values())
+    assert totals["commits"] == sum(len(first_parent_chain(fixture_repos[n])) for n in FIXTURES)
+
+    # Every imported repository passes the real `mic verify`.
+    verifies = [
+        subprocess.Popen([sys.executable, "-m", "micelio", "verify", f"local/{name}",
+                          str(fixture_repos[name])],
+                         env={**os.environ, "PYTHONPATH": str(ROOT), **server.env},
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name in FIXTURES
+    ]
+    for proc in verifies:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0 and out.startswith("ok:"), out + err
+
+    # `report` and `status` read the same job back; the text form names the failure.
+    assert mic_json("migrate", "report", report["job_id"], env=server.env) == report
+    text = mic("migrate", "report", report["job_id"], env=server.env).stdout
+    assert f"#6 local/broken: {broken['error']}" in text
+    assert f"job {report['job_id']}: 5 done, 1 failed of 6" in text
+    jobs = mic_json("migrate", "status", env=server.env)
+    assert {"job_id": report["job_id"], "state": "finished"}.items() <= next(
+        j for j in jobs if j["job_id"] == report["job_id"]).items()
+
+    # Running the finished job again imports nothing (the failed one is tried again, and
+    # fails again).
+    again, second = _run(manifest, server, "--workers", "2")
+    assert again.returncode == 1 and second["job_id"] == report["job_id"]
+    assert _heads(server, [f"local/{n}" for n in FIXTURES]) == heads
+    for before, after in zip(report["repositories"], second["repositories"], strict=True):
+        if before["status"] == "done":
+            assert after == before
+        else:
+            assert after["status"] == "failed" and after["attempts"] == 2
+
+
+def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_path) -> None:
+    """kill -9 of the command and its workers mid-repository; the next run finishes the job
+    with nothing landed twice and nothing skipped."""
+    repos = {"big": big_repo, "merge": fixture_repos["merge"], "tags": fixture_repos["tags"]}
+    manifest = write_manifest(tmp_path / "m.toml", repos, "killed",
+                              extra='[job]\nname = "killed-batch"')
+    manifest.write_text(manifest.read_text().replace('[defaults]\nstrategy = "auto"',
+                                                     '[defaults]\nstrategy = "commit"'))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "micelio", "migrate", "run", str(manifest), "--workers", "2",
+         "--lease", "3"],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **server.env}, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        big = _wait_for_progress(server, "killed-batch", 0, commits=60)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert big.status == "running" and big.commits < 400
+
+    result, report = _run(manifest, server, "--workers", "2", "--lease", "3")
+    assert result.returncode == 0, result.stderr
+    rows = report["repositories"]
+    assert [r["status"] for r in rows] == ["done"] * 3
+    assert rows[0]["attempts"] == 2 and rows[0]["sessions"] == rows[0]["commits"] == 400
+    out = mic("verify", "killed/big", str(big_repo), env=server.env).stdout
+    assert out.startswith("ok: 400 sessions"), out
+
+
+def _wait_for_progress(server, job_id: str, index: int, *, commits: int,
+                       timeout: float = 120) -> Any:
+    """The repository once a worker reported at least ``commits`` imported commits."""
+    deadline = time.monotonic() + timeout
+    with MicClient(server.address, server.token) as client:
+        while time.monotonic() < deadline:
+            try:
+                repo = client.get_job(job_id).repositories[index]
+            except Exception:  # not registered yet
+                repo = None
+            if repo is not None and repo.status == "running" and repo.commits >= commits:
+                return repo
+            time.sleep(0.1)
+    raise AssertionError(f"repository {index} of {job_id} made no progress")
