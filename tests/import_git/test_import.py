@@ -236,8 +236,7 @@ def test_kill_server_mid_import_then_resume(mic_server, crash_repo, tmp_path) ->
         proc = _start_import(crash_repo, "crash/reference", victim.env)
         time.sleep(rng.uniform(1.0, 4.0))
         victim.kill()
-        proc.wait(timeout=120)
-        assert proc.returncode != 0
+        proc.wait(timeout=120)  # fails once its server is gone (unless it had finished)
     survivor = mic_server(data_dir=data_dir)
     mic("import", "git", str(crash_repo), "--project", "crash/reference", "--strategy",
         "commit", env=survivor.env)
