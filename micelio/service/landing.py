@@ -265,9 +265,8 @@ class Lander:
                 project = db.scalars(
                     select(Project).where(Project.id == target.project_id).with_for_update()
                 ).one()
-                session = self._session_for_commit(db, target, now)
-                if header.external_id:  # another landing may have taken it meanwhile
-                    _check_external_id(db, project.id, header.external_id, target.session_id)
+                session = self._session_for_commit(db, target, project, now)
+                # An external id taken since the header's check fails on its unique index.
                 position = project.head_position + 1
                 _apply_header(session, header, now)
                 session.status = STATUS_LANDED
@@ -296,9 +295,11 @@ class Lander:
             bytes_stored=receiver.bytes_stored,
         )
 
-    def _session_for_commit(self, db: DbSession, target: _Target, now: datetime) -> Session:
+    def _session_for_commit(
+        self, db: DbSession, target: _Target, project: Project, now: datetime
+    ) -> Session:
         if target.create is not None:
-            session, _ = build_session(db, target.create, target.session_id, now)
+            session, _ = build_session(db, target.create, target.session_id, now, project)
             return session
         session = db.scalars(
             select(Session).where(Session.session_id == target.session_id).with_for_update()

@@ -75,10 +75,16 @@ def check_start(principal: Principal, request: StartRequest) -> str:
 
 
 def build_session(
-    db: DbSession, request: StartRequest, session_id: str, now: datetime
+    db: DbSession,
+    request: StartRequest,
+    session_id: str,
+    now: datetime,
+    project: Project | None = None,
 ) -> tuple[Session, Project]:
-    """A new active session row (added to ``db``) in the request's project."""
-    project = lookup.project(db, request.organization, request.project)
+    """A new active session row (added to ``db``) in the request's project (``project``:
+    that project, already loaded by the caller)."""
+    if project is None:
+        project = lookup.project(db, request.organization, request.project)
     base = request.base_position
     if base is None or base == -1:
         base = project.head_position
