@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.micserver import start_mic_server  # noqa: E402
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -61,24 +64,6 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, fl
     return seconds, own[0], usage.ru_maxrss / 1024, out
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "micelio.server", "start", "--data-dir", str(data_dir),
-         "--listen", "127.0.0.1:0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    info_path = data_dir / "server.json"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if info_path.exists():
-            info = json.loads(info_path.read_text())
-            if info.get("pid") == proc.pid:
-                return proc, info["address"], (data_dir / "admin.token").read_text().strip()
-        time.sleep(0.05)
-    proc.kill()
-    sys.exit("server did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=20_000)
@@ -103,17 +88,15 @@ def main() -> None:
 
     data_dir = args.workdir / "server-data"
     shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    server, address, token = start_server(data_dir)
+    server = start_mic_server(data_dir)
     try:
         import_s, import_rss, with_children_rss, out = run_measured(
             [sys.executable, "-m", "micelio", "import", "git", str(repo), "--project",
-             "bench/synthetic", "--strategy", args.strategy, "--json", "--server", address,
-             "--token", token], env)
+             "bench/synthetic", "--strategy", args.strategy, "--json", "--server",
+             server.address, "--token", server.token], env)
         server_rss = peak_rss_mib(server.pid)
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        server.stop()
     summary = json.loads(out)
     print(f"repository: {first_parent} first-parent commits, "
           f"{summary['bytes_inline'] / 2**20:.0f} MiB inline + "
