@@ -11,11 +11,8 @@ prints changes/s, MB/s and the server's peak RSS (VmHWM from /proc/PID/status).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,43 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from micelio.v1 import micelio_pb2 as pb  # noqa: E402
 from micelio.v1 import micelio_pb2_grpc as rpc  # noqa: E402
+from tests.support.micserver import start_mic_server  # noqa: E402
 
 CHUNK = 1024 * 1024
-
-
-def start_server(
-    data_dir: Path, db: str | None, storage: str | None
-) -> tuple[subprocess.Popen[bytes], str, str]:
-    args = [
-        sys.executable,
-        "-m",
-        "micelio.server",
-        "start",
-        "--data-dir",
-        str(data_dir),
-        "--listen",
-        "127.0.0.1:0",
-    ]
-    if db:
-        args += ["--db", db]
-    if storage:
-        args += ["--storage", storage]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    log = (data_dir.parent / "server.log").open("wb")
-    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    info = data_dir / "server.json"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}; see {log.name}")
-        if info.exists():
-            data = json.loads(info.read_text())
-            if data.get("pid") == proc.pid:
-                token = (data_dir / "admin.token").read_text().strip()
-                return proc, data["address"], token
-        time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("server did not start within 60 s")
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -116,10 +79,10 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="mic-bench-"))
-    proc, address, token = start_server(workdir / "data", args.db, args.storage)
-    metadata = (("authorization", f"Bearer {token}"),)
+    server = start_mic_server(workdir / "data", db_url=args.db, storage_url=args.storage)
+    metadata = (("authorization", f"Bearer {server.token}"),)
     try:
-        with grpc.insecure_channel(address) as channel:
+        with grpc.insecure_channel(server.address) as channel:
             projects = rpc.ProjectServiceStub(channel)
             sessions = rpc.SessionServiceStub(channel)
             projects.CreateOrganization(
@@ -128,8 +91,9 @@ def main() -> None:
             projects.CreateProject(
                 pb.CreateProjectRequest(organization="bench", handle="p"), metadata=metadata
             )
-            idle = peak_rss_mib(proc.pid)
-            print(f"server pid {proc.pid} at {address}; peak RSS after start: {idle:.1f} MiB")
+            idle = peak_rss_mib(server.pid)
+            print(f"server pid {server.pid} at {server.address}; "
+                  f"peak RSS after start: {idle:.1f} MiB")
 
             session = sessions.StartSession(
                 pb.StartSessionRequest(organization="bench", project="p", goal="many small files"),
@@ -144,7 +108,7 @@ def main() -> None:
             print(
                 f"{result.changes} small files ({mb:.1f} MB inline) landed at position "
                 f"{result.landing_position} in {elapsed:.2f} s: {result.changes / elapsed:,.0f} "
-                f"changes/s, {mb / elapsed:.1f} MB/s; peak RSS {peak_rss_mib(proc.pid):.1f} MiB"
+                f"changes/s, {mb / elapsed:.1f} MB/s; peak RSS {peak_rss_mib(server.pid):.1f} MiB"
             )
 
             size = args.big_mib * 1024 * 1024
@@ -161,14 +125,10 @@ def main() -> None:
                 f"1 file of {args.big_mib} MiB ({result.bytes_stored / 1e6:.1f} MB stored) "
                 f"landed at position {result.landing_position} in {elapsed:.2f} s: "
                 f"{result.bytes_stored / 1e6 / elapsed:.1f} MB/s; "
-                f"peak RSS {peak_rss_mib(proc.pid):.1f} MiB"
+                f"peak RSS {peak_rss_mib(server.pid):.1f} MiB"
             )
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
         if args.keep:
             print(f"data kept in {workdir}")
         else:
