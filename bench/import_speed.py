@@ -35,8 +35,17 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
-    """(seconds, own peak RSS MiB, peak RSS MiB of it or any child, stdout) of a process.
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(
+    args: list[str], env: dict[str, str]
+) -> tuple[float, float, float, float, str]:
+    """(seconds, own peak RSS MiB, peak RSS MiB of it or any child, CPU seconds of it and its
+    children, stdout) of a process.
 
     The process's own high-water mark is polled from /proc while it runs (VmHWM only grows);
     wait4's figure also covers its children (for the importer: git cat-file, whose resident
@@ -61,7 +70,8 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, fl
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(args)} failed")
-    return seconds, own[0], usage.ru_maxrss / 1024, out
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, own[0], usage.ru_maxrss / 1024, cpu, out
 
 
 def main() -> None:
@@ -83,18 +93,20 @@ def main() -> None:
         capture_output=True, text=True, check=True).stdout)
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    export_s, _, _, _ = run_measured(
+    export_s, _, _, _, _ = run_measured(
         ["sh", "-c", f"git -C '{repo}' fast-export main > /dev/null"], env)
 
     data_dir = args.workdir / "server-data"
     shutil.rmtree(data_dir, ignore_errors=True)
     server = start_mic_server(data_dir)
     try:
-        import_s, import_rss, with_children_rss, out = run_measured(
+        server_cpu_start = cpu_seconds(server.pid)
+        import_s, import_rss, with_children_rss, import_cpu, out = run_measured(
             [sys.executable, "-m", "micelio", "import", "git", str(repo), "--project",
              "bench/synthetic", "--strategy", args.strategy, "--json", "--server",
              server.address, "--token", server.token], env)
         server_rss = peak_rss_mib(server.pid)
+        server_cpu = cpu_seconds(server.pid) - server_cpu_start
     finally:
         server.stop()
     summary = json.loads(out)
@@ -105,6 +117,8 @@ def main() -> None:
     print(f"mic import git:       {import_s:8.1f} s  ({import_s / export_s:.2f}x fast-export, "
           f"{summary['commits'] / import_s:,.0f} commits/s, {summary['sessions']} sessions, "
           f"strategy {args.strategy})")
+    print(f"CPU: importer with its git processes {import_cpu:.1f} s, server {server_cpu:.1f} s "
+          f"({(import_cpu + server_cpu) / import_s:.2f} cores busy on average)")
     print(f"peak memory: importer {import_rss:.0f} MiB (with its git processes "
           f"{with_children_rss:.0f} MiB), server {server_rss:.0f} MiB")
 

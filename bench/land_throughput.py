@@ -24,6 +24,7 @@ import grpc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from micelio.client.landing import pack_items  # noqa: E402
 from micelio.v1 import micelio_pb2 as pb  # noqa: E402
 from micelio.v1 import micelio_pb2_grpc as rpc  # noqa: E402
 from tests.support.micserver import start_mic_server  # noqa: E402
@@ -38,23 +39,23 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def small_files(session_id: str, count: int) -> Iterator[pb.LandSessionRequest]:
-    yield pb.LandSessionRequest(header=pb.LandHeader(session_id=session_id))
+def small_files(session_id: str, count: int) -> Iterator[pb.LandItem]:
+    yield pb.LandItem(header=pb.LandHeader(session_id=session_id))
     for index in range(count):
         data = (b"line %d of a small source file\n" % index) * (1 + index % 40)
-        yield pb.LandSessionRequest(
+        yield pb.LandItem(
             change=pb.ChangeHeader(
                 file_path=f"src/pkg{index // 100:03}/mod{index:05}.py",
                 change_type=pb.CHANGE_TYPE_ADDED,
                 size=len(data),
             )
         )
-        yield pb.LandSessionRequest(chunk=pb.ContentChunk(data=data))
+        yield pb.LandItem(chunk=pb.ContentChunk(data=data))
 
 
-def one_big_file(session_id: str, size: int) -> Iterator[pb.LandSessionRequest]:
-    yield pb.LandSessionRequest(header=pb.LandHeader(session_id=session_id))
-    yield pb.LandSessionRequest(
+def one_big_file(session_id: str, size: int) -> Iterator[pb.LandItem]:
+    yield pb.LandItem(header=pb.LandHeader(session_id=session_id))
+    yield pb.LandItem(
         change=pb.ChangeHeader(
             file_path="assets/big.bin", change_type=pb.CHANGE_TYPE_ADDED, size=size
         )
@@ -65,8 +66,13 @@ def one_big_file(session_id: str, size: int) -> Iterator[pb.LandSessionRequest]:
         piece = block[: min(CHUNK, size - sent)]
         # Vary each chunk cheaply so that nothing downstream can deduplicate it.
         piece = sent.to_bytes(8, "little") + piece[8:] if len(piece) >= 8 else piece
-        yield pb.LandSessionRequest(chunk=pb.ContentChunk(data=piece))
+        yield pb.LandItem(chunk=pb.ContentChunk(data=piece))
         sent += len(piece)
+
+
+def packed(items: Iterator[pb.LandItem]) -> Iterator[pb.LandSessionRequest]:
+    """Items packed into request messages as the client library does."""
+    return pack_items((item, item.ByteSize()) for item in items)
 
 
 def main() -> None:
@@ -101,7 +107,8 @@ def main() -> None:
             )
             started = time.perf_counter()
             result = sessions.LandSession(
-                small_files(session.session_id, args.files), metadata=metadata, timeout=3600
+                packed(small_files(session.session_id, args.files)), metadata=metadata,
+                timeout=3600,
             )
             elapsed = time.perf_counter() - started
             mb = result.bytes_inline / 1e6
@@ -118,7 +125,7 @@ def main() -> None:
             )
             started = time.perf_counter()
             result = sessions.LandSession(
-                one_big_file(session.session_id, size), metadata=metadata, timeout=3600
+                packed(one_big_file(session.session_id, size)), metadata=metadata, timeout=3600
             )
             elapsed = time.perf_counter() - started
             print(

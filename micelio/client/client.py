@@ -203,7 +203,7 @@ class MicClient:
         (``create``). Atomic: on any error (raised as MicError, or the error that a change's
         content raised) nothing is landed. ``changes`` is consumed lazily, once.
 
-        ``progress`` is called from gRPC's sending thread after each message.
+        ``progress`` is called from gRPC's sending thread as each item is handed over.
         """
         header = land_header(session_id=session_id, create=create, conversation=conversation,
                              decisions=decisions, metadata=metadata, landed_at=landed_at,
@@ -221,34 +221,25 @@ class MicClient:
             raise
         finally:
             stream.close()
-        return LandResult(
-            session=convert.session_from_pb(response.session),
-            landing_position=response.landing_position,
-            changes=response.changes,
-            bytes_inline=response.bytes_inline,
-            bytes_stored=response.bytes_stored,
-        )
+        return _land_result(response)
 
     def land_many(self, landings: Iterable[Landing], *,
                   chunk_size: int = CHUNK_SIZE) -> Iterator[LandResult]:
-        """Land sessions in order over one stream, yielding each result as soon as it landed.
+        """Land sessions in order over one stream, yielding each result once it landed.
 
-        For importers: one call instead of one per session, and the next session streams
-        while the server commits the previous one. Each session is atomic; the first failure
-        is raised (as ``land`` raises it) and ends the stream, and the sessions yielded
-        before it stay landed. ``landings`` is consumed lazily, once.
+        For importers: one call instead of one per session; the next sessions stream while
+        the server commits the previous ones, and it commits those that arrived together.
+        Each session is atomic; the first failure is raised (as ``land`` raises it) and ends
+        the stream, and the sessions yielded before it stay landed. The results' sessions
+        are brief: no conversation, decisions or metadata (``get_session`` has them).
+        ``landings`` is consumed lazily, once.
         """
         stream = ManyRequestStream(landings, chunk_size=chunk_size)
         call = self._sessions.LandSessions(stream, metadata=self._metadata)
         try:
             for response in call:
-                yield LandResult(
-                    session=convert.session_from_pb(response.session),
-                    landing_position=response.landing_position,
-                    changes=response.changes,
-                    bytes_inline=response.bytes_inline,
-                    bytes_stored=response.bytes_stored,
-                )
+                for landed in response.landed:
+                    yield _land_result(landed)
         except grpc.RpcError as err:
             if stream.error is not None:
                 raise stream.error from None
@@ -448,4 +439,11 @@ def _set_position(request: Any, position: int | None) -> None:
         request.position = position
 
 
-
+def _land_result(response: pb.LandSessionResponse) -> LandResult:
+    return LandResult(
+        session=convert.session_from_pb(response.session),
+        landing_position=response.landing_position,
+        changes=response.changes,
+        bytes_inline=response.bytes_inline,
+        bytes_stored=response.bytes_stored,
+    )

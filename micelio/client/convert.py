@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2, timestamp_pb2
+from google.protobuf import struct_pb2, timestamp_pb2
 
-from micelio import paths
+from micelio import paths, structs
 from micelio.client.models import (
     ChangeKind,
     ChangeStats,
@@ -70,26 +69,12 @@ def time_to_pb(value: datetime) -> timestamp_pb2.Timestamp:
 # --- metadata ---------------------------------------------------------------------------------
 
 
-def _integral(value: Any) -> Any:
-    # Struct numbers are doubles: give back 12 rather than 12.0 for counts and sizes.
-    if isinstance(value, float) and value.is_integer() and math.fabs(value) < 2**53:
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
-
-
 def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return _integral(json_format.MessageToDict(struct))
+    return structs.to_dict(struct)
 
 
 def dict_to_struct(values: Mapping[str, Any] | None) -> struct_pb2.Struct:
-    struct = struct_pb2.Struct()
-    if values:
-        struct.update(dict(values))
-    return struct
+    return structs.from_mapping(values)
 
 
 # --- protocol → records -----------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Everything here is a generator: a change's content is read only when gRPC is ready to send
 it (gRPC waits for each message to be sent before asking for the next), so memory stays at
-about one chunk whatever the size of the session.
+about one message whatever the size of the session. Consecutive items share a message up
+to ``REQUEST_BYTES``: every gRPC message has a fixed cost, which small changes would pay
+one by one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from micelio.client.models import MODE_FILE, MODE_SYMLINK, ChangeKind, Decision,
 from micelio.v1 import micelio_pb2 as pb
 
 CHUNK_SIZE = 1 << 20  # the protocol's maximum content chunk
+#: A request message takes items up to about this many bytes, and ends with its landing.
+REQUEST_BYTES = 1 << 20
 
 Content = bytes | bytearray | memoryview | os.PathLike[str] | Iterable[bytes] | None
 
@@ -150,6 +154,21 @@ def land_header(
     return header
 
 
+def pack_items(items: Iterable[tuple[pb.LandItem, int]]) -> Iterator[pb.LandSessionRequest]:
+    """Request messages of consecutive ``(item, size)``: each fills up to ``REQUEST_BYTES``
+    (an item larger than that travels alone)."""
+    request = pb.LandSessionRequest()
+    size = 0
+    for item, item_size in items:
+        if request.items and size + item_size > REQUEST_BYTES:
+            yield request
+            request, size = pb.LandSessionRequest(), 0
+        request.items.append(item)
+        size += item_size
+    if request.items:
+        yield request
+
+
 class RequestStream:
     """Iterator of ``LandSessionRequest``; remembers why it stopped early, if it did."""
 
@@ -188,9 +207,13 @@ class RequestStream:
             self._iterator.close()
 
     def _generate(self) -> Iterator[pb.LandSessionRequest]:
-        yield pb.LandSessionRequest(header=self._header)
+        return pack_items(self._items())
+
+    def _items(self) -> Iterator[tuple[pb.LandItem, int]]:
+        """The landing's items, each with its approximate size on the wire."""
+        yield pb.LandItem(header=self._header), self._header.ByteSize()
         for change in self._changes:
-            yield from self._change_requests(change)
+            yield from self._change_items(change)
 
     def _tick(self, path: str, nbytes: int, changes: int = 0) -> None:
         self.sent.bytes += nbytes
@@ -199,7 +222,7 @@ class RequestStream:
         if self._progress is not None:
             self._progress(self.sent)
 
-    def _change_requests(self, change: Change) -> Iterator[pb.LandSessionRequest]:
+    def _change_items(self, change: Change) -> Iterator[tuple[pb.LandItem, int]]:
         raw = path_bytes(change.path)
         paths.validate_path(raw)  # fail before sending anything, with the rule it breaks
         file_path, raw_path = paths.to_wire(raw)
@@ -211,13 +234,13 @@ class RequestStream:
             metadata=convert.dict_to_struct(change.metadata),
         )
         if kind is ChangeKind.DELETED:
-            yield pb.LandSessionRequest(change=header)
+            yield pb.LandItem(change=header), header.ByteSize()
             self._tick(file_path, 0, changes=1)
             return
         header.mode = change.mode or MODE_FILE
         with _ContentReader(change) as (size, chunks):
             header.size = size
-            yield pb.LandSessionRequest(change=header)
+            yield pb.LandItem(change=header), header.ByteSize()
             self._tick(file_path, 0, changes=1)
             sent = 0
             for chunk in chunks:
@@ -226,7 +249,7 @@ class RequestStream:
                     sent += len(piece)
                     if sent > size:
                         raise LandingError(f"{file_path}: content is larger than {size} bytes")
-                    yield pb.LandSessionRequest(chunk=pb.ContentChunk(data=piece))
+                    yield pb.LandItem(chunk=pb.ContentChunk(data=piece)), len(piece)
                     self._tick(file_path, len(piece))
             if sent != size:
                 raise LandingError(f"{file_path}: content has {sent} bytes, expected {size}")

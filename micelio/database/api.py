@@ -119,22 +119,32 @@ def create_session_changes(db: DbSession, session: Session, changes: Iterable[Ne
     iterable that produces contents lazily keeps memory bounded. Raises ``ValueError`` on an
     invalid change; then no row of the call remains (a savepoint is rolled back).
     """
-    if session.landing_position is None:
-        raise ValueError(f"session {session.session_id} has no landing position")
-    count = 0
+    return create_changes_of(db, [(session, changes)])[0]
+
+
+def create_changes_of(
+    db: DbSession, sessions: Iterable[tuple[Session, Iterable[NewChange]]]
+) -> list[int]:
+    """``create_session_changes`` for several sessions at once, sharing the batches (one
+    INSERT for many small sessions); returns how many changes each got."""
+    counts: list[int] = []
     with db.begin_nested():
         batch: list[dict[str, Any]] = []
         batch_bytes = 0
-        for change in changes:
-            batch.append(_row(session, change))
-            batch_bytes += len(change.content or b"")
-            count += 1
-            if len(batch) >= BATCH_ROWS or batch_bytes >= BATCH_BYTES:
-                db.execute(insert(SessionChange), batch)
-                batch, batch_bytes = [], 0
+        for session, changes in sessions:
+            if session.landing_position is None:
+                raise ValueError(f"session {session.session_id} has no landing position")
+            counts.append(0)
+            for change in changes:
+                batch.append(_row(session, change))
+                batch_bytes += len(change.content or b"")
+                counts[-1] += 1
+                if len(batch) >= BATCH_ROWS or batch_bytes >= BATCH_BYTES:
+                    db.execute(insert(SessionChange), batch)
+                    batch, batch_bytes = [], 0
         if batch:
             db.execute(insert(SessionChange), batch)
-    return count
+    return counts
 
 
 def _row(session: Session, change: NewChange) -> dict[str, Any]:

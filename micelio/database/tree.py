@@ -8,11 +8,10 @@ position <= P, unless that change is a deletion.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import undefer
 
 from micelio.database.models import Session, SessionChange
 
@@ -94,16 +93,31 @@ def version_at(
     return change
 
 
+class VersionRow(NamedTuple):
+    file_path: str
+    size: int
+    #: Inline content, only when asked for and at most ``max_content`` bytes; else None.
+    content: bytes | None
+    meta: dict[str, Any]
+
+
 def versions_at(
     db: DbSession,
     project_id: int,
     file_paths: Sequence[str],
     position: int,
     *,
-    with_content: bool = False,
-) -> dict[str, SessionChange]:
-    """``version_at`` for many paths, a few queries in all (deleted/absent paths omitted)."""
-    found: dict[str, SessionChange] = {}
+    max_content: int = -1,
+) -> dict[str, VersionRow]:
+    """The versions of many paths as of ``position``, a few queries in all (deleted and absent
+    paths omitted); inline contents up to ``max_content`` bytes come along (none for -1)."""
+    found: dict[str, VersionRow] = {}
+    change = SessionChange
+    content = (
+        case((change.size <= max_content, change.content), else_=null())
+        if max_content >= 0
+        else null()
+    )
     for start in range(0, len(file_paths), _IN_BATCH):
         chunk = file_paths[start : start + _IN_BATCH]
         # Correlated on purpose: the outer scan stays within the versions of these paths and
@@ -113,30 +127,30 @@ def versions_at(
         latest = (
             select(func.max(later.c.landing_position))
             .where(
-                later.c.project_id == SessionChange.project_id,
-                later.c.file_path == SessionChange.file_path,
+                later.c.project_id == change.project_id,
+                later.c.file_path == change.file_path,
                 later.c.landing_position <= position,
             )
             .scalar_subquery()
         )
-        query = select(SessionChange).where(
-            SessionChange.project_id == project_id,
-            SessionChange.file_path.in_(chunk),
-            SessionChange.landing_position == latest,
+        query = select(
+            change.file_path, change.change_type, change.size, content, change.meta
+        ).where(
+            change.project_id == project_id,
+            change.file_path.in_(chunk),
+            change.landing_position == latest,
         )
-        if with_content:
-            query = query.options(undefer(SessionChange.content))
-        for change in db.scalars(query):
-            if change.change_type != "deleted":
-                found[change.file_path] = change
+        for file_path, change_type, size, data, meta in db.execute(query):
+            if change_type != "deleted":
+                found[file_path] = VersionRow(file_path, size, data, meta or {})
     return found
 
 
 def conflicting_paths(
-    db: DbSession, project_id: int, session_pk: int, base_position: int
+    db: DbSession, project_id: int, session_pk: int, base_position: int, position: int
 ) -> list[str]:
-    """Paths of session ``session_pk`` (rows already inserted) that a session landed after
-    ``base_position`` also changed."""
+    """Paths of session ``session_pk`` (rows already inserted, landing at ``position``) that a
+    session landed after ``base_position`` and before it also changed."""
     mine = SessionChange.__table__.alias("mine")
     other = SessionChange.__table__.alias("other")
     query = (
@@ -150,6 +164,7 @@ def conflicting_paths(
             other.c.project_id == project_id,
             other.c.session_pk != session_pk,
             other.c.landing_position > base_position,
+            other.c.landing_position < position,
         )
         .distinct()
         .order_by(other.c.file_path)

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2, timestamp_pb2
+from google.protobuf import struct_pb2, timestamp_pb2
 
+from micelio import structs
 from micelio.service.ingest import ChangeHeaderIn
 from micelio.service.landing import LandHeaderIn
 from micelio.service.views import (
@@ -55,26 +56,13 @@ def from_timestamp(message: Any, name: str) -> datetime | None:
 
 
 def struct(value: dict[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(value)
-    return out
+    return structs.from_mapping(value)
 
 
 def from_struct(message: Any, name: str) -> dict[str, Any]:
     if not message.HasField(name):
         return {}
-    return _ints(json_format.MessageToDict(getattr(message, name)))
-
-
-def _ints(value: Any) -> Any:
-    """Struct numbers are doubles: give integral ones back their int type (line counts...)."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
-    return value
+    return structs.to_dict(getattr(message, name))
 
 
 def change_type_from_pb(value: int) -> str:
@@ -121,33 +109,34 @@ def start_request(request: pb.StartSessionRequest) -> StartRequest:
 def land_items(requests: Iterator[pb.LandSessionRequest]) -> Iterator[Any]:
     """The landing stream as service items: LandHeaderIn, ChangeHeaderIn, bytes."""
     for request in requests:
-        kind = request.WhichOneof("item")
-        if kind == "chunk":
-            yield request.chunk.data
-        elif kind == "change":
-            change = request.change
-            yield ChangeHeaderIn(
-                file_path=change.file_path,
-                raw_path=change.raw_path,
-                change_type=change_type_from_pb(change.change_type),
-                mode=change.mode,
-                size=change.size,
-                metadata=from_struct(change, "metadata"),
-            )
-        elif kind == "header":
-            header = request.header
-            yield LandHeaderIn(
-                session_id=header.session_id,
-                create=start_request(header.create) if header.HasField("create") else None,
-                conversation=messages(header.conversation),
-                decisions=decisions(header.decisions),
-                metadata=from_struct(header, "metadata"),
-                landed_at=from_timestamp(header, "landed_at"),
-                started_at=from_timestamp(header, "started_at"),
-                external_id=header.external_id,
-            )
-        else:
-            yield _EmptyItem()
+        for item in request.items:
+            kind = item.WhichOneof("item")
+            if kind == "chunk":
+                yield item.chunk.data
+            elif kind == "change":
+                change = item.change
+                yield ChangeHeaderIn(
+                    file_path=change.file_path,
+                    raw_path=change.raw_path,
+                    change_type=change_type_from_pb(change.change_type),
+                    mode=change.mode,
+                    size=change.size,
+                    metadata=from_struct(change, "metadata"),
+                )
+            elif kind == "header":
+                header = item.header
+                yield LandHeaderIn(
+                    session_id=header.session_id,
+                    create=start_request(header.create) if header.HasField("create") else None,
+                    conversation=messages(header.conversation),
+                    decisions=decisions(header.decisions),
+                    metadata=from_struct(header, "metadata"),
+                    landed_at=from_timestamp(header, "landed_at"),
+                    started_at=from_timestamp(header, "started_at"),
+                    external_id=header.external_id,
+                )
+            else:
+                yield _EmptyItem()
 
 
 class _EmptyItem:

@@ -42,13 +42,13 @@ class SessionServicer(rpc.SessionServiceServicer):
     @streaming
     def LandSessions(
         self, request_iterator: Iterator[pb.LandSessionRequest], context: grpc.ServicerContext
-    ) -> Iterator[pb.LandSessionResponse]:
-        for result in self._s.lander.land_many(
+    ) -> Iterator[pb.LandSessionsResponse]:
+        for results in self._s.lander.land_many(
             current_principal(),
             convert.land_items(request_iterator),
             client_alive=context.is_active,
         ):
-            yield _land_response(result)
+            yield pb.LandSessionsResponse(landed=[_land_response(r) for r in results])
 
     @unary
     def GetSession(

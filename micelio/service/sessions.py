@@ -80,9 +80,12 @@ def build_session(
     session_id: str,
     now: datetime,
     project: Project | None = None,
+    *,
+    check_exists: bool = True,
 ) -> tuple[Session, Project]:
     """A new active session row (added to ``db``) in the request's project (``project``:
-    that project, already loaded by the caller)."""
+    that project, already loaded by the caller). ``check_exists=False`` leaves a taken
+    session id to the unique index (an IntegrityError at flush)."""
     if project is None:
         project = lookup.project(db, request.organization, request.project)
     base = request.base_position
@@ -93,7 +96,7 @@ def build_session(
             f"base_position {base} is beyond the head ({project.head_position}) of "
             f"{request.organization}/{request.project}"
         )
-    if db.scalar(select(Session.id).where(Session.session_id == session_id)) is not None:
+    if check_exists and db.scalar(select(Session.id).where(Session.session_id == session_id)):
         raise AlreadyExists(f"session {session_id!r} already exists", session_id=session_id)
     session = Session(
         session_id=session_id,

@@ -134,7 +134,28 @@ def decision_to_json(decision: Decision, now: datetime) -> dict[str, Any]:
     }
 
 
-def session_view(session: Session, org: str, project: str, stats: ChangeStats) -> SessionView:
+def session_view(
+    session: Session, org: str, project: str, stats: ChangeStats, *, brief: bool = False
+) -> SessionView:
+    """The view of a session; ``brief``: without its conversation, decisions and metadata."""
+    if brief:
+        return SessionView(
+            session_id=session.session_id,
+            organization=org,
+            project=project,
+            goal=session.goal,
+            status=session.status,
+            conversation=[],
+            decisions=[],
+            metadata={},
+            started_at=session.started_at,
+            landed_at=session.landed_at,
+            abandoned_at=session.abandoned_at,
+            base_position=session.base_position,
+            landing_position=session.landing_position or 0,
+            stats=stats,
+            external_id=session.external_id or "",
+        )
     return SessionView(
         session_id=session.session_id,
         organization=org,

@@ -211,7 +211,7 @@ class ContentChunk(_message.Message):
     data: bytes
     def __init__(self, data: _Optional[bytes] = ...) -> None: ...
 
-class LandSessionRequest(_message.Message):
+class LandItem(_message.Message):
     __slots__ = ("header", "change", "chunk")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     CHANGE_FIELD_NUMBER: _ClassVar[int]
@@ -220,6 +220,12 @@ class LandSessionRequest(_message.Message):
     change: ChangeHeader
     chunk: ContentChunk
     def __init__(self, header: _Optional[_Union[LandHeader, _Mapping]] = ..., change: _Optional[_Union[ChangeHeader, _Mapping]] = ..., chunk: _Optional[_Union[ContentChunk, _Mapping]] = ...) -> None: ...
+
+class LandSessionRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[LandItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[LandItem, _Mapping]]] = ...) -> None: ...
 
 class LandSessionResponse(_message.Message):
     __slots__ = ("session", "landing_position", "changes", "bytes_inline", "bytes_stored")
@@ -234,6 +240,12 @@ class LandSessionResponse(_message.Message):
     bytes_inline: int
     bytes_stored: int
     def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., landing_position: _Optional[int] = ..., changes: _Optional[int] = ..., bytes_inline: _Optional[int] = ..., bytes_stored: _Optional[int] = ...) -> None: ...
+
+class LandSessionsResponse(_message.Message):
+    __slots__ = ("landed",)
+    LANDED_FIELD_NUMBER: _ClassVar[int]
+    landed: _containers.RepeatedCompositeFieldContainer[LandSessionResponse]
+    def __init__(self, landed: _Optional[_Iterable[_Union[LandSessionResponse, _Mapping]]] = ...) -> None: ...
 
 class GetSessionRequest(_message.Message):
     __slots__ = ("session_id",)

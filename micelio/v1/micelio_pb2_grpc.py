@@ -50,7 +50,7 @@ class SessionServiceStub:
         self.LandSessions = channel.stream_stream(
                 '/micelio.v1.SessionService/LandSessions',
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.LandSessionRequest.SerializeToString,
-                response_deserializer=micelio_dot_v1_dot_micelio__pb2.LandSessionResponse.FromString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.LandSessionsResponse.FromString,
                 _registered_method=True)
         self.GetSession = channel.unary_unary(
                 '/micelio.v1.SessionService/GetSession',
@@ -112,8 +112,9 @@ class SessionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def LandSession(self, request_iterator, context):
-        """Client-streaming: first a header, then for each change a ChangeHeader followed by zero or
-        more content chunks, then nothing (the stream's end commits the landing atomically).
+        """Client-streaming: the items are first a header, then for each change a ChangeHeader
+        followed by zero or more content chunks, then nothing (the stream's end commits the
+        landing atomically).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -121,9 +122,10 @@ class SessionServiceServicer:
 
     def LandSessions(self, request_iterator, context):
         """Many sessions in order over one stream (importers): each LandHeader starts the next
-        session, which lands atomically on its own and is answered as soon as it has landed.
-        The stream ends at the first failure, whose status says why; the sessions answered
-        before it stay landed.
+        session, which lands atomically on its own. The server commits the sessions that have
+        arrived together and answers them in one message once they have landed. The stream
+        ends at the first failure, whose status says why; the sessions answered before it stay
+        landed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -200,7 +202,7 @@ def add_SessionServiceServicer_to_server(servicer, server):
             'LandSessions': grpc.stream_stream_rpc_method_handler(
                     servicer.LandSessions,
                     request_deserializer=micelio_dot_v1_dot_micelio__pb2.LandSessionRequest.FromString,
-                    response_serializer=micelio_dot_v1_dot_micelio__pb2.LandSessionResponse.SerializeToString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.LandSessionsResponse.SerializeToString,
             ),
             'GetSession': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSession,
@@ -331,7 +333,7 @@ class SessionService:
             target,
             '/micelio.v1.SessionService/LandSessions',
             micelio_dot_v1_dot_micelio__pb2.LandSessionRequest.SerializeToString,
-            micelio_dot_v1_dot_micelio__pb2.LandSessionResponse.FromString,
+            micelio_dot_v1_dot_micelio__pb2.LandSessionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

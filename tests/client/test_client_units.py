@@ -39,8 +39,9 @@ def header(**kw) -> pb.LandHeader:
 def items(stream: RequestStream) -> list[tuple[str, object]]:
     out = []
     for req in stream:
-        kind = req.WhichOneof("item")
-        out.append((kind, getattr(req, kind)))
+        for item in req.items:
+            kind = item.WhichOneof("item")
+            out.append((kind, getattr(item, kind)))
     return out
 
 
@@ -98,14 +99,26 @@ def test_invalid_path_fails_before_anything_is_sent() -> None:
     assert isinstance(stream.error, paths.InvalidPath)
 
 
-def test_file_is_never_read_whole(tmp_path: Path) -> None:
-    big = tmp_path / "big"
-    big.write_bytes(b"\0" * (CHUNK_SIZE * 3))
-    stream = RequestStream(header(), [Change("big", "added", big)])
-    next(stream), next(stream)
-    first_chunk = next(stream)
-    assert len(first_chunk.chunk.data) == CHUNK_SIZE  # lazily read: one chunk at a time
-    stream.close()
+def test_content_is_read_lazily_and_small_items_share_messages() -> None:
+    pulled = []
+
+    def chunks():
+        for index in range(3):
+            pulled.append(index)
+            yield bytes([index]) * CHUNK_SIZE
+
+    small = [Change(f"s{i}", "added", b"x" * 100) for i in range(50)]
+    stream = RequestStream(header(), [*small, Change("big", "added", chunks(),
+                                                     size=3 * CHUNK_SIZE)])
+    first = next(stream)  # the header and every small change (and the big one's): one message
+    assert [i.WhichOneof("item") for i in first.items][:3] == ["header", "change", "chunk"]
+    assert len(first.items) == 1 + 2 * 50 + 1
+    assert pulled == [0]  # the big chunk that did not fit is read, and waits
+    second = next(stream)
+    assert [len(i.chunk.data) for i in second.items] == [CHUNK_SIZE]
+    assert pulled == [0, 1]  # one chunk in the message, one read ahead
+    assert [len(r.items) for r in stream] == [1, 1]
+    assert len(pulled) == 3
 
 
 def test_create_header_carries_everything() -> None:

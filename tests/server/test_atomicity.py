@@ -29,7 +29,7 @@ def test_stream_cut_in_the_middle(api: Api, server: MicServer, project: tuple[st
     session = api.start(*project, "cut")
     big = os.urandom(8 * MIB)
 
-    def stream() -> Iterator[pb.LandSessionRequest]:
+    def stream() -> Iterator[pb.LandItem]:
         requests = land_requests(
             pb.LandHeader(session_id=session.session_id),
             [Change("stored.bin", ADDED, big), Change("half.bin", ADDED, big)],
@@ -106,7 +106,7 @@ def test_kill_9_mid_land_then_restart(mic_server: MicServerFactory, moment: str)
     sent_all = threading.Event()
     errors: list[BaseException] = []
 
-    def stream() -> Iterator[pb.LandSessionRequest]:
+    def stream() -> Iterator[pb.LandItem]:
         if moment == "mid-stream":
             changes = [Change("big.bin", ADDED, os.urandom(64 * MIB))]
         else:  # many rows: the kill lands during ingest or the commit transaction
@@ -159,7 +159,7 @@ def test_cut_after_the_last_change_lands_nothing(api: Api, project: tuple[str, s
 
         def stream(
             sid: str = session.session_id, n: int = index
-        ) -> Iterator[pb.LandSessionRequest]:
+        ) -> Iterator[pb.LandItem]:
             yield from land_requests(pb.LandHeader(session_id=sid), [Change(f"f{n}", ADDED, b"x")])
             raise ClientGaveUp
 

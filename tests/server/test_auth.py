@@ -49,7 +49,7 @@ def test_missing_and_wrong_tokens(sqlite_server: MicServer) -> None:
             with expect_error(grpc.StatusCode.UNAUTHENTICATED):
                 list(api.content.GetTree(pb.GetTreeRequest(organization="x", project="y")))
             with expect_error(grpc.StatusCode.UNAUTHENTICATED):
-                api.land(iter([pb.LandSessionRequest(header=pb.LandHeader(session_id="x"))]))
+                api.land(iter([pb.LandItem(header=pb.LandHeader(session_id="x"))]))
     with grpc.insecure_channel(sqlite_server.address) as channel:
         stub = pb_stub(channel)
         with expect_error(grpc.StatusCode.UNAUTHENTICATED, "Bearer"):
@@ -80,7 +80,7 @@ def test_read_token_reads_but_cannot_write(sqlite_server: MicServer, orgs: dict[
             api.land(
                 iter(
                     [
-                        pb.LandSessionRequest(
+                        pb.LandItem(
                             header=pb.LandHeader(
                                 create=pb.StartSessionRequest(
                                     organization=org, project="p", goal="g"

@@ -96,25 +96,25 @@ def test_bad_change_headers(
     _assert_nothing_stored(api, server, session.session_id)
 
 
-def _header(session_id: str) -> pb.LandSessionRequest:
-    return pb.LandSessionRequest(header=pb.LandHeader(session_id=session_id))
+def _header(session_id: str) -> pb.LandItem:
+    return pb.LandItem(header=pb.LandHeader(session_id=session_id))
 
 
-def _change(path: str, size: int) -> pb.LandSessionRequest:
-    return pb.LandSessionRequest(
+def _change(path: str, size: int) -> pb.LandItem:
+    return pb.LandItem(
         change=pb.ChangeHeader(file_path=path, change_type=ADDED, size=size)
     )
 
 
-def _chunk(data: bytes) -> pb.LandSessionRequest:
-    return pb.LandSessionRequest(chunk=pb.ContentChunk(data=data))
+def _chunk(data: bytes) -> pb.LandItem:
+    return pb.LandItem(chunk=pb.ContentChunk(data=data))
 
 
 MALFORMED = {
     "empty stream": (lambda sid: iter(()), "LandHeader"),
     "chunk first": (lambda sid: iter([_chunk(b"x"), _header(sid)]), "LandHeader"),
     "change first": (lambda sid: iter([_change("a", 1), _chunk(b"x")]), "LandHeader"),
-    "no item": (lambda sid: iter([pb.LandSessionRequest()]), "LandHeader"),
+    "no item": (lambda sid: iter([pb.LandItem()]), "LandHeader"),
     "header twice": (lambda sid: iter([_header(sid), _header(sid)]), "LandHeader"),
     "header again later": (
         lambda sid: iter([_header(sid), _change("a", 1), _chunk(b"x"), _header(sid)]),
@@ -151,14 +151,14 @@ MALFORMED = {
         ),
         "two changes",
     ),
-    "no session": (lambda sid: iter([pb.LandSessionRequest(header=pb.LandHeader())]), "session_id"),
+    "no session": (lambda sid: iter([pb.LandItem(header=pb.LandHeader())]), "session_id"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_malformed_streams(api: Api, server: MicServer, session: pb.Session, case: str) -> None:
     make, match = MALFORMED[case]
-    stream: Iterator[pb.LandSessionRequest] = make(session.session_id)
+    stream: Iterator[pb.LandItem] = make(session.session_id)
     with expect_error(grpc.StatusCode.INVALID_ARGUMENT, match):
         api.land(stream)
     _assert_nothing_stored(api, server, session.session_id)

@@ -57,8 +57,10 @@ class Api:
             pb.StartSessionRequest(organization=org, project=project, goal=goal, **kwargs)
         )
 
-    def land(self, requests: Iterable[pb.LandSessionRequest]) -> pb.LandSessionResponse:
-        return self.sessions.LandSession(iter(requests), timeout=600)
+    def land(self, items: Iterable[pb.LandItem]) -> pb.LandSessionResponse:
+        """LandSession with one item per message (the client library packs them)."""
+        requests = (pb.LandSessionRequest(items=[item]) for item in items)
+        return self.sessions.LandSession(requests, timeout=600)
 
     def land_files(
         self, session_id: str, files: dict[str, bytes | None], **header: Any
@@ -124,15 +126,15 @@ class Change:
 
 def land_requests(
     header: pb.LandHeader | None, changes: Iterable[Change], chunk: int = CHUNK
-) -> Iterator[pb.LandSessionRequest]:
+) -> Iterator[pb.LandItem]:
     if header is not None:
-        yield pb.LandSessionRequest(header=header)
+        yield pb.LandItem(header=header)
     for change in changes:
         meta = None
         if change.metadata is not None:
             meta = struct_pb2.Struct()
             meta.update(change.metadata)
-        yield pb.LandSessionRequest(
+        yield pb.LandItem(
             change=pb.ChangeHeader(
                 file_path=change.path,
                 raw_path=change.raw_path,
@@ -143,7 +145,7 @@ def land_requests(
             )
         )
         for start in range(0, len(change.data), chunk):
-            yield pb.LandSessionRequest(
+            yield pb.LandItem(
                 chunk=pb.ContentChunk(data=change.data[start : start + chunk])
             )
 

@@ -1,0 +1,89 @@
+"""Lines added and deleted by each change of a group of landings, against the versions they
+replace: the previous landing of the group that changed the path, else the project's
+database as of the group's start."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from micelio.service.ingest import IncomingChange, Receiver
+
+#: Texts are compared line by line up to this size (larger ones keep whole-file counts).
+DIFF_MAX_BYTES = 64 * 1024
+#: Previous versions loaded from the database at once (their contents are in memory).
+DB_BATCH = 100
+#: (lines_added, lines_deleted)
+LineCounts = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """The version a change replaces: its line count and, when small enough, its text."""
+
+    binary: bool
+    lines: int
+    content: bytes | None
+
+
+#: Previous versions of some paths in the database (absent or deleted paths omitted).
+PreviousLookup = Callable[[list[str]], dict[str, Previous]]
+
+
+def group_line_counts(
+    receivers: Sequence[Receiver], lookup: PreviousLookup
+) -> list[dict[str, LineCounts]]:
+    """Per landing of the group, in order, the counts of its modified and deleted texts."""
+    counts: list[dict[str, LineCounts]] = [{} for _ in receivers]
+    latest: dict[str, tuple[Receiver, IncomingChange]] = {}
+    from_db: list[tuple[int, IncomingChange]] = []
+    for index, receiver in enumerate(receivers):
+        for change in receiver.changes:
+            if change.change_type != "added" and not change.binary:
+                earlier = latest.get(change.file_path)
+                if earlier is None:
+                    from_db.append((index, change))
+                else:
+                    previous = _spooled_previous(*earlier)
+                    _count(counts[index], receiver, change, previous)
+            latest[change.file_path] = (receiver, change)
+    for start in range(0, len(from_db), DB_BATCH):
+        batch = from_db[start : start + DB_BATCH]
+        found = lookup([change.file_path for _, change in batch])
+        for index, change in batch:
+            _count(counts[index], receivers[index], change, found.get(change.file_path))
+    return counts
+
+
+def _spooled_previous(receiver: Receiver, change: IncomingChange) -> Previous | None:
+    if change.change_type == "deleted":
+        return None
+    text = change.inline and not change.binary and change.size <= DIFF_MAX_BYTES
+    return Previous(
+        binary=change.binary,
+        lines=change.lines,
+        content=receiver.read_spooled(change) if text else None,
+    )
+
+
+def _count(
+    counts: dict[str, LineCounts],
+    receiver: Receiver,
+    change: IncomingChange,
+    previous: Previous | None,
+) -> None:
+    if previous is None or previous.binary:
+        return
+    if change.change_type == "deleted":
+        counts[change.file_path] = (0, previous.lines)
+    elif change.inline and change.size <= DIFF_MAX_BYTES and previous.content is not None:
+        counts[change.file_path] = line_delta(previous.content, receiver.read_spooled(change))
+
+
+def line_delta(old: bytes, new: bytes) -> LineCounts:
+    """Lines added and deleted as multisets: exact for edits, cheap (linear), and only
+    blind to lines that merely moved."""
+    before = Counter(old.splitlines())
+    after = Counter(new.splitlines())
+    return sum((after - before).values()), sum((before - after).values())
