@@ -4,8 +4,8 @@
   stopped by PID at the end. FAILS when redis-server is not installed (scripts/setup --test).
 - ``fixture_repos`` (session): five fixture repositories (fixtures/build.py) and ``broken``,
   one whose objects are truncated: six repositories, one of them corrupt.
-- ``big_repo`` (session): bench/synthetic_repo.py with 400 commits and 40 MB, big enough to
-  kill a worker in the middle of it.
+- ``big_repo`` (session): bench/synthetic_repo.py with ``BIG_COMMITS`` commits and 60 MB, big
+  enough to kill a worker in the middle of it.
 - ``two_servers`` (session): two mic server processes sharing one PostgreSQL database and one
   SeaweedFS bucket (the second started on the first one's URLs, with its own data dir).
 """
@@ -69,11 +69,15 @@ def fixture_repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return repos
 
 
+BIG_COMMITS = 1000
+
+
 @pytest.fixture(scope="session")
 def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("batch-big") / "big.git"
     subprocess.run([sys.executable, str(ROOT / "bench" / "synthetic_repo.py"), str(dest),
-                    "--commits", "400", "--megabytes", "40"], check=True, capture_output=True)
+                    "--commits", str(BIG_COMMITS), "--megabytes", "60"], check=True,
+                   capture_output=True)
     return dest
 
 

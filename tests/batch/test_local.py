@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from micelio.client import MicClient
-from tests.batch.conftest import FIXTURES, write_manifest
+from tests.batch.conftest import BIG_COMMITS, FIXTURES, write_manifest
 from tests.import_git.helpers import ROOT, first_parent_chain, mic, mic_json
 
 
@@ -110,32 +110,38 @@ def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
-        big = _wait_for_progress(server, "killed-batch", 0, commits=60)
+        _wait_mid_import(server, "killed-batch", 0, "killed/big", sessions=60)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-    assert big.status == "running" and big.commits < 400
+    with MicClient(server.address, server.token) as client:
+        assert client.get_job("killed-batch").repositories[0].status == "running"
+        assert 60 <= client.get_project("killed", "big").head_position < BIG_COMMITS
 
     result, report = _run(manifest, server, "--workers", "2", "--lease", "3")
     assert result.returncode == 0, result.stderr
     rows = report["repositories"]
     assert [r["status"] for r in rows] == ["done"] * 3
-    assert rows[0]["attempts"] == 2 and rows[0]["sessions"] == rows[0]["commits"] == 400
+    assert rows[0]["attempts"] == 2
+    assert rows[0]["sessions"] == rows[0]["commits"] == BIG_COMMITS
     out = mic("verify", "killed/big", str(big_repo), env=server.env).stdout
-    assert out.startswith("ok: 400 sessions"), out
+    assert out.startswith(f"ok: {BIG_COMMITS} sessions"), out
 
 
-def _wait_for_progress(server, job_id: str, index: int, *, commits: int,
-                       timeout: float = 120) -> Any:
-    """The repository once a worker reported at least ``commits`` imported commits."""
+def _wait_mid_import(server, job_id: str, index: int, project: str, *, sessions: int,
+                     timeout: float = 120) -> Any:
+    """The repository once a worker has claimed it and landed at least ``sessions`` sessions
+    (read from the project itself: the job's figures come only with each lease renewal)."""
+    org, name = project.split("/")
     deadline = time.monotonic() + timeout
     with MicClient(server.address, server.token) as client:
         while time.monotonic() < deadline:
             try:
                 repo = client.get_job(job_id).repositories[index]
-            except Exception:  # not registered yet
-                repo = None
-            if repo is not None and repo.status == "running" and repo.commits >= commits:
+                head = client.get_project(org, name).head_position
+            except Exception:  # not registered or created yet
+                repo, head = None, 0
+            if repo is not None and repo.status == "running" and head >= sessions:
                 return repo
-            time.sleep(0.1)
+            time.sleep(0.02)
     raise AssertionError(f"repository {index} of {job_id} made no progress")

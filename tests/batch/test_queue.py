@@ -15,8 +15,8 @@ import pytest
 
 from importers.batch.manifest import load
 from micelio.client import MicClient
-from tests.batch.conftest import FIXTURES, write_manifest
-from tests.batch.test_local import _wait_for_progress
+from tests.batch.conftest import BIG_COMMITS, FIXTURES, write_manifest
+from tests.batch.test_local import _wait_mid_import
 from tests.import_git.helpers import ROOT, mic
 from tests.support.procs import stop_pid
 
@@ -47,7 +47,7 @@ def test_queue_job_survives_a_killed_worker(two_servers, redis_url, fixture_repo
     try:
         run = _cli(["migrate", "run", str(manifest), "--queue", redis_url, "--json"],
                    first.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        big = _wait_for_progress(first, job_id, 0, commits=60)
+        big = _wait_mid_import(first, job_id, 0, "queued/big", sessions=60)
         victim = int(big.worker.rsplit(":", 1)[1])
         assert victim in [w.pid for w in workers], (big.worker, [w.pid for w in workers])
         os.kill(victim, signal.SIGKILL)
@@ -61,7 +61,8 @@ def test_queue_job_survives_a_killed_worker(two_servers, redis_url, fixture_repo
         rows = {r["project"]: r for r in report["repositories"]}
         assert rows["queued/broken"]["status"] == "failed"
         assert "names no commit" in rows["queued/broken"]["error"]
-        assert rows["queued/big"]["attempts"] == 2 and rows["queued/big"]["commits"] == 400
+        assert rows["queued/big"]["attempts"] == 2
+        assert rows["queued/big"]["commits"] == BIG_COMMITS
         survivor = next(w for w in workers if w.pid != victim)
         assert rows["queued/big"]["worker"].endswith(f":{survivor.pid}")
 
