@@ -10,6 +10,7 @@ from micelio.client import (
     AlreadyExists,
     Change,
     Landing,
+    Message,
     MicClient,
     NewSession,
 )
@@ -89,3 +90,73 @@ def test_a_bad_path_mid_stream_stores_nothing_of_that_session(client, project) -
             break
         time.sleep(0.05)
     assert (tree, goals) in outcomes
+
+
+def test_a_failure_in_a_group_commit_lands_those_before_it_and_cleans_up_after(
+    client, project, server: MicServer
+) -> None:
+    """Sessions that arrive together are committed together; when one of them cannot land,
+    the others before it still do, and the objects of those after it are deleted."""
+    org, proj = project
+    big = bytes(range(256)) * 1200  # object storage
+    landings = [
+        Landing(
+            changes=[Change(f"big{n}.bin", "added", big), Change(f"f{n}.txt", "added", b"x")],
+            create=NewSession(org, proj, f"session {n}", session_id=f"ses_group_{proj}_{n}"),
+            external_id="taken" if n in (0, 20) else f"git:{n}",
+        )
+        for n in range(30)
+    ]
+    landed = []
+    with pytest.raises(AlreadyExists, match="taken"):
+        for result in client.land_many(landings):
+            landed.append(result.landing_position)
+    assert landed == list(range(1, 21))
+    assert client.get_project(org, proj).head_position == 20
+    objects = server.data_dir / "objects" / "sessions"
+    deadline = time.monotonic() + 10  # the receiving thread may still be cleaning up
+    while True:
+        left = [n for n in range(20, 30) if (objects / f"ses_group_{proj}_{n}").exists()
+                and any((objects / f"ses_group_{proj}_{n}").rglob("*.bin"))]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert left == []
+    assert all((objects / f"ses_group_{proj}_{n}" / "changes" / f"big{n}.bin").exists()
+               for n in range(20))
+
+
+def test_line_counts_follow_the_earlier_sessions_of_the_same_stream(client, project) -> None:
+    org, proj = project
+    steps = [
+        ("added", b"1\n2\n3\n"),
+        ("modified", b"1\n2\n4\n5\n"),
+        ("modified", b"0\n1\n2\n4\n5\n"),
+        ("deleted", None),
+    ]
+    landings = [
+        Landing(changes=[Change("a.txt", kind, data)], create=NewSession(org, proj, f"s{n}"))
+        for n, (kind, data) in enumerate(steps)
+    ]
+    results = list(client.land_many(landings))
+    counts = []
+    for result in results:
+        (change,) = client.list_changes(result.session.session_id).items
+        counts.append((change.metadata["lines_added"], change.metadata["lines_deleted"]))
+    assert counts == [(3, 0), (2, 1), (1, 0), (0, 5)]
+
+
+def test_answers_are_brief_and_the_session_keeps_everything(client, project) -> None:
+    org, proj = project
+    landing = Landing(
+        changes=[Change("a.txt", "added", b"a")],
+        create=NewSession(org, proj, "goal", conversation=[Message("human", "why")],
+                          metadata={"k": 1}),
+        external_id="git:brief",
+    )
+    (result,) = client.land_many([landing])
+    assert result.session.goal == "goal" and result.session.external_id == "git:brief"
+    assert not result.session.conversation and not result.session.metadata
+    full = client.get_session(result.session.session_id)
+    assert [m.content for m in full.conversation] == ["why"]
+    assert full.metadata == {"k": 1}
