@@ -84,6 +84,12 @@ def _count(
 def line_delta(old: bytes, new: bytes) -> LineCounts:
     """Lines added and deleted as multisets: exact for edits, cheap (linear), and only
     blind to lines that merely moved."""
-    before = Counter(old.splitlines())
-    after = Counter(new.splitlines())
-    return sum((after - before).values()), sum((before - after).values())
+    old_lines = old.splitlines()
+    new_lines = new.splitlines()
+    before = Counter(old_lines)
+    common = 0
+    for line, count in Counter(new_lines).items():
+        kept = before.get(line)
+        if kept:
+            common += count if count < kept else kept
+    return len(new_lines) - common, len(old_lines) - common
