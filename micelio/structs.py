@@ -14,7 +14,8 @@ from google.protobuf import struct_pb2
 
 
 def to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return {key: _value(item) for key, item in struct.fields.items()}
+    fields = struct.fields  # indexing by key: .items() iterates in Python (collections.abc)
+    return {key: _value(fields[key]) for key in fields}
 
 
 def from_mapping(values: Mapping[str, Any] | None) -> struct_pb2.Struct:

@@ -217,3 +217,14 @@ def test_discovery_without_a_server(tmp_path: Path) -> None:
                                                       "pid": 2**22 + 12345}))
     with pytest.raises(Unavailable):
         discovery.resolve(data_dir=tmp_path, environ={})
+
+
+def test_struct_round_trip_keeps_json_types() -> None:
+    from micelio import structs
+
+    value = {"count": 12, "ratio": 0.5, "big": 2**53 + 2, "name": "x", "ok": True, "none": None,
+             "list": [1, "a", {"nested": [False]}], "empty": {}, "text": "caf\u00e9"}
+    back = structs.to_dict(structs.from_mapping(value))
+    assert back == {**value, "big": float(2**53 + 2)}  # doubles beyond 2**53 stay floats
+    assert type(back["count"]) is int and type(back["ratio"]) is float
+    assert structs.to_dict(structs.from_mapping(None)) == {}
