@@ -26,8 +26,14 @@ _REPO_ENV = (
     "GIT_QUARANTINE_PATH",
 )
 
-# Options for every command: paths as bytes, and no user setting that changes what we parse.
+# Options for every command: paths as bytes, no user setting that changes what we parse, and
+# bounded memory: git maps pack files in windows of up to 1 GiB and keeps up to 8 GiB mapped by
+# default, so on a large repository a long-lived cat-file's RSS would grow to the pack's size.
 BASE_OPTIONS = (
+    "-c",
+    "core.packedGitWindowSize=32m",
+    "-c",
+    "core.packedGitLimit=256m",
     "-c",
     "core.quotePath=false",
     "-c",

@@ -3,7 +3,9 @@
 The order of events (docs/architecture.md, "Landing"):
 
 1. the header is checked against the database (session active, permissions, external id)
-   before any content is accepted, so a doomed landing fails before its upload;
+   before any content is accepted, so a doomed landing fails before its upload (in a
+   ``land_many`` stream, taken session and external ids are left to the commit's unique
+   indexes);
 2. changes are received (``ingest.Receiver``): nothing touches the database;
 3. one transaction (``landing_commit``) locks the project row, re-checks the session, inserts
    the change rows in batches, detects conflicts, assigns ``head + 1`` and bumps the head. A
@@ -90,7 +92,7 @@ class Lander:
         ``client_alive`` is asked just before the commit: a transport may report a cancelled
         stream as a plain end of stream first and the cancellation a moment later (gRPC does),
         and a cancelled landing must not land what it had sent so far."""
-        received = self._receive(principal, items, _Projects(self._db, check_unique=True))
+        received = self._receive(principal, items, _StreamContext(self._db, check_unique=True))
         try:
             result = commit_group(self._db, [received], client_alive)
         except BaseException:
@@ -163,12 +165,12 @@ class Lander:
         """The receiving thread of ``land_many``: every landing of the stream into ``inbox``."""
         # Two queries per session before its upload would cost more than the upload of a
         # typical imported session; the commit's unique indexes refuse a taken id anyway.
-        projects = _Projects(self._db, check_unique=False)
+        context = _StreamContext(self._db, check_unique=False)
         try:
             for first in stream:
                 stream.push_back(first)
                 one = _OneSession(stream)
-                received = self._receive(principal, one, projects)
+                received = self._receive(principal, one, context)
                 received.ended = one.ended
                 if not inbox.put(received):
                     self._release(received, discard=True)
@@ -178,7 +180,9 @@ class Lander:
         else:
             inbox.fail(None)
 
-    def _receive(self, principal: Principal, items: Iterator[Any], projects: _Projects) -> Received:
+    def _receive(
+        self, principal: Principal, items: Iterator[Any], context: _StreamContext
+    ) -> Received:
         """Check a landing's header, then receive its changes (``_release`` it afterwards)."""
         stream = Peekable(items)
         try:
@@ -196,7 +200,7 @@ class Lander:
         self._acquire(session_id)
         receiver = None
         try:
-            target = self._check_header(principal, header, projects, made_here)
+            target = self._check_header(principal, header, context, made_here)
             receiver = Receiver(self._store, target.session_id, self._threshold, self._spool_dir)
             receiver.receive(stream)
             return Received(header, target, receiver, stream_end=time.monotonic())
@@ -224,7 +228,7 @@ class Lander:
             self._in_flight.discard(session_id)
 
     def _check_header(
-        self, principal: Principal, header: LandHeaderIn, projects: _Projects, made_here: bool
+        self, principal: Principal, header: LandHeaderIn, context: _StreamContext, made_here: bool
     ) -> Target:
         limits.check_messages(header.conversation)
         limits.check_decisions(header.decisions)
@@ -235,9 +239,9 @@ class Lander:
         if header.create is not None:
             request = header.create
             session_id = check_start(principal, request)
-            project_id = projects.get(request.organization, request.project)
+            project_id = context.project_id(request.organization, request.project)
             target = Target(session_id, request.organization, request.project, project_id, request)
-            if projects.check_unique and (header.external_id or not made_here):
+            if context.check_unique and (header.external_id or not made_here):
                 with self._db.read() as db:
                     # Server-made ids are new; a client's own is checked before its upload.
                     if not made_here and db.scalar(
@@ -255,7 +259,7 @@ class Lander:
             session, org, project_handle = lookup.session(db, header.session_id)
             require_org(principal, org, WRITE, "land sessions")
             check_active(session)
-            if header.external_id and projects.check_unique:
+            if header.external_id and context.check_unique:
                 _check_external_id(db, session.project_id, header.external_id, session.session_id)
             return Target(session.session_id, org, project_handle, session.project_id, None)
 
@@ -285,9 +289,7 @@ class _OneSession:
         return item
 
 
-
-
-class _Projects:
+class _StreamContext:
     """What the header checks of one landing stream share: project ids by handles (looked
     up once), and whether session and external ids are checked for uniqueness before the
     upload or only by the commit's unique indexes."""
@@ -297,7 +299,7 @@ class _Projects:
         self._ids: dict[tuple[str, str], int] = {}
         self.check_unique = check_unique
 
-    def get(self, organization: str, project: str) -> int:
+    def project_id(self, organization: str, project: str) -> int:
         key = (organization, project)
         if key not in self._ids:
             with self._db.read() as db:
