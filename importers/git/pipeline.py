@@ -146,6 +146,12 @@ def drafts(
                 "signal": planned.signal,
                 "score": planned.score,
             },
-            tags=[t for c in session.commits for t in tags.get(c.oid, [])],
+            # A tag of a commit that a merge brought in goes to the merge's session.
+            tags=[
+                tag
+                for commit in session.commits
+                for reached in (*commit.brought_in, commit)
+                for tag in tags.get(reached.oid, [])
+            ],
         )
 

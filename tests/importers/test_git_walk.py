@@ -392,7 +392,9 @@ def test_tags_lightweight_annotated_nested_signed(repos: dict[str, Path]) -> Non
     repo = repos["tags"]
     chain = first_parent_chain(repo)
     tags = tags_by_commit(repo)
-    assert set(tags) == {chain[0], chain[1]}  # the blob's tag is left out
+    side = run_git(repo, ["rev-parse", f"{chain[2]}^2"]).decode().strip()
+    assert set(tags) == {chain[0], chain[1], side}  # the blob's tag is left out
+    assert [t.name for t in tags[side]] == ["side-release"]
     light, v1, nested = tags[chain[0]]
     assert (light.name, light.annotated, light.oid, light.tagger) == ("light", False, "", None)
     assert (v1.name, v1.annotated) == ("v1.0", True)
@@ -406,6 +408,22 @@ def test_tags_lightweight_annotated_nested_signed(repos: dict[str, Path]) -> Non
     assert signed.signed and signed.message == "Release 2.0\n"
     assert signed.message_raw.endswith(b"-----END PGP SIGNATURE-----\n")
     assert signed.message_raw == cat_file(repo, "tag", signed.oid).partition(b"\n\n")[2]
+
+
+def test_a_tag_of_a_brought_in_commit_goes_to_the_merge_session(
+    repos: dict[str, Path],
+) -> None:
+    from importers.git import pipeline, source
+
+    repo = repos["tags"]
+    plan = pipeline.make_plan(source.resolve(str(repo)), None, "commit")
+    drafts = list(pipeline.drafts(plan, "o", "p", tags_by_commit(repo)))
+    names = [[t["name"] for t in d.metadata["tags"]] for _, d in drafts]
+    assert names == [["light", "v1.0", "v1.0-nested"], ["old-style", "v2.0-signed"],
+                     ["side-release"], []]
+    merge = drafts[2][1].metadata
+    side = merge["commits"][0]["brought_in"][0]["id"]
+    assert merge["tags"][0]["commit"] == side
 
 
 def test_no_tags(repos: dict[str, Path]) -> None:
