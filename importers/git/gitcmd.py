@@ -157,6 +157,11 @@ def git_stream(
     process.finish()
 
 
+def empty_tree(repo: RepoPath) -> str:
+    """The empty tree's id in this repository's hash (SHA-1 or SHA-256)."""
+    return run_git(repo, ["hash-object", "-t", "tree", "/dev/null"]).decode().strip()
+
+
 def split_nul(stream: IO[bytes], chunk_size: int = 1 << 20) -> Iterator[bytes]:
     """The NUL-terminated tokens of a stream, read in large chunks (a final unterminated
     token is yielded too, when not empty)."""

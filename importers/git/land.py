@@ -11,13 +11,15 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from importers.git.blobs import BlobReader
+from importers.git.gitcmd import empty_tree
 from importers.git.mapping import PlannedChange, net_changes
 from importers.git.pipeline import ImportPlan, ImportSummary, PlannedImportSession, drafts
-from importers.git.records import MODE_GITLINK, Tag
+from importers.git.records import MODE_GITLINK, Commit, Tag
+from importers.git.renames import session_renames
 from importers.git.sessions import SessionDraft
 from importers.git.verify import ImportedSession, StoredChange
 from micelio.client import (
@@ -62,6 +64,8 @@ def to_change(change: PlannedChange, blobs: BlobReader) -> Change:
         metadata["renamed_from"] = change.renamed_from.decode("utf-8", "backslashreplace")
     if change.renamed_to is not None:
         metadata["renamed_to"] = change.renamed_to.decode("utf-8", "backslashreplace")
+    if change.similarity is not None:
+        metadata["similarity"] = change.similarity
     if change.change_type == "deleted":
         return Change(change.path, "deleted", metadata=metadata)
     if change.mode == MODE_GITLINK:
@@ -94,6 +98,11 @@ def land_plan(
     summary = ImportSummary(already_imported=plan.skipped_commits)
     start = time.perf_counter()
     head = client.get_project(organization, project).head_position
+    empty = empty_tree(plan.source.git_dir)
+
+    def renames(commits: Sequence[Commit], changes: list[PlannedChange]) -> list[PlannedChange]:
+        return session_renames(plan.source.git_dir, commits, changes, empty)
+
     remaining: Iterator[tuple[PlannedImportSession, SessionDraft]] = iter(
         drafts(plan, organization, project, tags)
     )
@@ -108,7 +117,8 @@ def land_plan(
     while True:
         sent: deque[tuple[PlannedImportSession, SessionDraft]] = deque()
         with BlobReader(plan.source.git_dir) as blobs:
-            landings = _landings(remaining, sent, blobs, organization, project, head)
+            landings = _landings(remaining, sent, blobs, organization, project, head,
+                                 renames)
             try:
                 for result in client.land_many(landings):
                     session, _ = sent.popleft()
@@ -139,12 +149,14 @@ def _landings(
     organization: str,
     project: str,
     head: int,
+    renames: Callable[[Sequence[Commit], list[PlannedChange]], list[PlannedChange]],
 ) -> Iterator[Landing]:
     """The landings of the sessions left, noting each in ``sent`` as it is drawn."""
     for position, (session, draft) in enumerate(drafts_left, head):
         sent.append((session, draft))
+        changes = renames(session.commits, net_changes(session.commits))
         yield Landing(
-            changes=(to_change(c, blobs) for c in net_changes(session.commits)),
+            changes=(to_change(c, blobs) for c in changes),
             create=NewSession(
                 organization=organization,
                 project=project,

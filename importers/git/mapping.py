@@ -37,7 +37,8 @@ class PlannedChange:
 
     ``oid`` is the new blob id, or for a gitlink the commit id that is its content (a gitlink
     has no blob). ``size`` is the new content's size when known (gitlinks: always).
-    An exact rename is a deletion and an addition naming each other.
+    A rename is a deletion and an addition naming each other, with git's similarity score
+    (100 for an exact rename; :mod:`importers.git.renames` finds renames with edits).
     """
 
     path: bytes
@@ -47,9 +48,10 @@ class PlannedChange:
     oid: str  # "" for deletions
     old_oid: str  # "" for additions
     size: int | None = None
-    renamed_from: bytes | None = None  # on the addition of an exact rename
-    renamed_to: bytes | None = None  # on the deletion of an exact rename
+    renamed_from: bytes | None = None  # on the addition of a rename
+    renamed_to: bytes | None = None  # on the deletion of a rename
     kind: Kind = "file"  # of the new entry; of the old one for deletions
+    similarity: int | None = None  # of a rename, in percent
 
     @property
     def path_text(self) -> str:
@@ -156,9 +158,9 @@ def pair_renames(changes: list[PlannedChange]) -> list[PlannedChange]:
         if other is None:
             out.append(change)
         elif change.change_type == "added":
-            out.append(replace(change, renamed_from=other))
+            out.append(replace(change, renamed_from=other, similarity=100))
         else:
-            out.append(replace(change, renamed_to=other))
+            out.append(replace(change, renamed_to=other, similarity=100))
     return out
 
 

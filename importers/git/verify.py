@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from importers.git import walk
 from importers.git.blobs import BlobReader
-from importers.git.gitcmd import git_stream, run_git, split_nul
+from importers.git.gitcmd import empty_tree, git_stream, run_git, split_nul
 from importers.git.records import MODE_GITLINK
 
 ChangeKey = tuple[str, int, str, int]  # change_type, mode, sha256, size
@@ -79,11 +79,6 @@ class VerifyReport:
 
 
 GitEntry = tuple[bytes, str, int, str]  # path, status letter, new mode, new oid
-
-
-def empty_tree(git_dir: Path) -> str:
-    """The empty tree's id in this repository's hash (SHA-1 or SHA-256)."""
-    return run_git(git_dir, ["hash-object", "-t", "tree", "/dev/null"]).decode().strip()
 
 
 def diff_tree(git_dir: Path, old: str, new: str) -> list[GitEntry]:

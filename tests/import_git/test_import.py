@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from micelio.client import ChangeKind, MicClient
 from tests.import_git.helpers import ROOT, first_parent_chain, git, mic, mic_json, project_state
 
 
@@ -46,6 +47,26 @@ def test_every_fixture_imports_and_verifies(server, fixture_repos: dict[str, Pat
         assert report["ok"], (name, report)
         assert report["sessions"] == len(chain)
         assert report["commits_behind"] == 0
+
+
+def test_renames_name_each_other_with_their_similarity(server, fixture_repos) -> None:
+    mic("import", "git", str(fixture_repos["rename"]), "--project", "ren/ames", "--strategy",
+        "commit", env=server.env)
+    renamed: dict[str, tuple[str, str, int]] = {}
+    with MicClient(server.address, server.token) as client:
+        for session in client.iter_sessions("ren", "ames"):
+            for change in client.iter_changes(session.session_id):
+                meta = change.metadata
+                other = meta.get("renamed_from") or meta.get("renamed_to")
+                if other:
+                    renamed[change.file_path] = (ChangeKind(change.change_type).value, other,
+                                                 meta["similarity"])
+    assert renamed["new.txt"] == ("added", "old.txt", 100)
+    assert renamed["old.txt"] == ("deleted", "new.txt", 100)
+    kind, source, score = renamed["edited.txt"]
+    assert (kind, source) == ("added", "edit.txt") and 50 <= score < 100
+    assert renamed["edit.txt"][:2] == ("deleted", "edited.txt")
+    assert "rewritten.txt" not in renamed and "rewrite.txt" not in renamed
 
 
 def test_grouped_import_verifies(server, fixture_repos: dict[str, Path]) -> None:

@@ -1,0 +1,71 @@
+"""Renames with edits: git's similarity detection, for what exact pairing leaves over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from importers.git.gitcmd import empty_tree
+from importers.git.mapping import net_changes
+from importers.git.renames import pair_similar, session_renames, similar_renames
+from importers.git.walk import walk
+from tests.importers.test_git_mapping import A1, A2, A3, F, chain, oid, raw
+from tests.importers.test_git_walk import by_subject
+
+
+def _renamed(changes) -> dict[bytes, tuple[bytes | None, int | None]]:
+    return {c.path: (c.renamed_from or c.renamed_to, c.similarity) for c in changes
+            if c.renamed_from or c.renamed_to}
+
+
+def test_pairs_only_unpaired_deletions_with_unpaired_additions() -> None:
+    changes = net_changes(chain([
+        raw("D", b"exact-old", A1, None), raw("A", b"exact-new", None, A1),
+        raw("D", b"old", A2, None), raw("A", b"new", None, (F, oid(4))),
+        raw("D", b"gone", A3, None), raw("M", b"kept", A1, A2),
+    ]))
+    renames = [
+        (b"exact-old", b"exact-new", 100),  # already paired exactly: unchanged
+        (b"old", b"new", 87),
+        (b"gone", b"new", 60),  # "new" is taken: pairing is one to one
+        (b"kept", b"elsewhere", 90),  # not a deletion and an addition of this change set
+    ]
+    paired = pair_similar(changes, renames)
+    assert _renamed(paired) == {
+        b"exact-old": (b"exact-new", 100), b"exact-new": (b"exact-old", 100),
+        b"old": (b"new", 87), b"new": (b"old", 87),
+    }
+    assert [c.path for c in paired] == [c.path for c in changes]
+    assert pair_similar(changes, []) == changes
+
+
+def test_git_is_not_asked_without_an_unpaired_pair(tmp_path: Path) -> None:
+    commits = chain([raw("D", b"old", A1, None), raw("A", b"new", None, A1),
+                     raw("A", b"added", None, A2)])
+    changes = net_changes(commits)
+    # Not a repository: any git call would fail.
+    assert session_renames(tmp_path, commits, changes, "unused") == changes
+
+
+def test_rename_with_an_edit_is_paired_with_its_similarity(repos: dict[str, Path]) -> None:
+    repo = repos["rename"]
+    commits = by_subject(list(walk(repo)))
+    empty = empty_tree(repo)
+
+    edited = commits["rename: rename and edit"]
+    changes = session_renames(repo, [edited], net_changes([edited]), empty)
+    renamed = _renamed(changes)
+    assert set(renamed) == {b"edit.txt", b"edited.txt"}  # the rewrite stays delete + add
+    path, score = renamed[b"edited.txt"]
+    assert path == b"edit.txt" and score is not None and 50 <= score < 100
+    assert {c.path: c.change_type for c in changes}[b"rewritten.txt"] == "added"
+
+    exact = commits["rename: exact rename"]
+    assert _renamed(session_renames(repo, [exact], net_changes([exact]), empty)) == {
+        b"old.txt": (b"new.txt", 100), b"new.txt": (b"old.txt", 100)}
+
+
+def test_similar_renames_reads_git_diff_tree(repos: dict[str, Path]) -> None:
+    repo = repos["rename"]
+    edited = by_subject(list(walk(repo)))["rename: rename and edit"]
+    ((source, target, score),) = similar_renames(repo, edited.parents[0], edited.oid)
+    assert (source, target) == (b"edit.txt", b"edited.txt") and 50 <= score < 100
