@@ -120,7 +120,9 @@ class ChangeDetail:
     session_id: str
     landing_position: int
     change: ChangeView
-    previous: Version | None  # the path's version just before this session landed
+    # The path's version just before this session landed (for a rename's addition: the
+    # version of the path it was renamed from).
+    previous: Version | None
 
 
 def author_of(metadata: dict[str, Any]) -> str:
@@ -425,13 +427,17 @@ class WebQueries:
             if row is None:
                 raise NotFound(f"session {session_id} has no change of {path}")
             previous = None
+            # A rename's addition compares with the version it was renamed from.
+            before = path
+            if row.change_type == "added" and isinstance(row.meta.get("renamed_from"), str):
+                before = row.meta["renamed_from"]
             if session.landing_position:
                 found = db.execute(
                     select(SessionChange, Session.session_id)
                     .join(Session, Session.id == SessionChange.session_pk)
                     .where(
                         SessionChange.project_id == session.project_id,
-                        SessionChange.file_path == path,
+                        SessionChange.file_path == before,
                         SessionChange.landing_position < session.landing_position,
                     )
                     .order_by(SessionChange.landing_position.desc())

@@ -349,9 +349,10 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
     change, previous = detail.change, detail.previous
     old = new = None
     old_binary = new_binary = False
+    old_path = previous.change.file_path if previous is not None else change.file_path
     if previous is not None and previous.change.change_type != "deleted":
         chunks = ctx.services.content.read_file(
-            request.user, detail.organization, detail.project, change.file_path, b"",
+            request.user, detail.organization, detail.project, old_path, b"",
             previous.landing_position,
         )
         old = diffs.read_capped(chunks, diffs.MAX_DIFF_BYTES)
@@ -367,12 +368,14 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
                        "the diff is against an empty file.</p>")
     else:
         against = html(
-            '<p class="facts-line">Against the version of <a href="{h}">#{p}</a> ({kind})</p>',
+            '<p class="facts-line">Against the version of {path}<a href="{h}">#{p}</a> '
+            "({kind})</p>",
+            path=f"{old_path} in " if old_path != change.file_path else "",
             h=session_href(previous.session_id), p=previous.landing_position,
             kind=previous.change.change_type,
         )
     result = diffs.unified(
-        old, new, old_name=f"a/{change.file_path}", new_name=f"b/{change.file_path}",
+        old, new, old_name=f"a/{old_path}", new_name=f"b/{change.file_path}",
         old_binary=old_binary, new_binary=new_binary,
     )
     if result.note:
