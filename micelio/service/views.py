@@ -138,31 +138,13 @@ def session_view(
     session: Session, org: str, project: str, stats: ChangeStats, *, brief: bool = False
 ) -> SessionView:
     """The view of a session; ``brief``: without its conversation, decisions and metadata."""
-    if brief:
-        return SessionView(
-            session_id=session.session_id,
-            organization=org,
-            project=project,
-            goal=session.goal,
-            status=session.status,
-            conversation=[],
-            decisions=[],
-            metadata={},
-            started_at=session.started_at,
-            landed_at=session.landed_at,
-            abandoned_at=session.abandoned_at,
-            base_position=session.base_position,
-            landing_position=session.landing_position or 0,
-            stats=stats,
-            external_id=session.external_id or "",
-        )
     return SessionView(
         session_id=session.session_id,
         organization=org,
         project=project,
         goal=session.goal,
         status=session.status,
-        conversation=[
+        conversation=[] if brief else [
             Message(
                 role=m.get("role", ""),
                 content=m.get("content", ""),
@@ -172,7 +154,7 @@ def session_view(
             )
             for m in session.conversation
         ],
-        decisions=[
+        decisions=[] if brief else [
             Decision(
                 decision=d.get("decision", ""),
                 reasoning=d.get("reasoning", ""),
@@ -180,7 +162,7 @@ def session_view(
             )
             for d in session.decisions
         ],
-        metadata=dict(session.meta),
+        metadata={} if brief else dict(session.meta),
         started_at=session.started_at,
         landed_at=session.landed_at,
         abandoned_at=session.abandoned_at,
