@@ -37,7 +37,7 @@ def session_renames(
 def similar_renames(repo: RepoPath, old: str, new: str) -> list[Rename]:
     """The renames git detects between two commits (or trees), exact ones included."""
     out = run_git(repo, ["diff-tree", "-r", "-z", "--raw", "--no-abbrev", "-M",
-                         f"-l{RENAME_LIMIT}", "--diff-filter=R", old, new])
+                         f"-l{RENAME_LIMIT}", "--diff-filter=R", old, new, "--"])
     tokens = iter(out.split(b"\0"))
     renames: list[Rename] = []
     for token in tokens:
@@ -57,8 +57,8 @@ def pair_similar(changes: list[PlannedChange], renames: Iterable[Rename]) -> lis
     targets: dict[bytes, tuple[bytes, int]] = {}
     sources: dict[bytes, tuple[bytes, int]] = {}
     for source, target, score in renames:
-        if source in deleted and target in added and source not in sources \
-                and target not in targets:
+        taken = source in sources or target in targets
+        if source in deleted and target in added and not taken:
             sources[source] = (target, score)
             targets[target] = (source, score)
     if not sources:
