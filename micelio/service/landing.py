@@ -149,15 +149,15 @@ class Lander:
                 self._release(item, discard=False)
             yield results
             return
-        for index, item in enumerate(group):
-            try:
-                alone = commit_group(self._db, [item], client_alive, brief=True)
-            except BaseException:
-                for rest in group[index:]:
-                    self._release(rest, discard=True)
-                raise
-            self._release(item, discard=False)
-            yield alone
+        pending = deque(group)
+        try:
+            while pending:
+                alone = commit_group(self._db, [pending[0]], client_alive, brief=True)
+                self._release(pending.popleft(), discard=False)
+                yield alone
+        finally:  # a failure, or the caller stopped listening: the rest never lands
+            for rest in pending:
+                self._release(rest, discard=True)
 
     # -- 1 and 2: the header, then the changes ---------------------------------------------
 
