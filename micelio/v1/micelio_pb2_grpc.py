@@ -122,10 +122,11 @@ class SessionServiceServicer:
 
     def LandSessions(self, request_iterator, context):
         """Many sessions in order over one stream (importers): each LandHeader starts the next
-        session, which lands atomically on its own. The server commits the sessions that have
-        arrived together and answers them in one message once they have landed. The stream
-        ends at the first failure, whose status says why; the sessions answered before it stay
-        landed.
+        session, which lands atomically on its own once it is complete (the next LandHeader or
+        the end of the stream has arrived: keep streaming rather than wait for each answer).
+        The server commits the sessions that have arrived together and answers them in one
+        message once they have landed. The stream ends at the first failure, whose status says
+        why; the sessions answered before it stay landed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
