@@ -19,7 +19,7 @@ from importers.git.gitcmd import empty_tree
 from importers.git.mapping import PlannedChange, net_changes
 from importers.git.pipeline import ImportPlan, ImportSummary, PlannedImportSession, drafts
 from importers.git.records import MODE_GITLINK, Commit, Tag
-from importers.git.renames import session_renames
+from importers.git.renames import RenameFinder
 from importers.git.sessions import SessionDraft
 from importers.git.verify import ImportedSession, StoredChange
 from micelio.client import (
@@ -98,11 +98,6 @@ def land_plan(
     summary = ImportSummary(already_imported=plan.skipped_commits)
     start = time.perf_counter()
     head = client.get_project(organization, project).head_position
-    empty = empty_tree(plan.source.git_dir)
-
-    def renames(commits: Sequence[Commit], changes: list[PlannedChange]) -> list[PlannedChange]:
-        return session_renames(plan.source.git_dir, commits, changes, empty)
-
     remaining: Iterator[tuple[PlannedImportSession, SessionDraft]] = iter(
         drafts(plan, organization, project, tags)
     )
@@ -114,11 +109,15 @@ def land_plan(
             elapsed = time.perf_counter() - start
             on_landed(len(session.commits), summary.commits / elapsed if elapsed else 0.0)
 
+    git_dir = plan.source.git_dir
     while True:
         sent: deque[tuple[PlannedImportSession, SessionDraft]] = deque()
-        with BlobReader(plan.source.git_dir) as blobs:
+        with (
+            BlobReader(git_dir) as blobs,
+            RenameFinder(git_dir, empty_tree(git_dir), plan.tip) as finder,
+        ):
             landings = _landings(remaining, sent, blobs, organization, project, head,
-                                 renames)
+                                 finder.session_renames)
             try:
                 for result in client.land_many(landings):
                     session, _ = sent.popleft()

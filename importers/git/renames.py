@@ -2,51 +2,131 @@
 
 Exact renames (the same object under a new path) pair without git
 (:func:`importers.git.mapping.pair_renames`). A session whose net change still has an
-unpaired addition and an unpaired deletion asks git once, between the commit before its first
+unpaired addition and an unpaired deletion asks git, between the commit before its first
 one and its last: git's similarity estimate, with its default threshold of 50%, decides, so
 mic shows the renames that ``git log -M`` shows for the same range. Sessions without such a
-pair, the vast majority, cost nothing.
+pair, the vast majority, cost nothing; the others share one long-lived ``diff-tree --stdin``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from types import TracebackType
 
-from importers.git.gitcmd import RepoPath, run_git
+from importers.git.gitcmd import GitError, GitProcess, RepoPath, run_git
 from importers.git.mapping import PlannedChange
 from importers.git.records import Commit
 
 #: Past this many candidate paths on either side git skips similarity (its default limit).
 RENAME_LIMIT = 1000
+_DIFF_ARGS = ("-r", "-z", "--raw", "--no-abbrev", "-M", f"-l{RENAME_LIMIT}", "--diff-filter=R")
 
 Rename = tuple[bytes, bytes, int]  # old path, new path, similarity in percent
 
 
-def session_renames(
-    repo: RepoPath, commits: Sequence[Commit], changes: list[PlannedChange], empty_tree: str
-) -> list[PlannedChange]:
-    """``changes`` (the net change of ``commits``) with the renames git finds marked."""
-    if not _has_candidates(changes):
-        return changes
-    first, last = commits[0], commits[-1]
-    before = first.parents[0] if first.parents else empty_tree
-    return pair_similar(changes, similar_renames(repo, before, last.oid))
+class RenameFinder:
+    """Answers "which renames does git see between these commits" from one long-lived
+    ``git diff-tree --stdin``, started at the first question; a context manager.
+
+    ``--stdin`` reads "NEW OLD" lines and answers each with NEW's id (``--always``), then its
+    entries, flushing after each. An answer has no end marker, so each question is followed by
+    a second one, ``anchor`` (a commit known to exist) against itself, whose answer marks the
+    end of the first. git skips a line whose NEW it cannot read, and dies on an unreadable
+    OLD: the anchor's answer coming first, or the end of its output, is then an error, never
+    a wait.
+    """
+
+    def __init__(self, repo: RepoPath, empty_tree: str, anchor: str) -> None:
+        self.repo = repo
+        self.empty_tree = empty_tree
+        self.anchor = anchor
+        self._process: GitProcess | None = None
+        self._tokens: Iterator[bytes] | None = None
+
+    def __enter__(self) -> RenameFinder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process = self._tokens = None
+
+    def session_renames(
+        self, commits: Sequence[Commit], changes: list[PlannedChange]
+    ) -> list[PlannedChange]:
+        """``changes`` (the net change of ``commits``) with the renames git finds marked."""
+        if not _has_candidates(changes):
+            return changes
+        first, last = commits[0], commits[-1]
+        if not first.parents:  # a root: diff against the empty tree, once per history
+            return pair_similar(changes, similar_renames(self.repo, self.empty_tree, last.oid))
+        return pair_similar(changes, self.renames(first.parents[0], last.oid))
+
+    def renames(self, old: str, new: str) -> list[Rename]:
+        """The renames git detects between two commits, exact ones included."""
+        process, tokens = self._started()
+        assert process.stdin is not None
+        # NEW itself when it is the anchor: then only OLD can fail, and git dies of that.
+        marker = self.anchor if self.anchor != new else new
+        try:
+            process.stdin.write(f"{new} {old}\n{marker} {marker}\n".encode("ascii"))
+            process.stdin.flush()
+            if next(tokens) == new.encode("ascii"):
+                renames: list[Rename] = []
+                for token in tokens:
+                    if not token.startswith(b":"):  # the marker's answer
+                        return renames
+                    renames.append(_rename(token, next(tokens), next(tokens)))
+        except (OSError, StopIteration):
+            pass
+        code, stderr = process.proc.poll(), process.stderr_text()
+        self.close()
+        raise GitError(["diff-tree", "--stdin", *_DIFF_ARGS], -1 if code is None else code, stderr)
+
+    def _started(self) -> tuple[GitProcess, Iterator[bytes]]:
+        if self._process is None or self._tokens is None:
+            self._process = GitProcess(
+                self.repo, ["diff-tree", "--stdin", "--always", *_DIFF_ARGS],
+                stdin=subprocess.PIPE,
+            )
+            self._tokens = _tokens(self._process)
+        return self._process, self._tokens
 
 
 def similar_renames(repo: RepoPath, old: str, new: str) -> list[Rename]:
     """The renames git detects between two commits (or trees), exact ones included."""
-    out = run_git(repo, ["diff-tree", "-r", "-z", "--raw", "--no-abbrev", "-M",
-                         f"-l{RENAME_LIMIT}", "--diff-filter=R", old, new, "--"])
+    out = run_git(repo, ["diff-tree", *_DIFF_ARGS, old, new, "--"])
     tokens = iter(out.split(b"\0"))
-    renames: list[Rename] = []
-    for token in tokens:
-        if not token.startswith(b":"):
-            continue  # the trailing empty token
-        status = token.rsplit(b" ", 1)[1]
-        source, target = next(tokens), next(tokens)
-        renames.append((source, target, int(status[1:] or b"100")))
-    return renames
+    return [
+        _rename(token, next(tokens), next(tokens)) for token in tokens if token.startswith(b":")
+    ]
+
+
+def _rename(meta: bytes, source: bytes, target: bytes) -> Rename:
+    status = meta.rsplit(b" ", 1)[1]  # R and the score: R086
+    return source, target, int(status[1:] or b"100")
+
+
+def _tokens(process: GitProcess) -> Iterator[bytes]:
+    """NUL-terminated tokens as soon as git has written them (never waiting for more)."""
+    rest = b""
+    while True:
+        chunk = process.stdout.read1(1 << 16)  # type: ignore[attr-defined]
+        if not chunk:
+            return
+        parts = (rest + chunk).split(b"\0")
+        rest = parts.pop()
+        yield from parts
 
 
 def pair_similar(changes: list[PlannedChange], renames: Iterable[Rename]) -> list[PlannedChange]:

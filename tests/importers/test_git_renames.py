@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from importers.git.gitcmd import empty_tree
+import pytest
+
+from importers.git.gitcmd import GitError, empty_tree
 from importers.git.mapping import net_changes
-from importers.git.renames import pair_similar, session_renames, similar_renames
+from importers.git.renames import RenameFinder, pair_similar, similar_renames
 from importers.git.walk import walk
 from tests.importers.test_git_mapping import A1, A2, A3, F, chain, oid, raw
 from tests.importers.test_git_walk import by_subject
@@ -43,7 +45,12 @@ def test_git_is_not_asked_without_an_unpaired_pair(tmp_path: Path) -> None:
                      raw("A", b"added", None, A2)])
     changes = net_changes(commits)
     # Not a repository: any git call would fail.
-    assert session_renames(tmp_path, commits, changes, "unused") == changes
+    with RenameFinder(tmp_path, "unused", "unused") as finder:
+        assert finder.session_renames(commits, changes) == changes
+
+
+def edited_tip(repo: Path) -> str:
+    return list(walk(repo))[-1].oid
 
 
 def test_rename_with_an_edit_is_paired_with_its_similarity(repos: dict[str, Path]) -> None:
@@ -51,8 +58,9 @@ def test_rename_with_an_edit_is_paired_with_its_similarity(repos: dict[str, Path
     commits = by_subject(list(walk(repo)))
     empty = empty_tree(repo)
 
+    finder = RenameFinder(repo, empty, edited_tip(repo))
     edited = commits["rename: rename and edit"]
-    changes = session_renames(repo, [edited], net_changes([edited]), empty)
+    changes = finder.session_renames([edited], net_changes([edited]))
     renamed = _renamed(changes)
     assert set(renamed) == {b"edit.txt", b"edited.txt"}  # the rewrite stays delete + add
     path, score = renamed[b"edited.txt"]
@@ -60,8 +68,42 @@ def test_rename_with_an_edit_is_paired_with_its_similarity(repos: dict[str, Path
     assert {c.path: c.change_type for c in changes}[b"rewritten.txt"] == "added"
 
     exact = commits["rename: exact rename"]
-    assert _renamed(session_renames(repo, [exact], net_changes([exact]), empty)) == {
+    assert _renamed(finder.session_renames([exact], net_changes([exact]))) == {
         b"old.txt": (b"new.txt", 100), b"new.txt": (b"old.txt", 100)}
+    finder.close()
+
+
+def test_one_git_process_answers_every_question_in_turn(repos: dict[str, Path]) -> None:
+    """The long-lived ``diff-tree --stdin`` gives what one-off runs give, question after
+    question, empty answers included, and from the root against the empty tree."""
+    repo = repos["kitchen-sink"]
+    commits = list(walk(repo))
+    empty = empty_tree(repo)
+    scores = []
+    with RenameFinder(repo, empty, commits[-1].oid) as finder:
+        for commit in commits[1:]:
+            expected = similar_renames(repo, commit.parents[0], commit.oid)
+            assert finder.renames(commit.parents[0], commit.oid) == expected, commit.message
+            scores += [score for _, _, score in expected]
+        whole = finder.renames(commits[1].oid, commits[-1].oid)
+    assert whole == similar_renames(repo, commits[1].oid, commits[-1].oid)
+    assert 100 in scores and any(score < 100 for score in scores)
+
+
+def test_a_git_failure_is_an_error_not_a_hang(repos: dict[str, Path]) -> None:
+    repo = repos["rename"]
+    commits = list(walk(repo))
+    head = commits[-1]
+    with RenameFinder(repo, empty_tree(repo), head.oid) as finder:
+        with pytest.raises(GitError):
+            finder.renames(head.oid, "1" * 40)  # NEW unreadable: git skips the line
+        with pytest.raises(GitError):
+            finder.renames("0" * 40, head.oid)  # OLD unreadable: git dies
+        with pytest.raises(GitError):
+            finder.renames("0" * 40, commits[1].oid)
+        # A new process takes over after each failure.
+        assert finder.renames(head.parents[0], head.oid) == similar_renames(
+            repo, head.parents[0], head.oid)
 
 
 def test_similar_renames_reads_git_diff_tree(repos: dict[str, Path]) -> None:
