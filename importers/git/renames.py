@@ -76,8 +76,8 @@ class RenameFinder:
         """The renames git detects between two commits, exact ones included."""
         process, tokens = self._started()
         assert process.stdin is not None
-        # NEW itself when it is the anchor: then only OLD can fail, and git dies of that.
-        marker = self.anchor if self.anchor != new else new
+        # The anchor exists: when NEW is the anchor only OLD can fail, and git dies of that.
+        marker = self.anchor
         try:
             process.stdin.write(f"{new} {old}\n{marker} {marker}\n".encode("ascii"))
             process.stdin.flush()
