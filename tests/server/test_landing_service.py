@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,14 @@ def _session(n: int, external_id: str) -> list[Any]:
     return [header, ChangeHeaderIn(f"big{n}.bin", b"", "added", 0, len(BIG)), BIG]
 
 
+def _wait_for_receivers() -> None:
+    """The receiving threads clean up what they hold once the stream is done with."""
+    for thread in threading.enumerate():
+        if thread.name == "mic-land-receive":
+            thread.join(timeout=30)
+            assert not thread.is_alive()
+
+
 def test_a_caller_that_stops_listening_mid_retry_leaves_nothing_behind(lander) -> None:
     lander, objects = lander
     # Session 3 takes session 0's external id: its group fails and is retried one at a time.
@@ -50,6 +59,7 @@ def test_a_caller_that_stops_listening_mid_retry_leaves_nothing_behind(lander) -
     first = next(answers)
     assert [r.landing_position for r in first] in ([1], [1, 2, 3])
     answers.close()  # the caller hangs up before hearing the rest
+    _wait_for_receivers()
     stored = {p.parent.parent.name for p in objects.rglob("*.bin")}
     assert stored == {f"ses_{r.landing_position - 1}" for r in first}  # only what landed
     # Nothing is left marked as being landed: the sessions that did not land can land now.
@@ -67,6 +77,7 @@ def test_the_failing_session_is_named_after_the_ones_before_it_land(lander) -> N
         for results in lander.land_many(ADMIN, iter(items)):
             landed += [r.landing_position for r in results]
     assert landed == [1, 2, 3]
+    _wait_for_receivers()
     assert {p.parent.parent.name for p in objects.rglob("*.bin")} == {"ses_0", "ses_1", "ses_2"}
     again = [item for n in range(3, 6) for item in _session(n, f"again {n}")]
     positions = [r.landing_position for results in lander.land_many(ADMIN, iter(again))
