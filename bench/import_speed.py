@@ -5,8 +5,8 @@ usage: python bench/import_speed.py [--commits 20000] [--megabytes 1024] [--stra
 
 Builds (once, cached in the workdir) a synthetic repository with bench/synthetic_repo.py,
 times `git fast-export` of the same ref as the reference, then a full import (walk, group,
-land) into a fresh server process on loopback, and reports the ratio, commits/s and the peak
-memory (VmHWM) of the importer and of the server.
+land) into a fresh server process on loopback, and reports the ratio, commits/s, the CPU time
+and the peak memory (VmHWM) of the importer and of the server.
 """
 
 from __future__ import annotations
