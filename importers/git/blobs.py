@@ -9,10 +9,9 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import IO
 
-from importers.git.gitcmd import GitProcess, RepoPath
+from importers.git.gitcmd import ClosedOnExit, GitProcess, RepoPath
 
 CHUNK_SIZE = 1 << 20  # 1 MiB: the landing protocol's chunk limit
 _PIPELINE_BATCH = 256  # names written before reading answers; far below a pipe's 64 KiB
@@ -101,7 +100,7 @@ class BlobStream:
         self.close()
 
 
-class BlobReader:
+class BlobReader(ClosedOnExit):
     """Object contents from one long-lived ``git cat-file --batch``; a context manager.
 
     Requests are served in order: asking for a new object first skips what is left of the
@@ -115,17 +114,6 @@ class BlobReader:
         self._batch: GitProcess | None = None
         self._check: GitProcess | None = None
         self._current: BlobStream | None = None
-
-    def __enter__(self) -> BlobReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """End the processes; a stream still open can no longer be read."""

@@ -8,7 +8,8 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from types import TracebackType
+from typing import IO, Self
 
 # Variables that would point git at another repository than the one we name (a hook or an
 # alias exports them), or that change which objects it reads.
@@ -83,6 +84,24 @@ def run_git(repo: RepoPath, args: Sequence[str], *, input: bytes | None = None) 
     if result.returncode != 0:
         raise GitError(args, result.returncode, result.stderr)
     return result.stdout
+
+
+class ClosedOnExit:
+    """``with`` support for an object whose ``close()`` ends the git processes it started."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 class GitProcess:

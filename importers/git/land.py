@@ -110,11 +110,12 @@ def land_plan(
             on_landed(len(session.commits), summary.commits / elapsed if elapsed else 0.0)
 
     git_dir = plan.source.git_dir
+    empty = empty_tree(git_dir)
     while True:
         sent: deque[tuple[PlannedImportSession, SessionDraft]] = deque()
         with (
             BlobReader(git_dir) as blobs,
-            RenameFinder(git_dir, empty_tree(git_dir), plan.tip) as finder,
+            RenameFinder(git_dir, empty, plan.tip) as finder,
         ):
             landings = _landings(remaining, sent, blobs, organization, project, head,
                                  finder.session_renames)

@@ -13,9 +13,8 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from types import TracebackType
 
-from importers.git.gitcmd import GitError, GitProcess, RepoPath, run_git
+from importers.git.gitcmd import ClosedOnExit, GitError, GitProcess, RepoPath, run_git
 from importers.git.mapping import PlannedChange
 from importers.git.records import Commit
 
@@ -26,7 +25,7 @@ _DIFF_ARGS = ("-r", "-z", "--raw", "--no-abbrev", "-M", f"-l{RENAME_LIMIT}", "--
 Rename = tuple[bytes, bytes, int]  # old path, new path, similarity in percent
 
 
-class RenameFinder:
+class RenameFinder(ClosedOnExit):
     """Answers "which renames does git see between these commits" from one long-lived
     ``git diff-tree --stdin``, started at the first question; a context manager.
 
@@ -44,17 +43,6 @@ class RenameFinder:
         self.anchor = anchor
         self._process: GitProcess | None = None
         self._tokens: Iterator[bytes] | None = None
-
-    def __enter__(self) -> RenameFinder:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._process is not None:
@@ -77,9 +65,8 @@ class RenameFinder:
         process, tokens = self._started()
         assert process.stdin is not None
         # The anchor exists: when NEW is the anchor only OLD can fail, and git dies of that.
-        marker = self.anchor
         try:
-            process.stdin.write(f"{new} {old}\n{marker} {marker}\n".encode("ascii"))
+            process.stdin.write(f"{new} {old}\n{self.anchor} {self.anchor}\n".encode("ascii"))
             process.stdin.flush()
             if next(tokens) == new.encode("ascii"):
                 renames: list[Rename] = []

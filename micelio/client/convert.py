@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import struct_pb2, timestamp_pb2
+from google.protobuf import timestamp_pb2
 
 from micelio import paths, structs
 from micelio.client.models import (
@@ -69,14 +69,6 @@ def time_to_pb(value: datetime) -> timestamp_pb2.Timestamp:
 # --- metadata ---------------------------------------------------------------------------------
 
 
-def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return structs.to_dict(struct)
-
-
-def dict_to_struct(values: Mapping[str, Any] | None) -> struct_pb2.Struct:
-    return structs.from_mapping(values)
-
-
 # --- protocol → records -----------------------------------------------------------------------
 
 
@@ -97,7 +89,7 @@ def session_from_pb(s: pb.Session) -> Session:
         status=_STATUS_FROM_PB.get(s.status, Status.UNSPECIFIED),
         conversation=tuple(message_from_pb(m) for m in s.conversation),
         decisions=tuple(decision_from_pb(d) for d in s.decisions),
-        metadata=struct_to_dict(s.metadata),
+        metadata=structs.to_dict(s.metadata),
         started_at=time_from_pb(s, "started_at"),
         landed_at=time_from_pb(s, "landed_at"),
         abandoned_at=time_from_pb(s, "abandoned_at"),
@@ -116,7 +108,7 @@ def change_from_pb(c: pb.SessionChange) -> SessionChange:
         mode=c.mode,
         sha256=c.sha256 or None,
         storage_key=c.storage_key or None,
-        metadata=struct_to_dict(c.metadata),
+        metadata=structs.to_dict(c.metadata),
         path=paths.from_wire(c.file_path, c.raw_path),
     )
 
@@ -182,7 +174,7 @@ def start_request(
         session_id=session_id or "",
         conversation=[message_to_pb(m) for m in conversation],
         decisions=[decision_to_pb(d) for d in decisions],
-        metadata=dict_to_struct(metadata),
+        metadata=structs.from_mapping(metadata),
     )
     if base_position is not None and base_position >= 0:
         request.has_base_position = True

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from micelio import paths
+from micelio import paths, structs
 from micelio.client import convert
 from micelio.client.errors import LandingError
 from micelio.client.models import MODE_FILE, MODE_SYMLINK, ChangeKind, Decision, Message
@@ -131,7 +131,7 @@ def land_header(
         session_id=session_id or "",
         conversation=[convert.message_to_pb(m) for m in conversation],
         decisions=[convert.decision_to_pb(d) for d in decisions],
-        metadata=convert.dict_to_struct(metadata),
+        metadata=structs.from_mapping(metadata),
         external_id=external_id or "",
     )
     if create is not None:
@@ -231,7 +231,7 @@ class RequestStream:
             file_path=file_path,
             raw_path=raw_path or b"",
             change_type=convert.kind_to_pb(kind),
-            metadata=convert.dict_to_struct(change.metadata),
+            metadata=structs.from_mapping(change.metadata),
         )
         if kind is ChangeKind.DELETED:
             yield pb.LandItem(change=header), header.ByteSize()

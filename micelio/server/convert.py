@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import struct_pb2, timestamp_pb2
+from google.protobuf import timestamp_pb2
 
 from micelio import structs
 from micelio.service.ingest import ChangeHeaderIn
@@ -53,10 +53,6 @@ def from_timestamp(message: Any, name: str) -> datetime | None:
     if not message.HasField(name):
         return None
     return getattr(message, name).ToDatetime(tzinfo=UTC)
-
-
-def struct(value: dict[str, Any]) -> struct_pb2.Struct:
-    return structs.from_mapping(value)
 
 
 def from_struct(message: Any, name: str) -> dict[str, Any]:
@@ -173,7 +169,7 @@ def session(view: SessionView) -> pb.Session:
             pb.Decision(decision=d.decision, reasoning=d.reasoning, at=timestamp(d.at))
             for d in view.decisions
         ],
-        metadata=struct(view.metadata),
+        metadata=structs.from_mapping(view.metadata),
         started_at=timestamp(view.started_at),
         landed_at=timestamp(view.landed_at),
         abandoned_at=timestamp(view.abandoned_at),
@@ -190,7 +186,7 @@ def change(view: ChangeView) -> pb.SessionChange:
         change_type=CHANGE_TO_PB[view.change_type],
         size=view.size,
         storage_key=view.storage_key,
-        metadata=struct(view.metadata),
+        metadata=structs.from_mapping(view.metadata),
         raw_path=view.raw_path,
         sha256=view.sha256,
         mode=view.mode,
