@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
-
 from micelio import paths
 from micelio.database.engine import Database
 from micelio.database.models import SessionChange
@@ -92,13 +90,7 @@ class ContentService:
         with self._db.read() as db:
             session, org, _ = lookup.session(db, session_id)
             require_org(principal, org, READ, "read sessions")
-            change = db.scalar(
-                select(SessionChange).where(
-                    SessionChange.session_pk == session.id, SessionChange.file_path == path
-                )
-            )
-            if change is None:
-                raise NotFound(f"session {session_id} has no change of {path}")
+            change = lookup.change(db, session, path)
             if change.change_type == "deleted":
                 raise NotFound(f"session {session_id} deletes {path}: it has no content")
             return self._content(change)

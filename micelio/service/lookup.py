@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from micelio.database.models import Organization, Project, Session
+from micelio.database.models import Organization, Project, Session, SessionChange
 from micelio.service.errors import InvalidArgument, NotFound
 
 
@@ -54,3 +54,15 @@ def session(
 def organization_of_session(db: DbSession, session_id: str) -> str:
     """Only the organization handle (for a permission check before loading more)."""
     return session(db, session_id)[1]
+
+
+def change(db: DbSession, session: Session, file_path: str) -> SessionChange:
+    """The session's change of a path (its wire form)."""
+    found = db.scalar(
+        select(SessionChange).where(
+            SessionChange.session_pk == session.id, SessionChange.file_path == file_path
+        )
+    )
+    if found is None:
+        raise NotFound(f"session {session.session_id} has no change of {file_path}")
+    return found

@@ -23,7 +23,7 @@ from micelio.database.models import STATUS_LANDED, Project, Session, SessionChan
 from micelio.service import lookup
 from micelio.service.auth import READ, Principal, require_org
 from micelio.service.content import wire_path
-from micelio.service.errors import InvalidArgument, NotFound
+from micelio.service.errors import InvalidArgument
 from micelio.service.globs import glob_to_regex
 from micelio.service.sessions import STATUSES
 from micelio.service.views import ChangeView, change_view
@@ -419,13 +419,7 @@ class WebQueries:
         with self._db.read() as db:
             session, org, project = lookup.session(db, session_id)
             require_org(principal, org, READ, "read sessions")
-            row = db.scalar(
-                select(SessionChange).where(
-                    SessionChange.session_pk == session.id, SessionChange.file_path == path
-                )
-            )
-            if row is None:
-                raise NotFound(f"session {session_id} has no change of {path}")
+            row = lookup.change(db, session, path)
             previous = None
             # A rename's addition compares with the version it was renamed from.
             before = path
