@@ -51,8 +51,9 @@ def _row(name: str, scores: tuple[float, float], extra: str = "") -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--corpora", type=Path, default=None)
     ap.add_argument("--skip-cv", action="store_true", help="skip the cross-corpus refits")
     args = ap.parse_args()
@@ -61,14 +62,16 @@ def main() -> int:
     cv = {} if args.skip_cv else cross_corpus([pairs_of(c) for c in corpora])
     for c in corpora:
         n_pr = sum(label.startswith("pr") for label in c.labels)
-        print(f"{c.name}: {len(c.commits)} commits, {n_pr} brought in by pull requests "
-              f"({len({x for x in c.labels if x.startswith('pr')})} pull requests)")
+        print(
+            f"{c.name}: {len(c.commits)} commits, {n_pr} brought in by pull requests "
+            f"({len({x for x in c.labels if x.startswith('pr')})} pull requests)"
+        )
         _row("baseline: one session per commit", score_sessions(c.labels, _one_per_commit(c)))
-        _row("baseline: same author and < 24 h apart",
-             score_sessions(c.labels, _same_author_day(c)))
+        _row(
+            "baseline: same author and < 24 h apart", score_sessions(c.labels, _same_author_day(c))
+        )
         _row("strategy auto (shipped model)", score_sessions(c.labels, _strategy(c, "auto")))
-        _row("strategy cluster (shipped model)",
-             score_sessions(c.labels, _strategy(c, "cluster")))
+        _row("strategy cluster (shipped model)", score_sessions(c.labels, _strategy(c, "cluster")))
         if c.name in cv:
             src, threshold, f1, ari = cv[c.name]
             _row(f"cluster fitted on {src} only", (f1, ari), f"  (threshold {threshold})")

@@ -41,9 +41,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_measured(
-    args: list[str], env: dict[str, str]
-) -> tuple[float, float, float, float, str]:
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, float, float, str]:
     """(seconds, own peak RSS MiB, peak RSS MiB of it or any child, CPU seconds of it and its
     children, stdout) of a process.
 
@@ -85,16 +83,31 @@ def main() -> None:
     repo = args.workdir / f"synthetic-{args.commits}-{args.megabytes}.git"
     if not (repo / "HEAD").exists():
         print(f"building {repo} ...", flush=True)
-        subprocess.run([sys.executable, str(ROOT / "bench" / "synthetic_repo.py"), str(repo),
-                        "--commits", str(args.commits), "--megabytes", str(args.megabytes)],
-                       check=True)
-    first_parent = int(subprocess.run(
-        ["git", "-C", str(repo), "rev-list", "--first-parent", "--count", "main"],
-        capture_output=True, text=True, check=True).stdout)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "synthetic_repo.py"),
+                str(repo),
+                "--commits",
+                str(args.commits),
+                "--megabytes",
+                str(args.megabytes),
+            ],
+            check=True,
+        )
+    first_parent = int(
+        subprocess.run(
+            ["git", "-C", str(repo), "rev-list", "--first-parent", "--count", "main"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     export_s, _, _, _, _ = run_measured(
-        ["sh", "-c", f"git -C '{repo}' fast-export main > /dev/null"], env)
+        ["sh", "-c", f"git -C '{repo}' fast-export main > /dev/null"], env
+    )
 
     data_dir = args.workdir / "server-data"
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -102,25 +115,49 @@ def main() -> None:
     try:
         server_cpu_start = cpu_seconds(server.pid)
         import_s, import_rss, with_children_rss, import_cpu, out = run_measured(
-            [sys.executable, "-m", "micelio", "import", "git", str(repo), "--project",
-             "bench/synthetic", "--strategy", args.strategy, "--json", "--server",
-             server.address, "--token", server.token], env)
+            [
+                sys.executable,
+                "-m",
+                "micelio",
+                "import",
+                "git",
+                str(repo),
+                "--project",
+                "bench/synthetic",
+                "--strategy",
+                args.strategy,
+                "--json",
+                "--server",
+                server.address,
+                "--token",
+                server.token,
+            ],
+            env,
+        )
         server_rss = peak_rss_mib(server.pid)
         server_cpu = cpu_seconds(server.pid) - server_cpu_start
     finally:
         server.stop()
     summary = json.loads(out)
-    print(f"repository: {first_parent} first-parent commits, "
-          f"{summary['bytes_inline'] / 2**20:.0f} MiB inline + "
-          f"{summary['bytes_stored'] / 2**20:.0f} MiB in object storage landed")
+    print(
+        f"repository: {first_parent} first-parent commits, "
+        f"{summary['bytes_inline'] / 2**20:.0f} MiB inline + "
+        f"{summary['bytes_stored'] / 2**20:.0f} MiB in object storage landed"
+    )
     print(f"git fast-export main: {export_s:8.1f} s")
-    print(f"mic import git:       {import_s:8.1f} s  ({import_s / export_s:.2f}x fast-export, "
-          f"{summary['commits'] / import_s:,.0f} commits/s, {summary['sessions']} sessions, "
-          f"strategy {args.strategy})")
-    print(f"CPU: importer with its git processes {import_cpu:.1f} s, server {server_cpu:.1f} s "
-          f"({(import_cpu + server_cpu) / import_s:.2f} cores busy on average)")
-    print(f"peak memory: importer {import_rss:.0f} MiB (with its git processes "
-          f"{with_children_rss:.0f} MiB), server {server_rss:.0f} MiB")
+    print(
+        f"mic import git:       {import_s:8.1f} s  ({import_s / export_s:.2f}x fast-export, "
+        f"{summary['commits'] / import_s:,.0f} commits/s, {summary['sessions']} sessions, "
+        f"strategy {args.strategy})"
+    )
+    print(
+        f"CPU: importer with its git processes {import_cpu:.1f} s, server {server_cpu:.1f} s "
+        f"({(import_cpu + server_cpu) / import_s:.2f} cores busy on average)"
+    )
+    print(
+        f"peak memory: importer {import_rss:.0f} MiB (with its git processes "
+        f"{with_children_rss:.0f} MiB), server {server_rss:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -98,8 +98,9 @@ def main() -> None:
                 pb.CreateProjectRequest(organization="bench", handle="p"), metadata=metadata
             )
             idle = peak_rss_mib(server.pid)
-            print(f"server pid {server.pid} at {server.address}; "
-                  f"peak RSS after start: {idle:.1f} MiB")
+            print(
+                f"server pid {server.pid} at {server.address}; peak RSS after start: {idle:.1f} MiB"
+            )
 
             session = sessions.StartSession(
                 pb.StartSessionRequest(organization="bench", project="p", goal="many small files"),
@@ -107,7 +108,8 @@ def main() -> None:
             )
             started = time.perf_counter()
             result = sessions.LandSession(
-                packed(small_files(session.session_id, args.files)), metadata=metadata,
+                packed(small_files(session.session_id, args.files)),
+                metadata=metadata,
                 timeout=3600,
             )
             elapsed = time.perf_counter() - started

@@ -35,9 +35,19 @@ def build_repos(workdir: Path, count: int, commits: int, megabytes: int) -> list
         dest = workdir / "repos" / f"r{k:02d}-{commits}c-{megabytes}m.git"
         if not (dest / "HEAD").exists():
             shutil.rmtree(dest, ignore_errors=True)
-            subprocess.run([sys.executable, str(ROOT / "bench" / "synthetic_repo.py"),
-                            str(dest), "--commits", str(commits), "--megabytes",
-                            str(megabytes)], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "synthetic_repo.py"),
+                    str(dest),
+                    "--commits",
+                    str(commits),
+                    "--megabytes",
+                    str(megabytes),
+                ],
+                check=True,
+                capture_output=True,
+            )
         repos.append(dest)
     return repos
 
@@ -53,9 +63,21 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], dict[str, str
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "micelio.server", "start", "--data-dir", str(data_dir),
-         "--listen", "127.0.0.1:0", "--web", "off"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(data_dir / "server.log").open("wb"),
+        [
+            sys.executable,
+            "-m",
+            "micelio.server",
+            "start",
+            "--data-dir",
+            str(data_dir),
+            "--listen",
+            "127.0.0.1:0",
+            "--web",
+            "off",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=(data_dir / "server.log").open("wb"),
     )
     info = data_dir / "server.json"
     deadline = time.monotonic() + 60
@@ -89,10 +111,21 @@ def run_job(workdir: Path, repos: list[Path], workers: int) -> dict[str, Any]:
         server_before, client_before = cpu_seconds(proc.pid), children_cpu()
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "micelio", "migrate", "run", str(manifest), "--workers",
-             str(workers), "--json"],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "micelio",
+                "migrate",
+                "run",
+                str(manifest),
+                "--workers",
+                str(workers),
+                "--json",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            capture_output=True,
+            text=True,
         )
         seconds = time.perf_counter() - start
         server_cpu = cpu_seconds(proc.pid) - server_before
@@ -102,8 +135,12 @@ def run_job(workdir: Path, repos: list[Path], workers: int) -> dict[str, Any]:
         proc.wait(timeout=60)
     if done.returncode != 0:
         sys.exit(f"mic migrate run failed:\n{done.stderr}")
-    return {"seconds": seconds, "report": json.loads(done.stdout), "server_cpu": server_cpu,
-            "client_cpu": client_cpu}
+    return {
+        "seconds": seconds,
+        "report": json.loads(done.stdout),
+        "server_cpu": server_cpu,
+        "client_cpu": client_cpu,
+    }
 
 
 def main() -> int:
@@ -118,18 +155,24 @@ def main() -> int:
 
     t0 = time.perf_counter()
     repos = build_repos(args.workdir, args.repos, args.commits, args.megabytes)
-    print(f"{len(repos)} repositories of {args.commits} commits, ~{args.megabytes} MB each "
-          f"(built in {time.perf_counter() - t0:.1f} s); {os.cpu_count()} CPUs")
-    print(f"{'workers':>7}  {'seconds':>8}  {'repos/min':>9}  {'commits/s':>9}  "
-          f"{'sessions':>8}  {'server CPU s':>12}  {'workers CPU s':>13}")
+    print(
+        f"{len(repos)} repositories of {args.commits} commits, ~{args.megabytes} MB each "
+        f"(built in {time.perf_counter() - t0:.1f} s); {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'workers':>7}  {'seconds':>8}  {'repos/min':>9}  {'commits/s':>9}  "
+        f"{'sessions':>8}  {'server CPU s':>12}  {'workers CPU s':>13}"
+    )
     for workers in counts:
         run = run_job(args.workdir, repos, workers)
         seconds, report = run["seconds"], run["report"]
         totals = report["totals"]
         assert report["counts"]["done"] == len(repos), report["counts"]
-        print(f"{workers:>7}  {seconds:>8.1f}  {len(repos) / seconds * 60:>9.1f}  "
-              f"{totals['commits'] / seconds:>9.0f}  {totals['sessions']:>8}  "
-              f"{run['server_cpu']:>12.1f}  {run['client_cpu']:>13.1f}")
+        print(
+            f"{workers:>7}  {seconds:>8.1f}  {len(repos) / seconds * 60:>9.1f}  "
+            f"{totals['commits'] / seconds:>9.0f}  {totals['sessions']:>8}  "
+            f"{run['server_cpu']:>12.1f}  {run['client_cpu']:>13.1f}"
+        )
     return 0
 
 

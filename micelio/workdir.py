@@ -152,7 +152,8 @@ def load_manifest(root: Path) -> Manifest:
     for key, r in data.get("files", {}).items():
         with contextlib.suppress(KeyError, TypeError, ValueError):
             files[key.encode("utf-8", "surrogateescape")] = FileRecord(
-                str(r["sha256"]), int(r["mode"]), int(r["size"]), int(r["mtime_ns"]))
+                str(r["sha256"]), int(r["mode"]), int(r["size"]), int(r["mtime_ns"])
+            )
     return Manifest(files, stamp)
 
 
@@ -258,14 +259,14 @@ def hash_file(root: Path, path: bytes, mode: int) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def _walk(root: bytes, rel: bytes, keep: set[bytes], ignore: Ignore,
-          tracked: dict[bytes, TreeFile]) -> Iterator[tuple[bytes, os.stat_result]]:
+def _walk(
+    root: bytes, rel: bytes, keep: set[bytes], ignore: Ignore, tracked: dict[bytes, TreeFile]
+) -> Iterator[tuple[bytes, os.stat_result]]:
     """(path, lstat) of the non-directories under ``rel``, in path order, but untracked
     ignored ones. An ignored directory is entered only if it is in ``keep`` (it holds tracked
     files). Symlinks to directories are files here: never followed."""
     try:
-        entries = sorted(os.scandir(os.path.join(root, rel) if rel else root),
-                         key=lambda e: e.name)
+        entries = sorted(os.scandir(os.path.join(root, rel) if rel else root), key=lambda e: e.name)
     except FileNotFoundError:
         return
     for entry in entries:
@@ -289,8 +290,13 @@ def _parents(path: bytes) -> Iterator[bytes]:
         yield b"/".join(parts[:i])
 
 
-def scan(root: Path, tree: Iterable[TreeFile], *, manifest: Manifest | None = None,
-         ignore: Ignore | None = None) -> ScanResult:
+def scan(
+    root: Path,
+    tree: Iterable[TreeFile],
+    *,
+    manifest: Manifest | None = None,
+    ignore: Ignore | None = None,
+) -> ScanResult:
     """Pending changes of the directory at ``root`` against ``tree`` (its base position).
 
     Tracked files are always compared, even when ``.micignore`` matches them (as in Git);
@@ -357,7 +363,8 @@ def _open_parent(root_fd: int, path: bytes, *, create: bool) -> tuple[int, bytes
                     raise
                 raise WorkdirError(
                     f"refusing to write {paths.display(path)}: "
-                    f"{paths.display(part)} is not a directory (or is a symlink)") from None
+                    f"{paths.display(part)} is not a directory (or is a symlink)"
+                ) from None
             os.close(fd)
             fd = child
     except BaseException:
@@ -377,8 +384,9 @@ def _clear(parent: int, name: bytes) -> None:
     os.unlink(name, dir_fd=parent)
 
 
-def write_file(root_fd: int, path: bytes, mode: int, chunks: Iterable[bytes],
-               sha256: str | None = None) -> FileRecord:
+def write_file(
+    root_fd: int, path: bytes, mode: int, chunks: Iterable[bytes], sha256: str | None = None
+) -> FileRecord:
     """Write a file (or symlink, or submodule placeholder directory) below ``root_fd``.
 
     The path is validated first; the content's sha256 is checked when given. Returns the

@@ -46,7 +46,8 @@ def run_local(
 
         def spawn() -> BaseProcess:
             proc = context.Process(
-                target=_process_main, args=(address, token, job_id, lease_seconds, stop),
+                target=_process_main,
+                args=(address, token, job_id, lease_seconds, stop),
                 name="mic-migrate-worker",
             )
             proc.start()
@@ -62,11 +63,14 @@ def run_local(
                 if job.finished:
                     break
                 for slot, proc in enumerate(procs):
-                    if not proc.is_alive() and proc.exitcode != 0 and restarts < (
-                        RESTARTS_PER_WORKER * max(1, slots)
+                    if (
+                        not proc.is_alive()
+                        and proc.exitcode != 0
+                        and restarts < (RESTARTS_PER_WORKER * max(1, slots))
                     ):
-                        log.warning("worker %s exited with %s: starting another", proc.pid,
-                                    proc.exitcode)
+                        log.warning(
+                            "worker %s exited with %s: starting another", proc.pid, proc.exitcode
+                        )
                         procs[slot] = spawn()
                         restarts += 1
                 if not any(p.is_alive() for p in procs):
@@ -88,15 +92,21 @@ def _join(procs: list[BaseProcess]) -> None:
             proc.join(timeout=10)
 
 
-def _process_main(address: str, token: str | None, job_id: str, lease_seconds: float,
-                  stop: Stop) -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s mic migrate worker: %(message)s")
+def _process_main(
+    address: str, token: str | None, job_id: str, lease_seconds: float, stop: Stop
+) -> None:
+    logging.basicConfig(
+        level=logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s mic migrate worker: %(message)s",
+    )
     _sigterm_interrupts()
     with contextlib.suppress(KeyboardInterrupt):
         preload()
-    with contextlib.suppress(KeyboardInterrupt), \
-            MicClient(address, token, timeout=CALL_TIMEOUT) as client:
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        MicClient(address, token, timeout=CALL_TIMEOUT) as client,
+    ):
         work_loop(client, job_id, Settings(lease_seconds=lease_seconds), stop)
 
 

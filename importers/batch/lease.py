@@ -33,8 +33,9 @@ class Progress(NamedTuple):
 
 
 class Lease:
-    def __init__(self, client: MicClient, job_id: str, index: int, lease_id: str,
-                 seconds: float) -> None:
+    def __init__(
+        self, client: MicClient, job_id: str, index: int, lease_id: str, seconds: float
+    ) -> None:
         self.client = client
         self.job_id = job_id
         self.index = index
@@ -54,8 +55,12 @@ class Lease:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
 
@@ -80,9 +85,15 @@ class Lease:
         while not self._stop.wait(self.interval):
             p = self.progress()
             try:
-                self.client.renew_lease(self.job_id, self.index, self.lease_id, self.seconds,
-                                        commits_total=p.commits_total, commits=p.commits,
-                                        last_commit=p.last_commit)
+                self.client.renew_lease(
+                    self.job_id,
+                    self.index,
+                    self.lease_id,
+                    self.seconds,
+                    commits_total=p.commits_total,
+                    commits=p.commits,
+                    last_commit=p.last_commit,
+                )
             except (FailedPrecondition, NotFound) as exc:
                 self.lost_reason = exc.message
                 return

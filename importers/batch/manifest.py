@@ -127,18 +127,19 @@ def normal_source(source: str, base_dir: Path) -> str:
 
 def canonical(specs: list[RepositorySpec] | tuple[RepositorySpec, ...]) -> bytes:
     """The bytes the digest is taken of: sorted-key JSON of the normal form, in order."""
-    rows = [{"source": s.source, "project": s.project, "ref": s.ref, "strategy": s.strategy}
-            for s in specs]
-    return json.dumps({"repositories": rows}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    rows = [
+        {"source": s.source, "project": s.project, "ref": s.ref, "strategy": s.strategy}
+        for s in specs
+    ]
+    return json.dumps(
+        {"repositories": rows}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
 
 
 def _only(table: Mapping[str, Any], allowed: tuple[str, ...], place: str) -> None:
     unknown = [k for k in table if k not in allowed]
     if unknown:
-        raise ManifestError(
-            f"{place}: unknown key {unknown[0]!r} (allowed: {', '.join(allowed)})"
-        )
+        raise ManifestError(f"{place}: unknown key {unknown[0]!r} (allowed: {', '.join(allowed)})")
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:

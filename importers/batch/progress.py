@@ -29,9 +29,14 @@ def overall(job: Job) -> Line:
     commits = sum(r.commits for r in job.repositories)
     planned = sum(r.commits_total for r in job.repositories)
     failed = f", {job.failed} failed" if job.failed else ""
-    return Line(-1, f"job {job.job_id}", job.done + job.failed, job.total,
-                f"{job.done + job.failed}/{job.total} repositories{failed} · "
-                f"{commits:,}/{planned:,} commits")
+    return Line(
+        -1,
+        f"job {job.job_id}",
+        job.done + job.failed,
+        job.total,
+        f"{job.done + job.failed}/{job.total} repositories{failed} · "
+        f"{commits:,}/{planned:,} commits",
+    )
 
 
 def running_lines(job: Job) -> list[Line]:
@@ -42,8 +47,15 @@ def running_lines(job: Job) -> list[Line]:
         state = "lease expired, waiting for a worker" if r.lease_expired else r.worker
         # Until its worker has walked the history, a repository has no commit count.
         figures = f"{r.commits:,}/{r.commits_total:,} commits" if r.commits_total else "planning"
-        lines.append(Line(r.index, f"  {r.spec.project}", r.commits, r.commits_total or None,
-                          f"{figures} · {state}"))
+        lines.append(
+            Line(
+                r.index,
+                f"  {r.spec.project}",
+                r.commits,
+                r.commits_total or None,
+                f"{figures} · {state}",
+            )
+        )
     return lines
 
 
@@ -52,9 +64,13 @@ class JobDisplay:
 
     def __init__(self, console: Console, *, enabled: bool = True) -> None:
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(),
-            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
-            console=console, transient=False, disable=not enabled,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+            disable=not enabled,
         )
         self._tasks: dict[int, TaskID] = {}
 
@@ -62,8 +78,12 @@ class JobDisplay:
         self._progress.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._progress.stop()
 
     def update(self, job: Job) -> None:
@@ -78,5 +98,10 @@ class JobDisplay:
                     line.label, total=line.total, completed=line.completed, detail=line.detail
                 )
             else:
-                self._progress.update(task, description=line.label, total=line.total,
-                                      completed=line.completed, detail=line.detail)
+                self._progress.update(
+                    task,
+                    description=line.label,
+                    total=line.total,
+                    completed=line.completed,
+                    detail=line.detail,
+                )

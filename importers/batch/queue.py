@@ -38,8 +38,9 @@ TASK = "importers.batch.queue.import_repository"
 #: rq kills a job that runs longer (and marks it failed; its repository is released).
 DEFAULT_JOB_TIMEOUT = 24 * 3600
 #: rq statuses of an rq job that will still run (or runs): no need to enqueue another.
-_PENDING = frozenset({"created", "queued", "started", "deferred", "scheduled", "rate_limited",
-                      "ready_to_enqueue"})
+_PENDING = frozenset(
+    {"created", "queued", "started", "deferred", "scheduled", "rate_limited", "ready_to_enqueue"}
+)
 POLL_SECONDS = 1.0
 #: How often ``watch`` replaces rq jobs that failed (see ``enqueue``).
 FAILED_SWEEP_SECONDS = 30.0
@@ -56,8 +57,9 @@ class WorkerConfig:
 
     def client(self, address: str) -> MicClient:
         if address not in self.clients:
-            self.clients[address] = MicClient.from_environment(address, self.token,
-                                                               timeout=CALL_TIMEOUT)
+            self.clients[address] = MicClient.from_environment(
+                address, self.token, timeout=CALL_TIMEOUT
+            )
         return self.clients[address]
 
 
@@ -79,12 +81,21 @@ def rq_job_id(job_id: str, repo: JobRepository) -> str:
 
 def to_enqueue(job: Job) -> list[JobRepository]:
     """Repositories that need a worker: queued, or running under a lease that expired."""
-    return [r for r in job.repositories
-            if r.status == "queued" or (r.status == "running" and r.lease_expired)]
+    return [
+        r
+        for r in job.repositories
+        if r.status == "queued" or (r.status == "running" and r.lease_expired)
+    ]
 
 
-def enqueue(redis: Any, job: Job, server: str, *, job_timeout: int = DEFAULT_JOB_TIMEOUT,
-            after_failure: bool = True) -> list[int]:
+def enqueue(
+    redis: Any,
+    job: Job,
+    server: str,
+    *,
+    job_timeout: int = DEFAULT_JOB_TIMEOUT,
+    after_failure: bool = True,
+) -> list[int]:
     """Enqueue an rq job for each repository that needs one; return their indexes.
 
     ``after_failure``: also replace rq jobs that failed (the task raised: the server was
@@ -109,9 +120,16 @@ def enqueue(redis: Any, job: Job, server: str, *, job_timeout: int = DEFAULT_JOB
             existing.delete()  # it ended without finishing the repository: again
         try:
             queue.enqueue(
-                TASK, job.job_id, repo.index, server,
-                job_id=rq_id, unique=True, job_timeout=job_timeout, result_ttl=7 * 24 * 3600,
-                failure_ttl=30 * 24 * 3600, retry=Retry(max=2),
+                TASK,
+                job.job_id,
+                repo.index,
+                server,
+                job_id=rq_id,
+                unique=True,
+                job_timeout=job_timeout,
+                result_ttl=7 * 24 * 3600,
+                failure_ttl=30 * 24 * 3600,
+                retry=Retry(max=2),
                 description=f"mic migrate {job.job_id} #{repo.index + 1} {repo.spec.project}",
             )
         except DuplicateJobError:
@@ -120,9 +138,15 @@ def enqueue(redis: Any, job: Job, server: str, *, job_timeout: int = DEFAULT_JOB
     return enqueued
 
 
-def watch(client: MicClient, redis: Any, job_id: str, server: str, *,
-          job_timeout: int = DEFAULT_JOB_TIMEOUT,
-          on_update: Callable[[Job], None] | None = None) -> Job:
+def watch(
+    client: MicClient,
+    redis: Any,
+    job_id: str,
+    server: str,
+    *,
+    job_timeout: int = DEFAULT_JOB_TIMEOUT,
+    on_update: Callable[[Job], None] | None = None,
+) -> Job:
     """Show the job until it is finished, enqueueing again what a dead worker left."""
     backoff = Backoff()
     last_sweep = time.monotonic()
@@ -150,21 +174,31 @@ def import_repository(job_id: str, index: int, server: str | None = None) -> dic
     return work_on_index(client, job_id, index, _config.settings).to_json()
 
 
-def run_worker(redis_url: str, *, server: str | None, token: str | None,
-               lease_seconds: float = DEFAULT_LEASE_SECONDS, burst: bool = False,
-               name: str | None = None) -> None:
+def run_worker(
+    redis_url: str,
+    *,
+    server: str | None,
+    token: str | None,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    burst: bool = False,
+    name: str | None = None,
+) -> None:
     """Work on the mic-migrate queue until stopped (SIGTERM/Ctrl-C: after the current job;
     twice: at once, giving the repository back)."""
     from rq import SimpleWorker
 
     global _config
-    _config = WorkerConfig(server=server, token=token,
-                           settings=Settings(lease_seconds=lease_seconds))
+    _config = WorkerConfig(
+        server=server, token=token, settings=Settings(lease_seconds=lease_seconds)
+    )
     redis = connect(redis_url)
     preload()
     # The claims need the server: fail now, not on the first job, when it is unreachable.
     if server:
-        retrying(lambda: _config.client(server).list_jobs(), Backoff(tries=3),
-                 what="reaching the mic server")
+        retrying(
+            lambda: _config.client(server).list_jobs(),
+            Backoff(tries=3),
+            what="reaching the mic server",
+        )
     worker = SimpleWorker([QUEUE_NAME], connection=redis, name=name)
     worker.work(burst=burst, logging_level="WARNING")

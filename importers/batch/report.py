@@ -71,8 +71,13 @@ def report_json(job: Job) -> dict[str, Any]:
 
 
 def counts_json(job: Job) -> dict[str, int]:
-    return {"total": job.total, "queued": job.queued, "running": job.running,
-            "done": job.done, "failed": job.failed}
+    return {
+        "total": job.total,
+        "queued": job.queued,
+        "running": job.running,
+        "done": job.done,
+        "failed": job.failed,
+    }
 
 
 def summary_line(job: Job) -> str:
@@ -89,13 +94,31 @@ def table_rows(job: Job) -> list[list[str]]:
     """The report table for people: one row per repository, then the totals."""
     rows = []
     for r in job.repositories:
-        rows.append([
-            str(r.index + 1), r.spec.project, r.status, f"{r.sessions:,}",
-            f"{r.commits:,}", f"{r.changes:,}", size(r.bytes), f"{r.seconds:,.1f}",
-        ])
+        rows.append(
+            [
+                str(r.index + 1),
+                r.spec.project,
+                r.status,
+                f"{r.sessions:,}",
+                f"{r.commits:,}",
+                f"{r.changes:,}",
+                size(r.bytes),
+                f"{r.seconds:,.1f}",
+            ]
+        )
     data = report_json(job)["totals"]
-    rows.append(["", "total", "", f"{data['sessions']:,}", f"{data['commits']:,}",
-                 f"{data['changes']:,}", size(data["bytes"]), f"{data['seconds']:,.1f}"])
+    rows.append(
+        [
+            "",
+            "total",
+            "",
+            f"{data['sessions']:,}",
+            f"{data['commits']:,}",
+            f"{data['changes']:,}",
+            size(data["bytes"]),
+            f"{data['seconds']:,.1f}",
+        ]
+    )
     return rows
 
 
@@ -104,8 +127,11 @@ TABLE_HEADER = ["#", "project", "status", "sessions", "commits", "changes", "byt
 
 def error_lines(job: Job) -> list[str]:
     """One line per failed repository: ``#6 acme/broken: reason``."""
-    return [f"#{r.index + 1} {r.spec.project}: {r.error}" for r in job.repositories
-            if r.status == "failed"]
+    return [
+        f"#{r.index + 1} {r.spec.project}: {r.error}"
+        for r in job.repositories
+        if r.status == "failed"
+    ]
 
 
 def size(n: int) -> str:

@@ -71,8 +71,9 @@ def import_repository(
             on_progress(total, done, session.last.oid)
 
     try:
-        summary = land.land_plan(client, plan, organization, project, tags=tags,
-                                 on_landed=on_landed)
+        summary = land.land_plan(
+            client, plan, organization, project, tags=tags, on_landed=on_landed
+        )
     except GitError as exc:  # an object that cannot be read while its content streams
         raise RepositoryFailure(f"cannot read {spec.source}: {_reason(exc)}") from None
     return Imported(total, plan.tip, summary.sessions, summary.commits)

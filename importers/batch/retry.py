@@ -69,8 +69,14 @@ def retrying(
             if failures >= backoff.tries or not is_transient(exc):
                 raise
             wait = backoff.delay(failures, rand())
-            log.warning("%s failed (%s); try %d of %d in %.1f s", what, exc, failures + 1,
-                        backoff.tries, wait)
+            log.warning(
+                "%s failed (%s); try %d of %d in %.1f s",
+                what,
+                exc,
+                failures + 1,
+                backoff.tries,
+                wait,
+            )
             if on_retry is not None:
                 on_retry(failures, wait, exc)
             sleep(wait)

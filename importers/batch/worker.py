@@ -61,9 +61,14 @@ class Result:
     commits_landed: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "project": self.project, "status": self.status,
-                "error": self.error, "sessions_landed": self.sessions_landed,
-                "commits_landed": self.commits_landed}
+        return {
+            "index": self.index,
+            "project": self.project,
+            "status": self.status,
+            "error": self.error,
+            "sessions_landed": self.sessions_landed,
+            "commits_landed": self.commits_landed,
+        }
 
 
 def work_on(client: MicClient, job_id: str, claim: Claim, settings: Settings) -> Result:
@@ -74,7 +79,8 @@ def work_on(client: MicClient, job_id: str, claim: Claim, settings: Settings) ->
         try:
             imported = retrying(
                 lambda: import_repository(client, repo.spec, lease.update),
-                settings.backoff, what=f"importing {repo.spec.project}",
+                settings.backoff,
+                what=f"importing {repo.spec.project}",
             )
         except LeaseLost as exc:
             log.warning("%s: %s", repo.spec.project, exc)
@@ -88,17 +94,26 @@ def work_on(client: MicClient, job_id: str, claim: Claim, settings: Settings) ->
             with contextlib.suppress(MicError):
                 _send_finish(client, job_id, claim, lease, "released", "")
             raise
-    return _finish(client, job_id, claim, lease, settings, "done", "",
-                   imported.sessions_landed, imported.commits_landed)
+    return _finish(
+        client,
+        job_id,
+        claim,
+        lease,
+        settings,
+        "done",
+        "",
+        imported.sessions_landed,
+        imported.commits_landed,
+    )
 
 
 def work_on_index(client: MicClient, job_id: str, index: int, settings: Settings) -> Result:
     """Claim repository ``index`` and import it; a repository done, failed or held by a live
     worker is left alone (rq may deliver a job twice: the claim decides)."""
     claim = retrying(
-        lambda: client.claim_repository(job_id, settings.name, settings.lease_seconds,
-                                        index=index),
-        settings.backoff, what="claiming a repository",
+        lambda: client.claim_repository(job_id, settings.name, settings.lease_seconds, index=index),
+        settings.backoff,
+        what="claiming a repository",
     )
     if not claim.claimed:
         repo = claim.repository
@@ -115,8 +130,9 @@ class Stop(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
-def work_loop(client: MicClient, job_id: str, settings: Settings,
-              stop: Stop | None = None) -> list[Result]:
+def work_loop(
+    client: MicClient, job_id: str, settings: Settings, stop: Stop | None = None
+) -> list[Result]:
     """Claim and import repositories until none is left (done or failed), or ``stop``.
 
     While other workers hold the last repositories, wait: one of them may die, and its
@@ -127,7 +143,8 @@ def work_loop(client: MicClient, job_id: str, settings: Settings,
     while not stop.is_set():
         claim = retrying(
             lambda: client.claim_repository(job_id, settings.name, settings.lease_seconds),
-            settings.backoff, what="claiming a repository",
+            settings.backoff,
+            what="claiming a repository",
         )
         if claim.claimed:
             results.append(work_on(client, job_id, claim, settings))
@@ -149,23 +166,43 @@ def failure_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _finish(client: MicClient, job_id: str, claim: Claim, lease: Lease, settings: Settings,
-            outcome: str, error: str, sessions: int = 0, commits: int = 0) -> Result:
+def _finish(
+    client: MicClient,
+    job_id: str,
+    claim: Claim,
+    lease: Lease,
+    settings: Settings,
+    outcome: str,
+    error: str,
+    sessions: int = 0,
+    commits: int = 0,
+) -> Result:
     repo = claim.repository
     assert repo is not None
     try:
-        retrying(lambda: _send_finish(client, job_id, claim, lease, outcome, error),
-                 settings.backoff, what=f"finishing {repo.spec.project}")
+        retrying(
+            lambda: _send_finish(client, job_id, claim, lease, outcome, error),
+            settings.backoff,
+            what=f"finishing {repo.spec.project}",
+        )
     except FailedPrecondition as exc:
         # Taken over while we finished: the new holder's word is the one that counts.
         return Result(repo.index, repo.spec.project, "lost", exc.message)
     return Result(repo.index, repo.spec.project, outcome, error, sessions, commits)
 
 
-def _send_finish(client: MicClient, job_id: str, claim: Claim, lease: Lease, outcome: str,
-                 error: str) -> None:
+def _send_finish(
+    client: MicClient, job_id: str, claim: Claim, lease: Lease, outcome: str, error: str
+) -> None:
     assert claim.repository is not None
     p = lease.progress()
-    client.finish_repository(job_id, claim.repository.index, claim.lease_id, outcome,
-                             commits_total=p.commits_total, commits=p.commits,
-                             last_commit=p.last_commit, error=error)
+    client.finish_repository(
+        job_id,
+        claim.repository.index,
+        claim.lease_id,
+        outcome,
+        commits_total=p.commits_total,
+        commits=p.commits,
+        last_commit=p.last_commit,
+        error=error,
+    )

@@ -70,13 +70,23 @@ def to_change(change: PlannedChange, blobs: BlobReader) -> Change:
         return Change(change.path, "deleted", metadata=metadata)
     if change.mode == MODE_GITLINK:
         content = change.oid.encode("ascii")
-        return Change(change.path, change.change_type, content, mode=change.mode,
-                      size=len(content), metadata=metadata)
+        return Change(
+            change.path,
+            change.change_type,
+            content,
+            mode=change.mode,
+            size=len(content),
+            metadata=metadata,
+        )
     # The client asks for change N+1 only after sending all of change N, so opening the blob
     # here keeps cat-file's one-request-at-a-time order and gives the size for free.
     blob = blobs.open(change.oid)
     return Change(
-        change.path, change.change_type, blob, mode=change.mode, size=blob.size,
+        change.path,
+        change.change_type,
+        blob,
+        mode=change.mode,
+        size=blob.size,
         metadata=metadata,
     )
 
@@ -117,8 +127,9 @@ def land_plan(
             BlobReader(git_dir) as blobs,
             RenameFinder(git_dir, empty, plan.tip) as finder,
         ):
-            landings = _landings(remaining, sent, blobs, organization, project, head,
-                                 finder.session_renames)
+            landings = _landings(
+                remaining, sent, blobs, organization, project, head, finder.session_renames
+            )
             try:
                 for result in client.land_many(landings):
                     session, _ = sent.popleft()
@@ -130,8 +141,7 @@ def land_plan(
                 break
             except AlreadyExists:
                 session, draft = sent.popleft()
-                existing = client.find_session(organization, project,
-                                               external_id=draft.external_id)
+                existing = client.find_session(organization, project, external_id=draft.external_id)
                 if existing is None or existing.landing_position is None:
                     raise
                 head = existing.landing_position
@@ -186,7 +196,10 @@ class VerifyClient:
 
     def landed_sessions(self) -> Iterator[ImportedSession]:
         for session in self._client.iter_sessions(
-            self._organization, self._project, status=Status.LANDED, oldest_first=True,
+            self._organization,
+            self._project,
+            status=Status.LANDED,
+            oldest_first=True,
             page_size=1000,
         ):
             yield ImportedSession(
@@ -196,7 +209,10 @@ class VerifyClient:
     def changes(self, session_id: str) -> Iterator[StoredChange]:
         for change in self._client.iter_changes(session_id, page_size=5000):
             yield StoredChange(
-                change.path, str(change.change_type), change.mode, change.sha256 or "",
+                change.path,
+                str(change.change_type),
+                change.mode,
+                change.sha256 or "",
                 change.size,
             )
 

@@ -116,9 +116,7 @@ def make_plan(
                 f"on the first-parent history of {resolved}; import into a new project instead"
             )
         skipped = index + 1
-        boundary = next(
-            (k for k, s in enumerate(sessions) if s.last.oid == resume_after), None
-        )
+        boundary = next((k for k, s in enumerate(sessions) if s.last.oid == resume_after), None)
         if boundary is not None:
             sessions = sessions[boundary + 1 :]
         else:
@@ -134,24 +132,26 @@ def drafts(
     source_json = {"kind": "git", "repository": plan.source.location, "ref": plan.ref}
     for session in plan.sessions:
         planned = session.planned
-        yield session, draft(
-            session.commits,
-            organization=organization,
-            project=project,
-            goal=session.goal,
-            decisions=[(d.decision, d.reasoning) for d in planned.decisions],
-            source=source_json,
-            grouping={
-                "strategy": plan.strategy,
-                "signal": planned.signal,
-                "score": planned.score,
-            },
-            # A tag of a commit that a merge brought in goes to the merge's session.
-            tags=[
-                tag
-                for commit in session.commits
-                for reached in (*commit.brought_in, commit)
-                for tag in tags.get(reached.oid, [])
-            ],
+        yield (
+            session,
+            draft(
+                session.commits,
+                organization=organization,
+                project=project,
+                goal=session.goal,
+                decisions=[(d.decision, d.reasoning) for d in planned.decisions],
+                source=source_json,
+                grouping={
+                    "strategy": plan.strategy,
+                    "signal": planned.signal,
+                    "score": planned.score,
+                },
+                # A tag of a commit that a merge brought in goes to the merge's session.
+                tags=[
+                    tag
+                    for commit in session.commits
+                    for reached in (*commit.brought_in, commit)
+                    for tag in tags.get(reached.oid, [])
+                ],
+            ),
         )
-

@@ -83,7 +83,8 @@ class RenameFinder(ClosedOnExit):
     def _started(self) -> tuple[GitProcess, Iterator[bytes]]:
         if self._process is None or self._tokens is None:
             self._process = GitProcess(
-                self.repo, ["diff-tree", "--stdin", "--always", *_DIFF_ARGS],
+                self.repo,
+                ["diff-tree", "--stdin", "--always", *_DIFF_ARGS],
                 stdin=subprocess.PIPE,
             )
             self._tokens = _tokens(self._process)

@@ -57,8 +57,16 @@ def resolve(repo: str, on_progress: ProgressCallback | None = None) -> Source:
     target = cache_root() / hashlib.sha256(repo.encode()).hexdigest()[:24]
     if (target / "HEAD").exists():
         _git_with_progress(
-            ["git", "-C", str(target), "fetch", "--progress", "--prune", "origin",
-             "+refs/*:refs/*"],
+            [
+                "git",
+                "-C",
+                str(target),
+                "fetch",
+                "--progress",
+                "--prune",
+                "origin",
+                "+refs/*:refs/*",
+            ],
             repo,
             on_progress,
         )
@@ -89,8 +97,9 @@ def _git_with_progress(args: list[str], repo: str, on_progress: ProgressCallback
                 last_lines = [*last_lines[-4:], line]
             match = _PROGRESS.search(line)
             if match and on_progress:
-                on_progress(match.group(1).decode().strip(), int(match.group(3)),
-                            int(match.group(4)))
+                on_progress(
+                    match.group(1).decode().strip(), int(match.group(3)), int(match.group(4))
+                )
     if proc.wait() != 0:
-        detail = (last_lines[-1].decode("utf-8", "replace").strip() if last_lines else "")
+        detail = last_lines[-1].decode("utf-8", "replace").strip() if last_lines else ""
         raise SourceError(f"cannot fetch {repo}: {detail or 'git failed'}")

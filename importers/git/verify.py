@@ -85,8 +85,11 @@ def diff_tree(git_dir: Path, old: str, new: str) -> list[GitEntry]:
     """Every path that differs between two commits (or trees), recursively."""
     out = run_git(git_dir, ["diff-tree", "-r", "-z", "--no-renames", "--no-abbrev", old, new])
     tokens = out.split(b"\0")
-    return [_entry(meta, path) for meta, path in zip(tokens[0::2], tokens[1::2], strict=False)
-            if meta.startswith(b":")]
+    return [
+        _entry(meta, path)
+        for meta, path in zip(tokens[0::2], tokens[1::2], strict=False)
+        if meta.startswith(b":")
+    ]
 
 
 def boundary_diffs(git_dir: Path, pairs: Sequence[tuple[str, str]]) -> Iterator[list[GitEntry]]:
@@ -97,8 +100,11 @@ def boundary_diffs(git_dir: Path, pairs: Sequence[tuple[str, str]]) -> Iterator[
     """
     if not pairs:
         return
-    with git_stream(git_dir, ["diff-tree", "--stdin", "--always", "-r", "-z", "--no-renames",
-                              "--no-abbrev"], stdin=subprocess.PIPE) as proc:
+    with git_stream(
+        git_dir,
+        ["diff-tree", "--stdin", "--always", "-r", "-z", "--no-renames", "--no-abbrev"],
+        stdin=subprocess.PIPE,
+    ) as proc:
         assert proc.stdin is not None and proc.stdout is not None
 
         def feed() -> None:
@@ -191,8 +197,9 @@ def verify(
         diffs = itertools.chain(first, boundary_diffs(git_dir, pairs[1:]))
         for session, commit, entries in zip(sessions, boundaries, diffs, strict=False):
             where = f"position {session.landing_position} (session {session.session_id})"
-            problem = _compare_session(mic, session.session_id, commit, entries, content,
-                                       deep, report)
+            problem = _compare_session(
+                mic, session.session_id, commit, entries, content, deep, report
+            )
             if problem:
                 report.difference = f"{where}: {problem}"
                 return report
@@ -241,11 +248,15 @@ def _compare_session(
         want = expected.pop(change.path, None)
         got: ChangeKey = (change.change_type, change.mode, change.sha256, change.size)
         if want is None:
-            return (f"mic has a change to {_display(change.path)!r} that git does not have "
-                    f"at {commit[:12]}")
+            return (
+                f"mic has a change to {_display(change.path)!r} that git does not have "
+                f"at {commit[:12]}"
+            )
         if want != got:
-            return (f"{_display(change.path)!r} differs at {commit[:12]}: "
-                    f"mic {_describe(got)}, git {_describe(want)}")
+            return (
+                f"{_display(change.path)!r} differs at {commit[:12]}: "
+                f"mic {_describe(got)}, git {_describe(want)}"
+            )
         if deep and change.change_type != "deleted":
             h = hashlib.sha256()
             for chunk in mic.read_change(session_id, change.path):

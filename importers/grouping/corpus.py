@@ -68,10 +68,12 @@ def _changes(name: str, seq: int, raw: Iterable[dict[str, Any]]) -> tuple[RawCha
 def commit_from_row(name: str, row: dict[str, Any], parent: str | None) -> Commit:
     """One corpus row as a ``Commit`` with a synthetic oid and tree."""
     seq = row["seq"]
-    author = Signature(row["author_name"], row["author_email"], row["author_time"],
-                       _tz(row["author_tz"]))
-    committer = Signature(row["committer_name"], row["committer_email"], row["commit_time"],
-                          _tz(row["commit_tz"]))
+    author = Signature(
+        row["author_name"], row["author_email"], row["author_time"], _tz(row["author_tz"])
+    )
+    committer = Signature(
+        row["committer_name"], row["committer_email"], row["commit_time"], _tz(row["commit_tz"])
+    )
     message = row["message"]
     return Commit(
         oid=_oid(name, "commit", seq),
@@ -99,8 +101,9 @@ def load_corpus(path: Path) -> Corpus:
     return Corpus(path.stem, tuple(commits), tuple(labels))
 
 
-def load_corpora(directory: Path | None = None,
-                 names: Sequence[str] = CORPUS_NAMES) -> list[Corpus]:
+def load_corpora(
+    directory: Path | None = None, names: Sequence[str] = CORPUS_NAMES
+) -> list[Corpus]:
     base = directory or default_corpus_dir()
     return [load_corpus(base / f"{n}.jsonl") for n in names]
 
@@ -125,6 +128,7 @@ def bcubed(truth: Sequence[Hashable], pred: Sequence[Hashable]) -> tuple[float, 
 
 def ari(truth: Sequence[Hashable], pred: Sequence[Hashable]) -> float:
     """Adjusted Rand index of ``pred`` against ``truth``."""
+
     def c2(n: float) -> float:
         return n * (n - 1) / 2
 

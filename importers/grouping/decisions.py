@@ -28,8 +28,9 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.*\S)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(])")
 # A clause that only points back ("This is needed", "It") or stops at its verb ("The error
 # is") says nothing on its own: the commit's subject states the choice instead.
-_VAGUE = re.compile(r"^(?:this|that|it|which|these|those)\b|\b(?:is|are|was|were|be|been)$",
-                    re.IGNORECASE)
+_VAGUE = re.compile(
+    r"^(?:this|that|it|which|these|those)\b|\b(?:is|are|was|were|be|been)$", re.IGNORECASE
+)
 
 
 def _clean(s: str) -> str:
@@ -48,8 +49,12 @@ def _paragraphs(lines: Sequence[str]) -> Iterator[tuple[str, bool]]:
             fenced = not fenced
             continue
         stripped = line.strip()
-        skip = (fenced or raw.startswith(("    ", "\t")) or stripped.startswith(">")
-                or bool(text.TRAILER.match(stripped)))
+        skip = (
+            fenced
+            or raw.startswith(("    ", "\t"))
+            or stripped.startswith(">")
+            or bool(text.TRAILER.match(stripped))
+        )
         bullet = _BULLET.match(line)
         if not stripped or skip or bullet:
             if buf:
@@ -69,7 +74,7 @@ def split_reason(sentence: str, subject: str) -> Decision | None:
     if not m:
         return None
     before = _clean(sentence[: m.start()])
-    after = sentence[m.start():].rstrip(" .")
+    after = sentence[m.start() :].rstrip(" .")
     if not before:
         # "To avoid X, do Y" / "Because X, Y": the clause after the first comma is the choice.
         head, sep, tail = after.partition(",")

@@ -26,30 +26,79 @@ NEAR = 3  # commits of context on each side of a gap for the "recent/upcoming" f
 FAR = 10  # a longer look back, for files that recur after a short detour
 RHYTHM = 10  # half-width of the window whose median gap sets the local pace
 
-_CHANGELOG = re.compile(r"(?:^|/)(?:changes|changelog|news|history|release[-_ ]?notes)(?:\.\w+)?$",
-                        re.IGNORECASE)
+_CHANGELOG = re.compile(
+    r"(?:^|/)(?:changes|changelog|news|history|release[-_ ]?notes)(?:\.\w+)?$", re.IGNORECASE
+)
 _DOCS = re.compile(r"(?:^|/)docs?/|\.(?:rst|md|txt|adoc)$", re.IGNORECASE)
 
 FEATURES: tuple[str, ...] = (
     # time
-    "commit_gap", "author_gap", "authored_after_commit", "commit_back", "back_in_window",
-    "lag_a", "lag_b", "same_minute", "gap_vs_pace", "gap_vs_prev", "gap_vs_next",
-    "behind_mainline_a", "behind_mainline_b",
+    "commit_gap",
+    "author_gap",
+    "authored_after_commit",
+    "commit_back",
+    "back_in_window",
+    "lag_a",
+    "lag_b",
+    "same_minute",
+    "gap_vs_pace",
+    "gap_vs_prev",
+    "gap_vs_next",
+    "behind_mainline_a",
+    "behind_mainline_b",
     # people
-    "same_author", "same_committer", "a_by_other", "b_by_other", "author_recent",
-    "author_share_a", "author_share_b", "author_run_a", "author_run_b", "first_of_author_b",
-    "last_of_author_a", "same_tz", "same_author_prev", "same_author_next",
+    "same_author",
+    "same_committer",
+    "a_by_other",
+    "b_by_other",
+    "author_recent",
+    "author_share_a",
+    "author_share_b",
+    "author_run_a",
+    "author_run_b",
+    "first_of_author_b",
+    "last_of_author_a",
+    "same_tz",
+    "same_author_prev",
+    "same_author_next",
     # paths
-    "file_jaccard", "file_overlap", "dir_jaccard", "top_jaccard", "path_cosine",
-    "b_in_recent", "a_in_upcoming", "b_dirs_in_recent", "a_dirs_in_upcoming",
-    "path_window_cosine", "b_in_far", "files_a", "files_b",
+    "file_jaccard",
+    "file_overlap",
+    "dir_jaccard",
+    "top_jaccard",
+    "path_cosine",
+    "b_in_recent",
+    "a_in_upcoming",
+    "b_dirs_in_recent",
+    "a_dirs_in_upcoming",
+    "path_window_cosine",
+    "b_in_far",
+    "files_a",
+    "files_b",
     # words
-    "message_cosine", "message_window_cosine", "subject_cosine", "same_first_word",
-    "body_a", "body_b",
+    "message_cosine",
+    "message_window_cosine",
+    "subject_cosine",
+    "same_first_word",
+    "body_a",
+    "body_b",
     # kinds and identifiers
-    "same_type", "same_scope", "shared_issue", "issue_in_window", "issue_conflict",
-    "squash_a", "squash_b", "follow_up_a", "follow_up_b", "release_a", "release_b",
-    "changelog_a", "changelog_b", "docs_a", "docs_b", "both_bumps",
+    "same_type",
+    "same_scope",
+    "shared_issue",
+    "issue_in_window",
+    "issue_conflict",
+    "squash_a",
+    "squash_b",
+    "follow_up_a",
+    "follow_up_b",
+    "release_a",
+    "release_b",
+    "changelog_a",
+    "changelog_b",
+    "docs_a",
+    "docs_b",
+    "both_bumps",
 )
 
 
@@ -143,8 +192,7 @@ def _time(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.nd
     ct = np.array([c.committer.time for c in commits], dtype=float)
     at = np.array([c.author.time for c in commits], dtype=float)
     gaps = np.abs(np.diff(ct))
-    pace = np.median(sliding_window_view(np.pad(gaps, RHYTHM, mode="edge"), 2 * RHYTHM + 1),
-                     axis=1)
+    pace = np.median(sliding_window_view(np.pad(gaps, RHYTHM, mode="edge"), 2 * RHYTHM + 1), axis=1)
     log_gap = _slog(gaps)
     recent_max = np.full(n - 1, -np.inf)
     for e in range(NEAR):
@@ -154,24 +202,32 @@ def _time(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.nd
     mainline = np.maximum.accumulate(ct)
     mainline_before = np.concatenate([[ct[0]], mainline[:-1]])
     return [
-        _slog(ct[b] - ct[a]), _slog(at[b] - at[a]), _slog(at[b] - ct[a]),
-        ct[b] < ct[a], ct[b] < recent_max,
+        _slog(ct[b] - ct[a]),
+        _slog(at[b] - at[a]),
+        _slog(at[b] - ct[a]),
+        ct[b] < ct[a],
+        ct[b] < recent_max,
         # A rebase rewrites committer times, often to the same minute for a whole branch.
-        _slog(ct[a] - at[a]), _slog(ct[b] - at[b]), np.abs(ct[b] - ct[a]) <= 60,
+        _slog(ct[a] - at[a]),
+        _slog(ct[b] - at[b]),
+        np.abs(ct[b] - ct[a]) <= 60,
         np.log((gaps + 60) / (pace + 60)),
         log_gap - np.concatenate([[log_gap[0]], log_gap[:-1]]),
         log_gap - np.concatenate([log_gap[1:], [log_gap[-1]]]),
-        _slog(ct[a] - mainline_before[a]), _slog(ct[b] - mainline[a]),
+        _slog(ct[a] - mainline_before[a]),
+        _slog(ct[b] - mainline[a]),
     ]
 
 
 def _people(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     n = len(commits)
     ids: dict[str, int] = {}
-    author = np.array([ids.setdefault(c.author.email.lower() or c.author.name, len(ids))
-                       for c in commits])
-    committer = np.array([ids.setdefault(c.committer.email.lower() or c.committer.name, len(ids))
-                          for c in commits])
+    author = np.array(
+        [ids.setdefault(c.author.email.lower() or c.author.name, len(ids)) for c in commits]
+    )
+    committer = np.array(
+        [ids.setdefault(c.committer.email.lower() or c.committer.name, len(ids)) for c in commits]
+    )
     # Frequent authors (maintainers) land many small changes back to back; a rare author's
     # consecutive commits are usually one contribution.
     share = np.bincount(author, minlength=len(ids))[author] / n
@@ -186,11 +242,20 @@ def _people(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.
     tz = np.array([c.author.tz_minutes for c in commits])
     same_author = (author[:-1] == author[1:]).astype(float)
     return [
-        same_author, committer[a] == committer[b], author[a] != committer[a],
-        author[b] != committer[b], recent_author,
-        np.log(share[a]), np.log(share[b]), np.log(run_back[a]), np.log(run_fwd[b]),
-        first[b], last[a], tz[a] == tz[b],
-        np.concatenate([[1.0], same_author[:-1]]), np.concatenate([same_author[1:], [1.0]]),
+        same_author,
+        committer[a] == committer[b],
+        author[a] != committer[a],
+        author[b] != committer[b],
+        recent_author,
+        np.log(share[a]),
+        np.log(share[b]),
+        np.log(run_back[a]),
+        np.log(run_fwd[b]),
+        first[b],
+        last[a],
+        tz[a] == tz[b],
+        np.concatenate([[1.0], same_author[:-1]]),
+        np.concatenate([same_author[1:], [1.0]]),
     ]
 
 
@@ -209,38 +274,50 @@ def _paths(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.n
     upcoming_dirs = _present(_window(dirs, NEAR, forward=True))
     far_files = _present(_window(files, FAR, forward=False))
     return [
-        file_j, file_inter / np.maximum(np.minimum(n_files[a], n_files[b]), 1),
-        _jaccard(dirs)[0], _jaccard(tops)[0], _rowdot(paths[:-1], paths[1:]),
+        file_j,
+        file_inter / np.maximum(np.minimum(n_files[a], n_files[b]), 1),
+        _jaccard(dirs)[0],
+        _jaccard(tops)[0],
+        _rowdot(paths[:-1], paths[1:]),
         _rowdot(recent_files[:-1], files[1:]) / np.maximum(n_files[b], 1),
         _rowdot(upcoming_files[1:], files[:-1]) / np.maximum(n_files[a], 1),
         _rowdot(recent_dirs[:-1], dirs[1:]) / np.maximum(n_dirs[b], 1),
         _rowdot(upcoming_dirs[1:], dirs[:-1]) / np.maximum(n_dirs[a], 1),
-        _rowdot(_normalized(_window(paths, NEAR, False))[:-1],
-                _normalized(_window(paths, NEAR, True))[1:]),
+        _rowdot(
+            _normalized(_window(paths, NEAR, False))[:-1],
+            _normalized(_window(paths, NEAR, True))[1:],
+        ),
         _rowdot(far_files[:-1], files[1:]) / np.maximum(n_files[b], 1),
-        np.log1p(n_files[a]), np.log1p(n_files[b]),
+        np.log1p(n_files[a]),
+        np.log1p(n_files[b]),
     ]
 
 
-def _words(commits: Sequence[Commit], subjects: Sequence[str], a: np.ndarray,
-           b: np.ndarray) -> list[np.ndarray]:
-    messages = _tfidf([text.prose(c.message) for c in commits], sublinear_tf=True,
-                      stop_words="english")
+def _words(
+    commits: Sequence[Commit], subjects: Sequence[str], a: np.ndarray, b: np.ndarray
+) -> list[np.ndarray]:
+    messages = _tfidf(
+        [text.prose(c.message) for c in commits], sublinear_tf=True, stop_words="english"
+    )
     subject_grams = _tfidf(subjects, analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
     first_word = [(text.words(s) or [""])[0] for s in subjects]
     has_body = np.array([bool(c.body) for c in commits], dtype=float)
     return [
         _rowdot(messages[:-1], messages[1:]),
-        _rowdot(_normalized(_window(messages, NEAR, False))[:-1],
-                _normalized(_window(messages, NEAR, True))[1:]),
+        _rowdot(
+            _normalized(_window(messages, NEAR, False))[:-1],
+            _normalized(_window(messages, NEAR, True))[1:],
+        ),
         _rowdot(subject_grams[:-1], subject_grams[1:]),
         np.array([x == y for x, y in itertools.pairwise(first_word)], dtype=float),
-        has_body[a], has_body[b],
+        has_body[a],
+        has_body[b],
     ]
 
 
-def _kinds(commits: Sequence[Commit], subjects: Sequence[str], a: np.ndarray,
-           b: np.ndarray) -> list[np.ndarray]:
+def _kinds(
+    commits: Sequence[Commit], subjects: Sequence[str], a: np.ndarray, b: np.ndarray
+) -> list[np.ndarray]:
     conv = [text.conventional(s) for s in subjects]
     ctype = np.array([t for t, _ in conv], dtype=object)
     scope = np.array([s for _, s in conv], dtype=object)
@@ -253,14 +330,23 @@ def _kinds(commits: Sequence[Commit], subjects: Sequence[str], a: np.ndarray,
     changelog = np.array([_all(c, _CHANGELOG) for c in commits])
     docs = np.array([_all(c, _DOCS) for c in commits])
     return [
-        (ctype[a] == ctype[b]) & (ctype[a] != ""), (scope[a] == scope[b]) & (scope[a] != ""),
+        (ctype[a] == ctype[b]) & (ctype[a] != ""),
+        (scope[a] == scope[b]) & (scope[a] != ""),
         _rowdot(issues[:-1], issues[1:]) > 0,
-        _rowdot(_present(_window(issues, NEAR, False))[:-1],
-                _window(issues, NEAR, True)[1:]) > 0,
+        _rowdot(_present(_window(issues, NEAR, False))[:-1], _window(issues, NEAR, True)[1:]) > 0,
         # Two commits that each reference issues, but different ones, address different things.
         np.array([bool(x and y and not x & y) for x, y in itertools.pairwise(issue_sets)]),
-        squash[a], squash[b], follow[a], follow[b], release[a], release[b],
-        changelog[a], changelog[b], docs[a], docs[b], bump[a] * bump[b],
+        squash[a],
+        squash[b],
+        follow[a],
+        follow[b],
+        release[a],
+        release[b],
+        changelog[a],
+        changelog[b],
+        docs[a],
+        docs[b],
+        bump[a] * bump[b],
     ]
 
 
@@ -272,8 +358,13 @@ def pair_features(commits: Sequence[Commit]) -> np.ndarray:
     a = np.arange(n - 1)
     b = a + 1
     subjects = [text.subject(c.message) for c in commits]
-    cols = (_time(commits, a, b) + _people(commits, a, b) + _paths(commits, a, b)
-            + _words(commits, subjects, a, b) + _kinds(commits, subjects, a, b))
+    cols = (
+        _time(commits, a, b)
+        + _people(commits, a, b)
+        + _paths(commits, a, b)
+        + _words(commits, subjects, a, b)
+        + _kinds(commits, subjects, a, b)
+    )
     out = np.column_stack([np.asarray(c, dtype=float) for c in cols])
     if out.shape[1] != len(FEATURES):
         raise AssertionError(f"{out.shape[1]} feature columns for {len(FEATURES)} names")

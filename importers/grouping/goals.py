@@ -10,12 +10,55 @@ from importers.git.records import Commit
 from . import text
 
 # Words too common in subjects to say what a group is about.
-_STOP = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into",
-    "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will",
-    "with", "when", "not", "no", "use", "used", "add", "added", "adds", "fix", "fixed", "fixes",
-    "update", "updated", "remove", "removed", "make", "made",
-))
+_STOP = frozenset(
+    (
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "when",
+        "not",
+        "no",
+        "use",
+        "used",
+        "add",
+        "added",
+        "adds",
+        "fix",
+        "fixed",
+        "fixes",
+        "update",
+        "updated",
+        "remove",
+        "removed",
+        "make",
+        "made",
+    )
+)
 
 
 def request_title(merge: Commit) -> str | None:

@@ -64,8 +64,7 @@ def identifier_spans(commits: Sequence[Commit]) -> list[Span]:
     for i, c in enumerate(commits):
         if not taken[i] and c.is_merge and text.pull_request_number(c.message) is not None:
             claim(i, i + 1)
-    squash = [None if c.is_merge else text.squash_number(text.subject(c.message))
-              for c in commits]
+    squash = [None if c.is_merge else text.squash_number(text.subject(c.message)) for c in commits]
     for start, end in _runs(squash, taken, 1):
         claim(start, end)
     closes = [frozenset() if c.is_merge else text.closes_numbers(c.message) for c in commits]
@@ -76,8 +75,9 @@ def identifier_spans(commits: Sequence[Commit]) -> list[Span]:
 
 def merge_spans(commits: Sequence[Commit], taken: Sequence[bool]) -> list[Span]:
     """One session per free merge commit: its brought-in commits are its story."""
-    return [Span(i, i + 1, "topology") for i, c in enumerate(commits)
-            if c.is_merge and not taken[i]]
+    return [
+        Span(i, i + 1, "topology") for i, c in enumerate(commits) if c.is_merge and not taken[i]
+    ]
 
 
 def free_runs(n: int, spans: Sequence[Span]) -> list[tuple[int, int]]:

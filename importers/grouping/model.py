@@ -45,8 +45,9 @@ class BoundaryModel:
             "intercept": self.intercept,
             "features": [
                 {"name": n, "mean": float(m), "scale": float(s), "weight": float(w)}
-                for n, m, s, w in zip(self.features, self.mean, self.scale, self.weights,
-                                      strict=True)
+                for n, m, s, w in zip(
+                    self.features, self.mean, self.scale, self.weights, strict=True
+                )
             ],
             "meta": self.meta,
         }

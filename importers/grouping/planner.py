@@ -19,12 +19,12 @@ def _commit_spans(commits: Sequence[Commit]) -> list[Span]:
 
 
 def _merge_spans(commits: Sequence[Commit]) -> list[Span]:
-    return [Span(i, i + 1, "topology" if c.is_merge else "commit")
-            for i, c in enumerate(commits)]
+    return [Span(i, i + 1, "topology" if c.is_merge else "commit") for i, c in enumerate(commits)]
 
 
-def _cluster(commits: Sequence[Commit], runs: Sequence[tuple[int, int]],
-             model: BoundaryModel) -> list[Span]:
+def _cluster(
+    commits: Sequence[Commit], runs: Sequence[tuple[int, int]], model: BoundaryModel
+) -> list[Span]:
     # Features are computed over the whole sequence once so that windows and TF-IDF weights
     # see every commit; each run is then cut on its own gaps only.
     if not runs:
@@ -50,8 +50,9 @@ def _auto_spans(commits: Sequence[Commit], model: BoundaryModel) -> list[Span]:
     return sorted(spans, key=lambda s: s.start)
 
 
-def plan_spans(commits: Sequence[Commit], strategy: str = "auto",
-               model: BoundaryModel | None = None) -> list[Span]:
+def plan_spans(
+    commits: Sequence[Commit], strategy: str = "auto", model: BoundaryModel | None = None
+) -> list[Span]:
     """Session extents only (no goals or decisions): what evaluation needs."""
     if strategy not in STRATEGIES:
         raise ValueError(
@@ -92,6 +93,7 @@ def plan_sessions(commits: Sequence[Commit], strategy: str = "auto") -> list[Pla
     out: list[PlannedSession] = []
     for s in spans:
         part = commits[s.start : s.end]
-        out.append(PlannedSession(s.start, s.end, goal_of(part), s.signal, s.score,
-                                  decisions_of(part)))
+        out.append(
+            PlannedSession(s.start, s.end, goal_of(part), s.signal, s.score, decisions_of(part))
+        )
     return out

@@ -14,8 +14,9 @@ from .model import BoundaryModel, shipped
 from .sessions import Span
 
 
-def boundary_probabilities(commits: Sequence[Commit],
-                           model: BoundaryModel | None = None) -> np.ndarray:
+def boundary_probabilities(
+    commits: Sequence[Commit], model: BoundaryModel | None = None
+) -> np.ndarray:
     """P(boundary) for each adjacent pair of ``commits`` (length ``len(commits) - 1``)."""
     model = model or shipped()
     return model.probability(pair_features(commits))

@@ -50,8 +50,9 @@ def pairs_of(corpus: Corpus) -> Pairs:
     labels = corpus.labels
     x = pair_features(corpus.commits)
     boundary = np.array([a != b for a, b in itertools.pairwise(labels)], dtype=int)
-    trainable = np.array([a.startswith("pr") and b.startswith("pr")
-                          for a, b in itertools.pairwise(labels)])
+    trainable = np.array(
+        [a.startswith("pr") and b.startswith("pr") for a, b in itertools.pairwise(labels)]
+    )
     return Pairs(corpus, x, boundary, trainable)
 
 
@@ -59,8 +60,13 @@ def _sig(x: float) -> float:
     return float(f"{x:.6g}")  # short, stable JSON; scores are measured on the rounded model
 
 
-def fit(x: np.ndarray, y: np.ndarray, threshold: float = 0.5, c: float = C,
-        meta: dict[str, object] | None = None) -> BoundaryModel:
+def fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    threshold: float = 0.5,
+    c: float = C,
+    meta: dict[str, object] | None = None,
+) -> BoundaryModel:
     """A logistic regression on standardized ``x``, rounded as it will be shipped."""
     scaler = StandardScaler().fit(x)
     lr = LogisticRegression(C=c, max_iter=10_000).fit(scaler.transform(x), y)
@@ -75,8 +81,10 @@ def fit(x: np.ndarray, y: np.ndarray, threshold: float = 0.5, c: float = C,
     )
 
 
-def _trainset(parts: Sequence[Pairs], masks: Sequence[np.ndarray] | None = None,
-              ) -> tuple[np.ndarray, np.ndarray]:
+def _trainset(
+    parts: Sequence[Pairs],
+    masks: Sequence[np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for k, p in enumerate(parts):
         m = p.trainable if masks is None else p.trainable & masks[k]
@@ -107,9 +115,17 @@ def out_of_fold(parts: Sequence[Pairs], c: float = C) -> list[np.ndarray]:
 
 def choose_threshold(parts: Sequence[Pairs], probs: Sequence[np.ndarray]) -> float:
     """The threshold with the best B3-F1 averaged over the corpora (ties: nearest 0.5)."""
+
     def objective(t: float) -> float:
-        return float(np.mean([round(cut_scores(pr, p.corpus.labels, t)[0], 3)
-                              for p, pr in zip(parts, probs, strict=True)]))
+        return float(
+            np.mean(
+                [
+                    round(cut_scores(pr, p.corpus.labels, t)[0], 3)
+                    for p, pr in zip(parts, probs, strict=True)
+                ]
+            )
+        )
+
     return max(THRESHOLDS, key=lambda t: (objective(t), -abs(t - 0.5)))
 
 
@@ -117,8 +133,10 @@ def train(parts: Sequence[Pairs], c: float = C) -> BoundaryModel:
     """Fit on all ``parts`` with a threshold chosen out of fold on the same ``parts``."""
     threshold = choose_threshold(parts, out_of_fold(parts, c))
     meta: dict[str, object] = {
-        "trained_on": {p.corpus.name: {"commits": len(p.corpus.commits),
-                                       "pairs": int(p.trainable.sum())} for p in parts},
+        "trained_on": {
+            p.corpus.name: {"commits": len(p.corpus.commits), "pairs": int(p.trainable.sum())}
+            for p in parts
+        },
         "C": c,
         "folds": FOLDS,
         "threshold_grid": [THRESHOLDS[0], THRESHOLDS[-1]],
@@ -127,8 +145,10 @@ def train(parts: Sequence[Pairs], c: float = C) -> BoundaryModel:
     return fit(*_trainset(parts), threshold=threshold, c=c, meta=meta)
 
 
-def cross_corpus(parts: Sequence[Pairs], c: float = C,
-                 ) -> dict[str, tuple[str, float, float, float]]:
+def cross_corpus(
+    parts: Sequence[Pairs],
+    c: float = C,
+) -> dict[str, tuple[str, float, float, float]]:
     """For each corpus: (trained on, threshold, B3-F1, ARI) of a model fitted on the others
     only (threshold chosen out of fold on the training corpora)."""
     out: dict[str, tuple[str, float, float, float]] = {}
@@ -146,24 +166,34 @@ def compare_learners(parts: Sequence[Pairs]) -> None:
     from sklearn.ensemble import GradientBoostingClassifier  # only for this report
 
     def gb(x: np.ndarray, y: np.ndarray) -> GradientBoostingClassifier:
-        return GradientBoostingClassifier(n_estimators=100, learning_rate=0.1, max_depth=3,
-                                          random_state=0).fit(x, y)
+        return GradientBoostingClassifier(
+            n_estimators=100, learning_rate=0.1, max_depth=3, random_state=0
+        ).fit(x, y)
 
     for k, p in enumerate(parts):
         rest = [q for j, q in enumerate(parts) if j != k]
         x, y = _trainset(rest)
         lr = fit(x, y).probability(p.x)
         trees = gb(x, y).predict_proba(p.x)[:, 1]
-        for name, prob in (("logistic", lr), ("boosted trees", trees),
-                           ("mean of both", (lr + trees) / 2)):
-            cells = " ".join(f"{t:.2f}:{f:.3f}/{a:.3f}" for t in (0.4, 0.5, 0.6)
-                             for f, a in [cut_scores(prob, p.corpus.labels, t)])
+        for name, prob in (
+            ("logistic", lr),
+            ("boosted trees", trees),
+            ("mean of both", (lr + trees) / 2),
+        ):
+            cells = " ".join(
+                f"{t:.2f}:{f:.3f}/{a:.3f}"
+                for t in (0.4, 0.5, 0.6)
+                for f, a in [cut_scores(prob, p.corpus.labels, t)]
+            )
             print(f"  {p.corpus.name:6s} {name:14s} {cells}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m importers.grouping.train", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m importers.grouping.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--corpora", type=Path, default=None, help="directory of *.jsonl corpora")
     ap.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model")
     ap.add_argument("--cv", action="store_true", help="also report cross-corpus validation")
@@ -184,8 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  shipped model on {p.corpus.name}: B3-F1 {f1:.3f} ARI {ari:.3f}")
     if args.cv:
         for name, (src, t, f1, ari) in cross_corpus(parts).items():
-            print(f"  trained on {src} only, scored on {name}: threshold {t} "
-                  f"B3-F1 {f1:.3f} ARI {ari:.3f}")
+            print(
+                f"  trained on {src} only, scored on {name}: threshold {t} "
+                f"B3-F1 {f1:.3f} ARI {ari:.3f}"
+            )
     if args.compare:
         compare_learners(parts)
     return 0

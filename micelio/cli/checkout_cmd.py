@@ -64,9 +64,15 @@ def _prepare(directory: Path) -> None:
 def checkout(
     ref: Annotated[str, typer.Argument(metavar="ORG/PROJECT", help="The project.")],
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="A new or empty directory.")],
-    at: Annotated[int | None, typer.Option(
-        "--at", metavar="POSITION", help="Landing position (default: the head).", min=0,
-    )] = None,
+    at: Annotated[
+        int | None,
+        typer.Option(
+            "--at",
+            metavar="POSITION",
+            help="Landing position (default: the head).",
+            min=0,
+        ),
+    ] = None,
     server: ServerOpt = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
@@ -77,15 +83,18 @@ def checkout(
         head = mic.get_project(org, project).head_position
         position = head if at is None else at
         if position > head:
-            raise CliError(f"{org}/{project} has no position {position} (head is {head})",
-                           NOT_FOUND)
+            raise CliError(
+                f"{org}/{project} has no position {position} (head is {head})", NOT_FOUND
+            )
         entries = list(mic.get_tree(org, project, position=position))
         _prepare(directory)
         root = directory.resolve()
         manifest = workdir.Manifest()
         total = sum(e.size for e in entries)
-        with (workdir.open_root(root) as root_fd,
-              byte_progress("checkout", total, len(entries), enabled=not as_json) as update):
+        with (
+            workdir.open_root(root) as root_fd,
+            byte_progress("checkout", total, len(entries), enabled=not as_json) as update,
+        ):
             done = 0
 
             def tick(entry: TreeEntry) -> None:
@@ -99,9 +108,18 @@ def checkout(
         workdir.save_state(root, workdir.State(org, project, position, server=mic.address))
         workdir.save_manifest(root, manifest)
     if as_json:
-        print_json({"organization": org, "project": project, "position": position,
-                    "directory": str(root), "files": len(entries),
-                    "bytes": sum(e.size for e in entries)})
+        print_json(
+            {
+                "organization": org,
+                "project": project,
+                "position": position,
+                "directory": str(root),
+                "files": len(entries),
+                "bytes": sum(e.size for e in entries),
+            }
+        )
     else:
-        console.print(f"checked out {org}/{project} at position {position} into {directory} "
-                      f"({len(entries)} files)")
+        console.print(
+            f"checked out {org}/{project} at position {position} into {directory} "
+            f"({len(entries)} files)"
+        )

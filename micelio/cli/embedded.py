@@ -26,8 +26,18 @@ def local_server(data_dir: Path, timeout: float = 60.0) -> Iterator[str]:
     log_path = data_dir / "embedded-server.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "micelio.server", "start", "--data-dir", str(data_dir),
-             "--listen", "127.0.0.1:0", "--web", "off"],
+            [
+                sys.executable,
+                "-m",
+                "micelio.server",
+                "start",
+                "--data-dir",
+                str(data_dir),
+                "--listen",
+                "127.0.0.1:0",
+                "--web",
+                "off",
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

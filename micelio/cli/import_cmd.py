@@ -91,7 +91,10 @@ def import_git(
             f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}", USAGE
         )
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=stderr,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=stderr,
         transient=True,
     ) as fetch_progress:
         task = fetch_progress.add_task("fetching", total=None)
@@ -113,8 +116,9 @@ def import_git(
             sys.stdout.write("\n")
         else:
             for k, s in enumerate(plan.sessions, 1):
-                typer.echo(f"{k:>6}  {len(s.commits):>4} commits  {s.planned.signal:<10} "
-                           f"{s.planned.goal}")
+                typer.echo(
+                    f"{k:>6}  {len(s.commits):>4} commits  {s.planned.signal:<10} {s.planned.goal}"
+                )
             typer.echo(f"{len(plan.sessions)} sessions from {plan.commits} commits")
         return
 
@@ -136,8 +140,13 @@ def import_git(
             summary = land.land_plan(client, plan, org, proj, tags=tags, on_landed=on_landed)
     if as_json:
         json.dump(
-            {"organization": org, "project": proj, "ref": plan.ref, "tip": plan.tip,
-             **summary.to_json()},
+            {
+                "organization": org,
+                "project": proj,
+                "ref": plan.ref,
+                "tip": plan.tip,
+                **summary.to_json(),
+            },
             sys.stdout,
         )
         sys.stdout.write("\n")
@@ -146,8 +155,11 @@ def import_git(
         f"[bold green]imported[/] {summary.commits} commits into {summary.sessions} sessions "
         f"of {org}/{proj}: {summary.changes} changes, {_size(summary.bytes_inline)} inline, "
         f"{_size(summary.bytes_stored)} in object storage, {summary.seconds:.1f} s"
-        + (f" ({summary.already_imported} commits were already imported)"
-           if summary.already_imported else "")
+        + (
+            f" ({summary.already_imported} commits were already imported)"
+            if summary.already_imported
+            else ""
+        )
     )
 
 
@@ -175,16 +187,21 @@ def verify(
         json.dump(report.to_json(), sys.stdout)
         sys.stdout.write("\n")
     elif report.ok:
-        behind = f"; {report.commits_behind} newer commits not imported yet" if (
-            report.commits_behind) else ""
-        typer.echo(f"ok: {report.sessions} sessions, {report.checked_paths} changes match git"
-                   f"{behind}")
+        behind = (
+            f"; {report.commits_behind} newer commits not imported yet"
+            if (report.commits_behind)
+            else ""
+        )
+        typer.echo(
+            f"ok: {report.sessions} sessions, {report.checked_paths} changes match git{behind}"
+        )
     if not report.ok:
         raise CliError(f"verify failed: {report.difference}", GENERIC)
 
 
-def _resolve_source(repo: str, on_progress: Callable[[str, int, int], None] | None = None
-                    ) -> Source:
+def _resolve_source(
+    repo: str, on_progress: Callable[[str, int, int], None] | None = None
+) -> Source:
     from importers.git import source
 
     try:
@@ -212,4 +229,3 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return f"{n} B"
-

@@ -26,19 +26,23 @@ from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt
 from micelio.client import Job, MicClient, discovery, iso
 
 T = TypeVar("T")
-app = typer.Typer(help="Batch migrations: many repositories, many workers.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Batch migrations: many repositories, many workers.", no_args_is_help=True)
 stderr = Console(stderr=True, highlight=False)
 
 QueueOpt = Annotated[
     str | None,
-    typer.Option("--queue", help="Redis URL (redis://HOST:PORT/DB) of the rq queue.",
-                 show_default=False),
+    typer.Option(
+        "--queue", help="Redis URL (redis://HOST:PORT/DB) of the rq queue.", show_default=False
+    ),
 ]
 LeaseOpt = Annotated[
     float,
-    typer.Option("--lease", min=2.0, max=3600.0,
-                 help="Seconds a worker's claim lasts without renewal (renewed every third)."),
+    typer.Option(
+        "--lease",
+        min=2.0,
+        max=3600.0,
+        help="Seconds a worker's claim lasts without renewal (renewed every third).",
+    ),
 ]
 
 
@@ -64,13 +68,18 @@ def run(
         bool, typer.Option("--detach", help="With --queue: enqueue and return at once.")
     ] = False,
     retry_failed: Annotated[
-        bool, typer.Option("--retry-failed/--no-retry-failed",
-                           help="Queue failed repositories again (default) or leave them.")
+        bool,
+        typer.Option(
+            "--retry-failed/--no-retry-failed",
+            help="Queue failed repositories again (default) or leave them.",
+        ),
     ] = True,
     lease: LeaseOpt = 60.0,
     job_timeout: Annotated[
-        int, typer.Option("--job-timeout", min=60,
-                          help="With --queue: seconds before rq stops one repository.")
+        int,
+        typer.Option(
+            "--job-timeout", min=60, help="With --queue: seconds before rq stops one repository."
+        ),
     ] = 24 * 3600,
     as_json: JsonOpt = False,
     server: ServerOpt = None,
@@ -87,37 +96,60 @@ def run(
         raise CliError(str(exc), USAGE) from None
     if detach and not queue:
         raise CliError("--detach needs --queue", USAGE)
-    with _endpoint(server, token) as endpoint, \
-            MicClient(endpoint.address, endpoint.token) as client:
-        job = client.create_job(plan.job_id, plan.digest, plan.repositories,
-                                retry_failed=retry_failed)
-        stderr.print(f"job {job.job_id}: {job.total} repositories: {job.done} done, "
-                     f"{job.failed} failed, {job.queued + job.running} to import")
+    with (
+        _endpoint(server, token) as endpoint,
+        MicClient(endpoint.address, endpoint.token) as client,
+    ):
+        job = client.create_job(
+            plan.job_id, plan.digest, plan.repositories, retry_failed=retry_failed
+        )
+        stderr.print(
+            f"job {job.job_id}: {job.total} repositories: {job.done} done, "
+            f"{job.failed} failed, {job.queued + job.running} to import"
+        )
         display = JobDisplay(stderr, enabled=stderr.is_terminal and not detach)
         if queue:
             from importers.batch import queue as rq_queue
 
             redis = _redis(queue)
-            enqueued = _redis_call(queue, lambda: rq_queue.enqueue(
-                redis, job, endpoint.address, job_timeout=job_timeout))
+            enqueued = _redis_call(
+                queue,
+                lambda: rq_queue.enqueue(redis, job, endpoint.address, job_timeout=job_timeout),
+            )
             stderr.print(f"enqueued {len(enqueued)} repositories on {queue}")
             if detach:
                 _print(as_json, {"job_id": job.job_id, "enqueued": enqueued}, job.job_id)
                 return
             with display:
-                job = _redis_call(queue, lambda: rq_queue.watch(
-                    client, redis, job.job_id, endpoint.address, job_timeout=job_timeout,
-                    on_update=display.update))
+                job = _redis_call(
+                    queue,
+                    lambda: rq_queue.watch(
+                        client,
+                        redis,
+                        job.job_id,
+                        endpoint.address,
+                        job_timeout=job_timeout,
+                        on_update=display.update,
+                    ),
+                )
         else:
             with display:
-                job = executor.run_local(endpoint.address, endpoint.token, job.job_id,
-                                         workers, lease_seconds=lease,
-                                         on_update=display.update)
+                job = executor.run_local(
+                    endpoint.address,
+                    endpoint.token,
+                    job.job_id,
+                    workers,
+                    lease_seconds=lease,
+                    on_update=display.update,
+                )
     _show_report(job, as_json)
     if job.failed or not job.finished:
         left = f", {job.queued + job.running} not finished" if not job.finished else ""
-        raise CliError(f"job {job.job_id}: {job.failed} of {job.total} repositories "
-                       f"failed{left} (see the report)", GENERIC)
+        raise CliError(
+            f"job {job.job_id}: {job.failed} of {job.total} repositories "
+            f"failed{left} (see the report)",
+            GENERIC,
+        )
 
 
 @app.command("status")
@@ -130,8 +162,10 @@ def status(
     """Where jobs stand: every job, or one job's repositories."""
     from importers.batch import report
 
-    with _endpoint(server, token) as endpoint, \
-            MicClient(endpoint.address, endpoint.token) as client:
+    with (
+        _endpoint(server, token) as endpoint,
+        MicClient(endpoint.address, endpoint.token) as client,
+    ):
         if job_id is None:
             jobs = client.list_jobs()
         else:
@@ -140,12 +174,20 @@ def status(
         if as_json:
             output.print_json([_job_summary(j) for j in jobs])
             return
-        table = Table("job", "state", "done", "failed", "running", "queued", "total", "updated",
-                      box=None)
+        table = Table(
+            "job", "state", "done", "failed", "running", "queued", "total", "updated", box=None
+        )
         for j in jobs:
-            table.add_row(j.job_id, "finished" if j.finished else "running", str(j.done),
-                          str(j.failed), str(j.running), str(j.queued), str(j.total),
-                          output.when(j.updated_at))
+            table.add_row(
+                j.job_id,
+                "finished" if j.finished else "running",
+                str(j.done),
+                str(j.failed),
+                str(j.running),
+                str(j.queued),
+                str(j.total),
+                output.when(j.updated_at),
+            )
         output.console.print(table)
         return
     if as_json:
@@ -153,10 +195,20 @@ def status(
         return
     table = Table("#", "project", "status", "commits", "worker", "attempts", "error", box=None)
     for r in job.repositories:
-        worker = r.worker + (" (lease expired)" if r.lease_expired else "") if (
-            r.status == "running") else ""
-        table.add_row(str(r.index + 1), r.spec.project, r.status,
-                      f"{r.commits:,}/{r.commits_total:,}", worker, str(r.attempts), r.error)
+        worker = (
+            r.worker + (" (lease expired)" if r.lease_expired else "")
+            if (r.status == "running")
+            else ""
+        )
+        table.add_row(
+            str(r.index + 1),
+            r.spec.project,
+            r.status,
+            f"{r.commits:,}/{r.commits_total:,}",
+            worker,
+            str(r.attempts),
+            r.error,
+        )
     output.console.print(table)
     output.console.print(report.summary_line(job))
 
@@ -169,8 +221,10 @@ def report_cmd(
     token: TokenOpt = None,
 ) -> None:
     """Per repository: status, sessions, commits, changes, bytes, seconds and error."""
-    with _endpoint(server, token) as endpoint, \
-            MicClient(endpoint.address, endpoint.token) as client:
+    with (
+        _endpoint(server, token) as endpoint,
+        MicClient(endpoint.address, endpoint.token) as client,
+    ):
         job = client.get_job(job_id)
     _show_report(job, as_json)
 
@@ -179,17 +233,19 @@ def report_cmd(
 def worker(
     queue: Annotated[str, typer.Option("--queue", help="Redis URL (redis://HOST:PORT/DB).")],
     lease: LeaseOpt = 60.0,
-    burst: Annotated[
-        bool, typer.Option("--burst", help="Stop once the queue is empty.")
-    ] = False,
+    burst: Annotated[bool, typer.Option("--burst", help="Stop once the queue is empty.")] = False,
     name: Annotated[
-        str | None, typer.Option("--name", help="The rq worker's name (default: random).",
-                                 show_default=False)
+        str | None,
+        typer.Option("--name", help="The rq worker's name (default: random).", show_default=False),
     ] = None,
     server: Annotated[
         str | None,
-        typer.Option("--server", help="Land through this server (default: $MIC_SERVER, else "
-                     "the server that registered each job).", show_default=False),
+        typer.Option(
+            "--server",
+            help="Land through this server (default: $MIC_SERVER, else "
+            "the server that registered each job).",
+            show_default=False,
+        ),
     ] = None,
     token: TokenOpt = None,
 ) -> None:
@@ -198,14 +254,25 @@ def worker(
 
     from importers.batch import queue as rq_queue
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+    )
     address = server or os.environ.get("MIC_SERVER") or None
-    stderr.print(f"mic migrate worker: waiting for repositories on {queue} "
-                 f"(landing through {address or 'the server of each job'})")
-    _redis_call(queue, lambda: rq_queue.run_worker(
-        queue, server=address, token=token or os.environ.get("MIC_TOKEN"),
-        lease_seconds=lease, burst=burst, name=name))
+    stderr.print(
+        f"mic migrate worker: waiting for repositories on {queue} "
+        f"(landing through {address or 'the server of each job'})"
+    )
+    _redis_call(
+        queue,
+        lambda: rq_queue.run_worker(
+            queue,
+            server=address,
+            token=token or os.environ.get("MIC_TOKEN"),
+            lease_seconds=lease,
+            burst=burst,
+            name=name,
+        ),
+    )
 
 
 def _show_report(job: Job, as_json: bool) -> None:
@@ -226,9 +293,13 @@ def _show_report(job: Job, as_json: bool) -> None:
 def _job_summary(job: Job) -> dict[str, Any]:
     from importers.batch import report
 
-    return {"job_id": job.job_id, "state": "finished" if job.finished else "running",
-            "counts": report.counts_json(job), "created_at": iso(job.created_at),
-            "updated_at": iso(job.updated_at)}
+    return {
+        "job_id": job.job_id,
+        "state": "finished" if job.finished else "running",
+        "counts": report.counts_json(job),
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at),
+    }
 
 
 def _print(as_json: bool, data: dict[str, Any], text: str) -> None:

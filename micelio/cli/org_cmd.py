@@ -20,8 +20,9 @@ from micelio.cli.output import (
 from micelio.client import Organization, Project, iso
 
 org_app = typer.Typer(help="Organizations: the owners of projects.", no_args_is_help=True)
-project_app = typer.Typer(help="Projects: linear histories of landed sessions.",
-                          no_args_is_help=True)
+project_app = typer.Typer(
+    help="Projects: linear histories of landed sessions.", no_args_is_help=True
+)
 
 
 def _org(o: Organization) -> dict[str, Any]:
@@ -29,8 +30,13 @@ def _org(o: Organization) -> dict[str, Any]:
 
 
 def _project(p: Project) -> dict[str, Any]:
-    return {"organization": p.organization, "handle": p.handle, "name": p.name,
-            "head_position": p.head_position, "created_at": iso(p.created_at)}
+    return {
+        "organization": p.organization,
+        "handle": p.handle,
+        "name": p.name,
+        "head_position": p.head_position,
+        "created_at": iso(p.created_at),
+    }
 
 
 @org_app.command("create")
@@ -98,6 +104,7 @@ def project_list(
         return
     table = Table("project", "name", "head", "created")
     for p in projects:
-        table.add_row(f"{p.organization}/{p.handle}", p.name, str(p.head_position),
-                      when(p.created_at))
+        table.add_row(
+            f"{p.organization}/{p.handle}", p.name, str(p.head_position), when(p.created_at)
+        )
     console.print(table)

@@ -22,13 +22,19 @@ from micelio.client import MicClient, iso
 
 ServerOpt = Annotated[
     str | None,
-    typer.Option("--server", help="Server address HOST:PORT (default: $MIC_SERVER, then the "
-                 "local server).", show_default=False),
+    typer.Option(
+        "--server",
+        help="Server address HOST:PORT (default: $MIC_SERVER, then the local server).",
+        show_default=False,
+    ),
 ]
 TokenOpt = Annotated[
     str | None,
-    typer.Option("--token", help="Bearer token (default: $MIC_TOKEN, then the local server's "
-                 "admin token).", show_default=False),
+    typer.Option(
+        "--token",
+        help="Bearer token (default: $MIC_TOKEN, then the local server's admin token).",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -61,8 +67,9 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def byte_progress(label: str, total: int, items: int,
-                  *, enabled: bool = True) -> Iterator[Callable[[int], None] | None]:
+def byte_progress(
+    label: str, total: int, items: int, *, enabled: bool = True
+) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr for a big transfer (>= 16 MiB or >= 200 files) on a terminal.
 
     Yields ``update(bytes_done)``, or None when no bar is shown (small, piped or --json).
@@ -70,8 +77,9 @@ def byte_progress(label: str, total: int, items: int,
     if not (enabled and err_console.is_terminal and (total >= 16 << 20 or items >= 200)):
         yield None
         return
-    bar = Progress(TextColumn(label), BarColumn(), DownloadColumn(), console=err_console,
-                   transient=True)
+    bar = Progress(
+        TextColumn(label), BarColumn(), DownloadColumn(), console=err_console, transient=True
+    )
     task = bar.add_task(label, total=total or None)
     with bar:
         yield lambda done: bar.update(task, completed=done)

@@ -31,12 +31,18 @@ from micelio.cli.output import (
 )
 from micelio.client import Change, MicClient, Session, Status, session_to_dict
 
-app = typer.Typer(help="Sessions: a goal, a conversation, decisions and changes.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Sessions: a goal, a conversation, decisions and changes.", no_args_is_help=True
+)
 
-SessionOpt = Annotated[str | None, typer.Option(
-    "--session", help="Session id (default: the active session of this directory).",
-    show_default=False)]
+SessionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--session",
+        help="Session id (default: the active session of this directory).",
+        show_default=False,
+    ),
+]
 
 
 class Role(StrEnum):
@@ -58,8 +64,11 @@ def _here() -> tuple[Path, workdir.State]:
     root = workdir.find_root(Path.cwd())
     state = workdir.load_state(root) if root else None
     if root is None or state is None:
-        raise CliError("not a mic working directory (no .mic/ here or above): "
-                       "use `mic session start` or `mic checkout`", STATE)
+        raise CliError(
+            "not a mic working directory (no .mic/ here or above): "
+            "use `mic session start` or `mic checkout`",
+            STATE,
+        )
     return root, state
 
 
@@ -97,8 +106,10 @@ def start(
     root = root or Path.cwd().resolve()
     if state is not None:
         if state.session_id:
-            raise CliError(f"session {state.session_id} is already active in {root}: "
-                           "land or abandon it first", STATE)
+            raise CliError(
+                f"session {state.session_id} is already active in {root}: land or abandon it first",
+                STATE,
+            )
         if (state.organization, state.project) != (org, project):
             raise CliError(f"{root} is a checkout of {state.ref}, not {org}/{project}", STATE)
     with connect(server, token, fallback=state.server if state else None) as mic:
@@ -112,11 +123,16 @@ def start(
                 raise CliError(
                     f"{root} is not a checkout of {org}/{project}, which has landed sessions "
                     f"(head {base}): run `mic checkout {org}/{project} DIR` and start there",
-                    STATE)
+                    STATE,
+                )
         session = mic.start_session(org, project, goal, base_position=base)
         address = mic.address
-    workdir.save_state(root, workdir.State(org, project, session.base_position, server=address,
-                                           session_id=session.session_id))
+    workdir.save_state(
+        root,
+        workdir.State(
+            org, project, session.base_position, server=address, session_id=session.session_id
+        ),
+    )
     if as_json:
         print_json(session_to_dict(session))
     else:
@@ -198,8 +214,10 @@ _MARK = {"added": "A", "modified": "M", "deleted": "D"}
 
 
 def _changes_json(result: workdir.ScanResult) -> list[dict[str, Any]]:
-    return [{"file_path": c.display, "change_type": c.kind, "mode": c.mode, "size": c.size}
-            for c in result.changes]
+    return [
+        {"file_path": c.display, "change_type": c.kind, "mode": c.mode, "size": c.size}
+        for c in result.changes
+    ]
 
 
 @app.command("status")
@@ -210,32 +228,34 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
         session = mic.get_session(state.session_id) if state.session_id else None
         result = _scan(mic, root, state)
     if as_json:
-        print_json({
-            "root": str(root),
-            "organization": state.organization,
-            "project": state.project,
-            "base_position": state.base_position,
-            "session": session_to_dict(session) if session else None,
-            "changes": _changes_json(result),
-            "invalid": [{"file_path": paths.display(p), "reason": r}
-                        for p, r in result.invalid],
-        })
+        print_json(
+            {
+                "root": str(root),
+                "organization": state.organization,
+                "project": state.project,
+                "base_position": state.base_position,
+                "session": session_to_dict(session) if session else None,
+                "changes": _changes_json(result),
+                "invalid": [
+                    {"file_path": paths.display(p), "reason": r} for p, r in result.invalid
+                ],
+            }
+        )
         return
     console.print(f"{state.ref} at position {state.base_position}  [dim]{root}[/]")
     if session is None:
         console.print("no active session")
     else:
-        console.print(f"session {session.session_id} ({session.status}): "
-                      f"{escape(session.goal)}")
-        console.print(f"  {len(session.conversation)} messages, "
-                      f"{len(session.decisions)} decisions")
+        console.print(f"session {session.session_id} ({session.status}): {escape(session.goal)}")
+        console.print(f"  {len(session.conversation)} messages, {len(session.decisions)} decisions")
     if not result.changes:
         console.print("no pending changes")
     for change in result.changes:
         console.print(f"  {_MARK[change.kind]} {escape(change.display)}")
     for path, reason in result.invalid:
-        err_console.print(f"  [yellow]cannot land[/] {escape(paths.display(path))}: "
-                          f"{escape(reason)}")
+        err_console.print(
+            f"  [yellow]cannot land[/] {escape(paths.display(path))}: {escape(reason)}"
+        )
 
 
 # --- land -------------------------------------------------------------------------------------
@@ -246,11 +266,13 @@ def _to_change(root: Path, change: workdir.FileChange) -> Change:
         return Change(change.path, "deleted")
     local = workdir.local_path(root, change.path)
     if change.mode == workdir.MODE_SYMLINK:
-        return Change(change.path, change.kind, os.readlink(local), mode=change.mode,
-                      size=change.size)
+        return Change(
+            change.path, change.kind, os.readlink(local), mode=change.mode, size=change.size
+        )
     # A Path: read in chunks while sending, and checked against the size the scan saw.
-    return Change(change.path, change.kind, Path(os.fsdecode(local)), mode=change.mode,
-                  size=change.size)
+    return Change(
+        change.path, change.kind, Path(os.fsdecode(local)), mode=change.mode, size=change.size
+    )
 
 
 @app.command("land")
@@ -265,29 +287,40 @@ def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = Fa
         if result.invalid:
             path, reason = result.invalid[0]
             more = f" (and {len(result.invalid) - 1} more)" if len(result.invalid) > 1 else ""
-            raise CliError(f"cannot land {paths.display(path)}: {reason}{more}; "
-                           "rename it or add it to .micignore", USAGE)
+            raise CliError(
+                f"cannot land {paths.display(path)}: {reason}{more}; "
+                "rename it or add it to .micignore",
+                USAGE,
+            )
         changes = (_to_change(root, c) for c in result.changes)
         total = sum(c.size for c in result.changes)
-        with byte_progress("landing", total, len(result.changes),
-                           enabled=not as_json) as update:
+        with byte_progress("landing", total, len(result.changes), enabled=not as_json) as update:
             progress = (lambda sent: update(sent.bytes)) if update else None
             landed = mic.land(changes, session_id=session_id, progress=progress)
         synced = _after_land(mic, root, state, result, landed.landing_position, session_id)
     if as_json:
-        print_json({"session_id": session_id, "landing_position": landed.landing_position,
-                    "changes": landed.changes, "bytes_inline": landed.bytes_inline,
-                    "bytes_stored": landed.bytes_stored, "synced": synced})
+        print_json(
+            {
+                "session_id": session_id,
+                "landing_position": landed.landing_position,
+                "changes": landed.changes,
+                "bytes_inline": landed.bytes_inline,
+                "bytes_stored": landed.bytes_stored,
+                "synced": synced,
+            }
+        )
         return
-    console.print(f"landed session {session_id} at position {landed.landing_position} "
-                  f"({landed.changes} changes)")
+    console.print(
+        f"landed session {session_id} at position {landed.landing_position} "
+        f"({landed.changes} changes)"
+    )
     if synced:
-        console.print(f"updated {synced} files landed by other sessions since position "
-                      f"{old_base}")
+        console.print(f"updated {synced} files landed by other sessions since position {old_base}")
 
 
-def _recover_if_ended(mic: MicClient, root: Path, state: workdir.State,
-                      result: workdir.ScanResult) -> None:
+def _recover_if_ended(
+    mic: MicClient, root: Path, state: workdir.State, result: workdir.ScanResult
+) -> None:
     """A session that is no longer active (landed by a run that died before recording it,
     or abandoned elsewhere) is cleared from this directory, with an error saying so."""
     session_id = _active(state)
@@ -295,18 +328,29 @@ def _recover_if_ended(mic: MicClient, root: Path, state: workdir.State,
     if session.status == Status.ACTIVE:
         return
     if session.landing_position:
-        _after_land(mic, root, state, result, session.landing_position, session_id,
-                    verified=False)
-        raise CliError(f"session {session_id} was already landed at position "
-                       f"{session.landing_position}; this directory now bases on it", STATE)
+        _after_land(mic, root, state, result, session.landing_position, session_id, verified=False)
+        raise CliError(
+            f"session {session_id} was already landed at position "
+            f"{session.landing_position}; this directory now bases on it",
+            STATE,
+        )
     state.session_id = None
     workdir.save_state(root, state)
-    raise CliError(f"session {session_id} is {session.status}; cleared it from this directory",
-                   STATE)
+    raise CliError(
+        f"session {session_id} is {session.status}; cleared it from this directory", STATE
+    )
 
 
-def _after_land(mic: MicClient, root: Path, state: workdir.State, result: workdir.ScanResult,
-                position: int, session_id: str, *, verified: bool = True) -> int:
+def _after_land(
+    mic: MicClient,
+    root: Path,
+    state: workdir.State,
+    result: workdir.ScanResult,
+    position: int,
+    session_id: str,
+    *,
+    verified: bool = True,
+) -> int:
     """Record the new base and manifest; bring in what others landed since the old base.
 
     ``verified``: the files sent are those of ``result`` (false when recovering a landing
@@ -332,13 +376,26 @@ def _after_land(mic: MicClient, root: Path, state: workdir.State, result: workdi
     return synced
 
 
-def _sync(mic: MicClient, root: Path, state: workdir.State, manifest: workdir.Manifest,
-          result: workdir.ScanResult, sent: set[bytes], position: int) -> int:
-    tree = {e.path: e for e in mic.get_tree(state.organization, state.project,
-                                             position=position)}
-    stale = [e for p, e in tree.items() if p not in sent and (
-        p not in manifest.files or manifest.files[p].sha256 != e.sha256
-        or manifest.files[p].mode != e.mode)]
+def _sync(
+    mic: MicClient,
+    root: Path,
+    state: workdir.State,
+    manifest: workdir.Manifest,
+    result: workdir.ScanResult,
+    sent: set[bytes],
+    position: int,
+) -> int:
+    tree = {e.path: e for e in mic.get_tree(state.organization, state.project, position=position)}
+    stale = [
+        e
+        for p, e in tree.items()
+        if p not in sent
+        and (
+            p not in manifest.files
+            or manifest.files[p].sha256 != e.sha256
+            or manifest.files[p].mode != e.mode
+        )
+    ]
     gone = [p for p in result.files if p not in tree and p not in sent]
     with workdir.open_root(root) as root_fd:
         fetch_files(mic, root_fd, state.organization, state.project, position, stale, manifest)
@@ -353,8 +410,10 @@ def _sync(mic: MicClient, root: Path, state: workdir.State, manifest: workdir.Ma
 
 @app.command("show")
 def show(
-    session_id: Annotated[str | None, typer.Argument(
-        metavar="[ID]", help="Session id (default: the active session here).")] = None,
+    session_id: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID]", help="Session id (default: the active session here)."),
+    ] = None,
     server: ServerOpt = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
@@ -376,14 +435,21 @@ def show(
     if as_json:
         print_json(session_to_dict(session, changes))
         return
-    where = (f"landed at position {session.landing_position}" if session.landing_position
-             else f"based on position {session.base_position}")
+    where = (
+        f"landed at position {session.landing_position}"
+        if session.landing_position
+        else f"based on position {session.base_position}"
+    )
     console.print(f"[bold]{escape(session.goal)}[/]")
-    console.print(f"session {session.session_id}  {session.organization}/{session.project}  "
-                  f"{session.status}, {where}")
-    console.print(f"started {when(session.started_at)}"
-                  + (f", landed {when(session.landed_at)}" if session.landed_at else "")
-                  + (f", abandoned {when(session.abandoned_at)}" if session.abandoned_at else ""))
+    console.print(
+        f"session {session.session_id}  {session.organization}/{session.project}  "
+        f"{session.status}, {where}"
+    )
+    console.print(
+        f"started {when(session.started_at)}"
+        + (f", landed {when(session.landed_at)}" if session.landed_at else "")
+        + (f", abandoned {when(session.abandoned_at)}" if session.abandoned_at else "")
+    )
     if session.external_id:
         console.print(f"external id {escape(session.external_id)}")
     if session.conversation:
@@ -402,22 +468,29 @@ def show(
         for key, value in sorted(session.metadata.items()):
             console.print(f"  {escape(str(key))}: {escape(str(value))}")
     s = session.stats
-    console.print(f"\n[bold]changes[/] {s.total} ({s.added} added, {s.modified} modified, "
-                  f"{s.deleted} deleted)")
+    console.print(
+        f"\n[bold]changes[/] {s.total} ({s.added} added, {s.modified} modified, "
+        f"{s.deleted} deleted)"
+    )
     for c in changes:
-        console.print(f"  {_MARK.get(c.change_type, '?')} {escape(c.file_path)}  "
-                      f"[dim]{c.size} bytes[/]")
+        console.print(
+            f"  {_MARK.get(c.change_type, '?')} {escape(c.file_path)}  [dim]{c.size} bytes[/]"
+        )
 
 
 @app.command("list")
 def list_(
     ref: Annotated[str, typer.Argument(metavar="ORG/PROJECT", help="The project.")],
-    status_: Annotated[StatusFilter | None, typer.Option(
-        "--status", help="Only sessions with this status.")] = None,
-    path: Annotated[str | None, typer.Option(
-        "--path", metavar="GLOB", help="Only sessions that touched a matching path.")] = None,
-    text: Annotated[str | None, typer.Option(
-        "--text", help="Only sessions whose goal contains this text.")] = None,
+    status_: Annotated[
+        StatusFilter | None, typer.Option("--status", help="Only sessions with this status.")
+    ] = None,
+    path: Annotated[
+        str | None,
+        typer.Option("--path", metavar="GLOB", help="Only sessions that touched a matching path."),
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="Only sessions whose goal contains this text.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
     oldest_first: Annotated[bool, typer.Option("--oldest-first", help="Oldest first.")] = False,
     server: ServerOpt = None,
@@ -428,16 +501,25 @@ def list_(
     "changes"."""
     org, project = split_ref(ref)
     with connect(server, token) as mic:
-        sessions = list(mic.iter_sessions(org, project, status=status_.value if status_ else None,
-                                          path_glob=path, text=text, limit=limit,
-                                          oldest_first=oldest_first))
+        sessions = list(
+            mic.iter_sessions(
+                org,
+                project,
+                status=status_.value if status_ else None,
+                path_glob=path,
+                text=text,
+                limit=limit,
+                oldest_first=oldest_first,
+            )
+        )
     if as_json:
         print_json([session_to_dict(s) for s in sessions])
         return
     # Plain lines rather than a table: ids stay whole and greppable at any terminal width.
     for s in sessions:
         goal = s.goal.splitlines()[0] if s.goal else ""
-        console.print(f"{s.landing_position or '-':>5}  {s.session_id}  {s.status:<9} "
-                      f"{s.stats.total:>6} files  "
-                      f"{when(s.landed_at or s.abandoned_at or s.started_at)}  {escape(goal)}")
-
+        console.print(
+            f"{s.landing_position or '-':>5}  {s.session_id}  {s.status:<9} "
+            f"{s.stats.total:>6} files  "
+            f"{when(s.landed_at or s.abandoned_at or s.started_at)}  {escape(goal)}"
+        )

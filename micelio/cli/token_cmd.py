@@ -28,9 +28,12 @@ class Role(StrEnum):
 @app.command("create")
 def create(
     role: Annotated[Role, typer.Option("--role", help="What the token may do.")],
-    org: Annotated[str | None, typer.Option(
-        "--org", help="Scope the token to one organization (default: server-wide, admin only)."
-    )] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(
+            "--org", help="Scope the token to one organization (default: server-wide, admin only)."
+        ),
+    ] = None,
     description: Annotated[str, typer.Option("--description", help="A note for you.")] = "",
     server: ServerOpt = None,
     token: TokenOpt = None,
@@ -40,11 +43,13 @@ def create(
     with connect(server, token) as mic:
         created = mic.create_token(role.value, organization=org, description=description)
     if as_json:
-        print_json({"token": created.token, "organization": created.organization,
-                    "role": created.role})
+        print_json(
+            {"token": created.token, "organization": created.organization, "role": created.role}
+        )
         return
     # The token alone on stdout, so that `TOKEN=$(mic token create ...)` works.
     print(created.token)
     scope = created.organization or "server-wide"
-    err_console.print(f"[dim]{created.role} token ({scope}); store it now: "
-                      "it is not shown again[/]")
+    err_console.print(
+        f"[dim]{created.role} token ({scope}); store it now: it is not shown again[/]"
+    )

@@ -70,8 +70,9 @@ class MicClient:
     ...         print(session.landing_position, session.goal)
     """
 
-    def __init__(self, address: str, token: str | None = None, *,
-                 timeout: float | None = None) -> None:
+    def __init__(
+        self, address: str, token: str | None = None, *, timeout: float | None = None
+    ) -> None:
         self.address = address
         self.timeout = timeout  # for unary calls; streams run as long as they need
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
@@ -101,8 +102,12 @@ class MicClient:
     def __enter__(self) -> MicClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     # --- plumbing -----------------------------------------------------------------------------
@@ -142,10 +147,12 @@ class MicClient:
         resp = self._call(self._projects.ListOrganizations, pb.ListOrganizationsRequest())
         return [convert.organization_from_pb(o) for o in resp.organizations]
 
-    def create_project(self, organization: str, handle: str, *, name: str = "",
-                       exist_ok: bool = False) -> Project:
-        req = pb.CreateProjectRequest(organization=organization, handle=handle, name=name,
-                                      exist_ok=exist_ok)
+    def create_project(
+        self, organization: str, handle: str, *, name: str = "", exist_ok: bool = False
+    ) -> Project:
+        req = pb.CreateProjectRequest(
+            organization=organization, handle=handle, name=name, exist_ok=exist_ok
+        )
         return convert.project_from_pb(self._call(self._projects.CreateProject, req))
 
     def get_project(self, organization: str, handle: str) -> Project:
@@ -157,11 +164,13 @@ class MicClient:
         resp = self._call(self._projects.ListProjects, req)
         return [convert.project_from_pb(p) for p in resp.projects]
 
-    def create_token(self, role: str, *, organization: str | None = None,
-                     description: str = "") -> CreatedToken:
+    def create_token(
+        self, role: str, *, organization: str | None = None, description: str = ""
+    ) -> CreatedToken:
         """A new token (shown once). ``organization`` None: server-wide (admin only)."""
-        req = pb.CreateTokenRequest(organization=organization or "", role=role,
-                                    description=description)
+        req = pb.CreateTokenRequest(
+            organization=organization or "", role=role, description=description
+        )
         return convert.token_from_pb(self._call(self._projects.CreateToken, req))
 
     # --- sessions -----------------------------------------------------------------------------
@@ -179,9 +188,16 @@ class MicClient:
         base_position: int | None = None,
     ) -> Session:
         """Start an active session; ``base_position`` None: the project head."""
-        req = convert.start_request(organization, project, goal, session_id=session_id,
-                                    conversation=conversation, decisions=decisions,
-                                    metadata=metadata, base_position=base_position)
+        req = convert.start_request(
+            organization,
+            project,
+            goal,
+            session_id=session_id,
+            conversation=conversation,
+            decisions=decisions,
+            metadata=metadata,
+            base_position=base_position,
+        )
         return convert.session_from_pb(self._call(self._sessions.StartSession, req))
 
     def land(
@@ -205,9 +221,16 @@ class MicClient:
 
         ``progress`` is called from gRPC's sending thread as each item is handed over.
         """
-        header = land_header(session_id=session_id, create=create, conversation=conversation,
-                             decisions=decisions, metadata=metadata, landed_at=landed_at,
-                             started_at=started_at, external_id=external_id)
+        header = land_header(
+            session_id=session_id,
+            create=create,
+            conversation=conversation,
+            decisions=decisions,
+            metadata=metadata,
+            landed_at=landed_at,
+            started_at=started_at,
+            external_id=external_id,
+        )
         stream = RequestStream(header, changes, chunk_size=chunk_size, progress=progress)
         future = self._sessions.LandSession.future(stream, metadata=self._metadata)
         try:
@@ -223,8 +246,9 @@ class MicClient:
             stream.close()
         return _land_result(response)
 
-    def land_many(self, landings: Iterable[Landing], *,
-                  chunk_size: int = CHUNK_SIZE) -> Iterator[LandResult]:
+    def land_many(
+        self, landings: Iterable[Landing], *, chunk_size: int = CHUNK_SIZE
+    ) -> Iterator[LandResult]:
         """Land sessions in order over one stream, yielding each result once it landed.
 
         For importers: one call instead of one per session; the next sessions stream while
@@ -252,11 +276,18 @@ class MicClient:
         req = pb.GetSessionRequest(session_id=session_id)
         return convert.session_from_pb(self._call(self._sessions.GetSession, req))
 
-    def find_session(self, organization: str, project: str, *, external_id: str | None = None,
-                     latest: bool = False) -> Session | None:
+    def find_session(
+        self,
+        organization: str,
+        project: str,
+        *,
+        external_id: str | None = None,
+        latest: bool = False,
+    ) -> Session | None:
         """The session holding ``external_id`` (or the latest landed one); None if none."""
-        req = pb.FindSessionRequest(organization=organization, project=project,
-                                    external_id=external_id or "", latest=latest)
+        req = pb.FindSessionRequest(
+            organization=organization, project=project, external_id=external_id or "", latest=latest
+        )
         try:
             return convert.session_from_pb(self._call(self._sessions.FindSession, req))
         except NotFound:
@@ -276,13 +307,19 @@ class MicClient:
     ) -> Page[Session]:
         """One page of sessions, newest first unless ``oldest_first``."""
         req = pb.ListSessionsRequest(
-            organization=organization, project=project, status=convert.status_to_pb(status),
-            path_glob=path_glob or "", text=text or "", page_size=page_size,
-            page_token=page_token, oldest_first=oldest_first,
+            organization=organization,
+            project=project,
+            status=convert.status_to_pb(status),
+            path_glob=path_glob or "",
+            text=text or "",
+            page_size=page_size,
+            page_token=page_token,
+            oldest_first=oldest_first,
         )
         resp = self._call(self._sessions.ListSessions, req)
-        return Page([convert.session_from_pb(s) for s in resp.sessions], resp.next_page_token,
-                    resp.total)
+        return Page(
+            [convert.session_from_pb(s) for s in resp.sessions], resp.next_page_token, resp.total
+        )
 
     def iter_sessions(
         self,
@@ -301,9 +338,16 @@ class MicClient:
             page_size = max(1, min(limit, 1000))
         token, seen = "", 0
         while True:
-            page = self.list_sessions(organization, project, status=status, path_glob=path_glob,
-                                      text=text, oldest_first=oldest_first,
-                                      page_size=page_size, page_token=token)
+            page = self.list_sessions(
+                organization,
+                project,
+                status=status,
+                path_glob=path_glob,
+                text=text,
+                oldest_first=oldest_first,
+                page_size=page_size,
+                page_token=token,
+            )
             for session in page.items:
                 if limit is not None and seen >= limit:
                     return
@@ -313,84 +357,115 @@ class MicClient:
             if not token or not page.items:
                 return
 
-    def list_changes(self, session_id: str, *, change_type: ChangeKind | str | None = None,
-                     page_size: int = 0, page_token: str = "") -> Page[SessionChange]:
-        req = pb.ListSessionChangesRequest(session_id=session_id, page_size=page_size,
-                                           page_token=page_token,
-                                           change_type=convert.kind_to_pb(change_type))
+    def list_changes(
+        self,
+        session_id: str,
+        *,
+        change_type: ChangeKind | str | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> Page[SessionChange]:
+        req = pb.ListSessionChangesRequest(
+            session_id=session_id,
+            page_size=page_size,
+            page_token=page_token,
+            change_type=convert.kind_to_pb(change_type),
+        )
         resp = self._call(self._sessions.ListSessionChanges, req)
         return Page([convert.change_from_pb(c) for c in resp.changes], resp.next_page_token)
 
-    def iter_changes(self, session_id: str, *, change_type: ChangeKind | str | None = None,
-                     page_size: int = 0) -> Iterator[SessionChange]:
+    def iter_changes(
+        self, session_id: str, *, change_type: ChangeKind | str | None = None, page_size: int = 0
+    ) -> Iterator[SessionChange]:
         """Every change of a session, in path order, fetching pages as needed."""
         token = ""
         while True:
-            page = self.list_changes(session_id, change_type=change_type, page_size=page_size,
-                                     page_token=token)
+            page = self.list_changes(
+                session_id, change_type=change_type, page_size=page_size, page_token=token
+            )
             yield from page.items
             token = page.next_page_token
             if not token or not page.items:
                 return
 
     def get_change_stats(self, session_id: str) -> ChangeStats:
-        s = self._call(self._sessions.GetSessionChangeStats,
-                       pb.GetSessionRequest(session_id=session_id))
+        s = self._call(
+            self._sessions.GetSessionChangeStats, pb.GetSessionRequest(session_id=session_id)
+        )
         return ChangeStats(s.total, s.added, s.modified, s.deleted)
 
     def abandon_session(self, session_id: str, *, reason: str = "") -> Session:
         req = pb.AbandonSessionRequest(session_id=session_id, reason=reason)
         return convert.session_from_pb(self._call(self._sessions.AbandonSession, req))
 
-    def add_message(self, session_id: str, content: str, *, role: str = "human",
-                    author: str = "", at: datetime | None = None,
-                    reference: str = "") -> Session:
+    def add_message(
+        self,
+        session_id: str,
+        content: str,
+        *,
+        role: str = "human",
+        author: str = "",
+        at: datetime | None = None,
+        reference: str = "",
+    ) -> Session:
         message = convert.message_to_pb(Message(role, content, author, at, reference))
         req = pb.AddMessageRequest(session_id=session_id, message=message)
         return convert.session_from_pb(self._call(self._sessions.AddMessage, req))
 
-    def add_decision(self, session_id: str, decision: str, *, reasoning: str = "",
-                     at: datetime | None = None) -> Session:
-        req = pb.AddDecisionRequest(session_id=session_id,
-                                    decision=convert.decision_to_pb(
-                                        Decision(decision, reasoning, at)))
+    def add_decision(
+        self, session_id: str, decision: str, *, reasoning: str = "", at: datetime | None = None
+    ) -> Session:
+        req = pb.AddDecisionRequest(
+            session_id=session_id,
+            decision=convert.decision_to_pb(Decision(decision, reasoning, at)),
+        )
         return convert.session_from_pb(self._call(self._sessions.AddDecision, req))
 
     def read_change(self, session_id: str, path: bytes | str) -> Iterator[bytes]:
         """The content a session's change wrote, in chunks."""
         file_path, raw_path = _wire(path)
-        req = pb.ReadChangeRequest(session_id=session_id, file_path=file_path,
-                                   raw_path=raw_path)
+        req = pb.ReadChangeRequest(session_id=session_id, file_path=file_path, raw_path=raw_path)
         return self._bytes(self._sessions.ReadChange, req)
 
     # --- content ------------------------------------------------------------------------------
 
-    def get_tree(self, organization: str, project: str, *, position: int | None = None,
-                 path_prefix: str = "") -> Iterator[TreeEntry]:
+    def get_tree(
+        self, organization: str, project: str, *, position: int | None = None, path_prefix: str = ""
+    ) -> Iterator[TreeEntry]:
         """The project's files after ``position`` (None: head; 0: empty), in path order."""
-        req = pb.GetTreeRequest(organization=organization, project=project,
-                                path_prefix=path_prefix)
+        req = pb.GetTreeRequest(organization=organization, project=project, path_prefix=path_prefix)
         _set_position(req, position)
         for entry in self._stream(self._content.GetTree, req):
             yield convert.tree_entry_from_pb(entry)
 
-    def read_file(self, organization: str, project: str, path: bytes | str, *,
-                  position: int | None = None) -> Iterator[bytes]:
+    def read_file(
+        self, organization: str, project: str, path: bytes | str, *, position: int | None = None
+    ) -> Iterator[bytes]:
         """A file's content at ``position`` (None: head), in chunks."""
         file_path, raw_path = _wire(path)
-        req = pb.ReadFileRequest(organization=organization, project=project,
-                                 file_path=file_path, raw_path=raw_path)
+        req = pb.ReadFileRequest(
+            organization=organization, project=project, file_path=file_path, raw_path=raw_path
+        )
         _set_position(req, position)
         return self._bytes(self._content.ReadFile, req)
 
     # --- migration jobs -----------------------------------------------------------------------
 
-    def create_job(self, job_id: str, digest: str, repositories: Sequence[RepositorySpec], *,
-                   retry_failed: bool = False) -> Job:
+    def create_job(
+        self,
+        job_id: str,
+        digest: str,
+        repositories: Sequence[RepositorySpec],
+        *,
+        retry_failed: bool = False,
+    ) -> Job:
         """Register a job (the existing one for the same id and digest)."""
-        req = pb.CreateJobRequest(job_id=job_id, digest=digest,
-                                  repositories=[spec_to_pb(r) for r in repositories],
-                                  retry_failed=retry_failed)
+        req = pb.CreateJobRequest(
+            job_id=job_id,
+            digest=digest,
+            repositories=[spec_to_pb(r) for r in repositories],
+            retry_failed=retry_failed,
+        )
         return job_from_pb(self._call(self._jobs.CreateJob, req))
 
     def get_job(self, job_id: str) -> Job:
@@ -400,31 +475,65 @@ class MicClient:
         resp = self._call(self._jobs.ListJobs, pb.ListJobsRequest())
         return [job_from_pb(j) for j in resp.jobs]
 
-    def claim_repository(self, job_id: str, worker: str, lease_seconds: float, *,
-                         index: int | None = None) -> Claim:
+    def claim_repository(
+        self, job_id: str, worker: str, lease_seconds: float, *, index: int | None = None
+    ) -> Claim:
         """Claim repository ``index`` (None: the first claimable one) under a new lease."""
-        req = pb.ClaimRepositoryRequest(job_id=job_id, worker=worker,
-                                        lease_seconds=lease_seconds,
-                                        has_index=index is not None, index=index or 0)
+        req = pb.ClaimRepositoryRequest(
+            job_id=job_id,
+            worker=worker,
+            lease_seconds=lease_seconds,
+            has_index=index is not None,
+            index=index or 0,
+        )
         return claim_from_pb(self._call(self._jobs.ClaimRepository, req))
 
-    def renew_lease(self, job_id: str, index: int, lease_id: str, lease_seconds: float, *,
-                    commits_total: int = 0, commits: int = 0,
-                    last_commit: str = "") -> JobRepository:
+    def renew_lease(
+        self,
+        job_id: str,
+        index: int,
+        lease_id: str,
+        lease_seconds: float,
+        *,
+        commits_total: int = 0,
+        commits: int = 0,
+        last_commit: str = "",
+    ) -> JobRepository:
         """Extend a lease and record progress; FailedPrecondition when it was lost."""
-        req = pb.RenewLeaseRequest(job_id=job_id, index=index, lease_id=lease_id,
-                                   lease_seconds=lease_seconds, commits_total=commits_total,
-                                   commits=commits, last_commit=last_commit)
+        req = pb.RenewLeaseRequest(
+            job_id=job_id,
+            index=index,
+            lease_id=lease_id,
+            lease_seconds=lease_seconds,
+            commits_total=commits_total,
+            commits=commits,
+            last_commit=last_commit,
+        )
         return repository_from_pb(self._call(self._jobs.RenewLease, req))
 
-    def finish_repository(self, job_id: str, index: int, lease_id: str, outcome: str, *,
-                          commits_total: int = 0, commits: int = 0, last_commit: str = "",
-                          error: str = "") -> JobRepository:
+    def finish_repository(
+        self,
+        job_id: str,
+        index: int,
+        lease_id: str,
+        outcome: str,
+        *,
+        commits_total: int = 0,
+        commits: int = 0,
+        last_commit: str = "",
+        error: str = "",
+    ) -> JobRepository:
         """End a lease: ``outcome`` done, failed (with ``error``) or released."""
-        req = pb.FinishRepositoryRequest(job_id=job_id, index=index, lease_id=lease_id,
-                                         outcome=OUTCOME_TO_PB[outcome],
-                                         commits_total=commits_total, commits=commits,
-                                         last_commit=last_commit, error=error)
+        req = pb.FinishRepositoryRequest(
+            job_id=job_id,
+            index=index,
+            lease_id=lease_id,
+            outcome=OUTCOME_TO_PB[outcome],
+            commits_total=commits_total,
+            commits=commits,
+            last_commit=last_commit,
+            error=error,
+        )
         return repository_from_pb(self._call(self._jobs.FinishRepository, req))
 
 

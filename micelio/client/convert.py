@@ -130,8 +130,7 @@ def organization_from_pb(o: pb.Organization) -> Organization:
 
 
 def project_from_pb(p: pb.Project) -> Project:
-    return Project(p.organization, p.handle, p.name, p.head_position,
-                   time_from_pb(p, "created_at"))
+    return Project(p.organization, p.handle, p.name, p.head_position, time_from_pb(p, "created_at"))
 
 
 def token_from_pb(t: pb.CreateTokenResponse) -> CreatedToken:
@@ -142,8 +141,9 @@ def token_from_pb(t: pb.CreateTokenResponse) -> CreatedToken:
 
 
 def message_to_pb(m: Message) -> pb.ConversationMessage:
-    out = pb.ConversationMessage(role=m.role, content=m.content, author=m.author,
-                                 reference=m.reference)
+    out = pb.ConversationMessage(
+        role=m.role, content=m.content, author=m.author, reference=m.reference
+    )
     if m.at is not None:
         out.at.CopyFrom(time_to_pb(m.at))
     return out

@@ -26,8 +26,6 @@ class Endpoint:
     token: str | None
 
 
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

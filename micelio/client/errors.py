@@ -109,8 +109,9 @@ def from_rpc_error(err: grpc.RpcError, address: str = "") -> MicError:
     details = (err.details() if hasattr(err, "details") else None) or ""  # type: ignore[attr-defined]
     if status == grpc.StatusCode.UNAVAILABLE:
         where = f" at {address}" if address else ""
-        return Unavailable(f"cannot reach mic server{where} ({details or 'unavailable'})",
-                           address=address)
+        return Unavailable(
+            f"cannot reach mic server{where} ({details or 'unavailable'})", address=address
+        )
     if status == grpc.StatusCode.DEADLINE_EXCEEDED:
         where = f" at {address}" if address else ""
         return Unavailable(f"mic server{where} did not answer in time", address=address)

@@ -88,8 +88,9 @@ class Claim:
 
 
 def spec_to_pb(spec: RepositorySpec) -> pb.RepositorySpec:
-    return pb.RepositorySpec(source=spec.source, project=spec.project, ref=spec.ref,
-                             strategy=spec.strategy)
+    return pb.RepositorySpec(
+        source=spec.source, project=spec.project, ref=spec.ref, strategy=spec.strategy
+    )
 
 
 def repository_from_pb(m: pb.JobRepository) -> JobRepository:

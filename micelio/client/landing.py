@@ -79,9 +79,14 @@ class Landing:
 
     def header(self) -> pb.LandHeader:
         return land_header(
-            session_id=self.session_id, create=self.create, conversation=self.conversation,
-            decisions=self.decisions, metadata=self.metadata, landed_at=self.landed_at,
-            started_at=self.started_at, external_id=self.external_id,
+            session_id=self.session_id,
+            create=self.create,
+            conversation=self.conversation,
+            decisions=self.decisions,
+            metadata=self.metadata,
+            landed_at=self.landed_at,
+            started_at=self.started_at,
+            external_id=self.external_id,
         )
 
 
@@ -344,8 +349,7 @@ class ManyRequestStream:
                 except BaseException as exc:
                     self._error = exc
                     raise _StreamAborted(str(exc)) from exc
-                self._current = RequestStream(header, landing.changes,
-                                              chunk_size=self._chunk_size)
+                self._current = RequestStream(header, landing.changes, chunk_size=self._chunk_size)
             try:
                 return next(self._current)
             except StopIteration:

@@ -31,10 +31,16 @@ class JobServicer(rpc.JobServiceServicer):
 
     @unary
     def CreateJob(self, request: pb.CreateJobRequest, context: grpc.ServicerContext) -> pb.Job:
-        specs = [RepositorySpec(r.source, r.project, r.ref, r.strategy)
-                 for r in request.repositories]
-        view = self._s.jobs.create_job(current_principal(), request.job_id, request.digest,
-                                       specs, retry_failed=request.retry_failed)
+        specs = [
+            RepositorySpec(r.source, r.project, r.ref, r.strategy) for r in request.repositories
+        ]
+        view = self._s.jobs.create_job(
+            current_principal(),
+            request.job_id,
+            request.digest,
+            specs,
+            retry_failed=request.retry_failed,
+        )
         return job(view)
 
     @unary
@@ -45,15 +51,19 @@ class JobServicer(rpc.JobServiceServicer):
     def ListJobs(
         self, request: pb.ListJobsRequest, context: grpc.ServicerContext
     ) -> pb.ListJobsResponse:
-        return pb.ListJobsResponse(jobs=[job(j) for j in self._s.jobs.list_jobs(
-            current_principal())])
+        return pb.ListJobsResponse(
+            jobs=[job(j) for j in self._s.jobs.list_jobs(current_principal())]
+        )
 
     @unary
     def ClaimRepository(
         self, request: pb.ClaimRepositoryRequest, context: grpc.ServicerContext
     ) -> pb.ClaimRepositoryResponse:
         claim = self._s.jobs.claim(
-            current_principal(), request.job_id, request.worker, request.lease_seconds,
+            current_principal(),
+            request.job_id,
+            request.worker,
+            request.lease_seconds,
             request.index if request.has_index else None,
         )
         return pb.ClaimRepositoryResponse(
@@ -70,7 +80,10 @@ class JobServicer(rpc.JobServiceServicer):
         self, request: pb.RenewLeaseRequest, context: grpc.ServicerContext
     ) -> pb.JobRepository:
         view = self._s.jobs.renew(
-            current_principal(), request.job_id, request.index, request.lease_id,
+            current_principal(),
+            request.job_id,
+            request.index,
+            request.lease_id,
             request.lease_seconds,
             Progress(request.commits_total, request.commits, request.last_commit),
         )
@@ -81,7 +94,10 @@ class JobServicer(rpc.JobServiceServicer):
         self, request: pb.FinishRepositoryRequest, context: grpc.ServicerContext
     ) -> pb.JobRepository:
         view = self._s.jobs.finish(
-            current_principal(), request.job_id, request.index, request.lease_id,
+            current_principal(),
+            request.job_id,
+            request.index,
+            request.lease_id,
             OUTCOME_FROM_PB.get(request.outcome, "unspecified"),
             Progress(request.commits_total, request.commits, request.last_commit),
             request.error,
@@ -93,8 +109,9 @@ def repository(view: RepositoryView) -> pb.JobRepository:
     spec = view.spec
     return pb.JobRepository(
         index=view.index,
-        spec=pb.RepositorySpec(source=spec.source, project=spec.project, ref=spec.ref,
-                               strategy=spec.strategy),
+        spec=pb.RepositorySpec(
+            source=spec.source, project=spec.project, ref=spec.ref, strategy=spec.strategy
+        ),
         status=STATUS_TO_PB.get(view.status, pb.REPOSITORY_STATUS_UNSPECIFIED),
         worker=view.worker,
         lease_expires_at=timestamp(view.lease_expires_at),

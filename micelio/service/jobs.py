@@ -154,8 +154,12 @@ class JobService:
             return self._create(job_id, digest, organizations, specs, retry_failed)
 
     def _create(
-        self, job_id: str, digest: str, organizations: list[str],
-        specs: Sequence[RepositorySpec], retry_failed: bool,
+        self,
+        job_id: str,
+        digest: str,
+        organizations: list[str],
+        specs: Sequence[RepositorySpec],
+        retry_failed: bool,
     ) -> JobView:
         with self._db.write() as db:
             job = db.scalar(select(MigrationJob).where(MigrationJob.job_id == job_id))
@@ -170,8 +174,10 @@ class JobService:
                 now = _now(db)
                 db.execute(
                     update(MigrationRepository)
-                    .where(MigrationRepository.job_pk == job.id,
-                           MigrationRepository.status == REPO_FAILED)
+                    .where(
+                        MigrationRepository.job_pk == job.id,
+                        MigrationRepository.status == REPO_FAILED,
+                    )
                     .values(status=REPO_QUEUED, finished_at=None, error="")
                 )
                 job.updated_at = now
@@ -184,8 +190,11 @@ class JobService:
 
     def list_jobs(self, principal: Principal) -> list[JobView]:
         with self._db.read() as db:
-            jobs = db.scalars(select(MigrationJob).order_by(MigrationJob.created_at.desc(),
-                                                            MigrationJob.id.desc()))
+            jobs = db.scalars(
+                select(MigrationJob).order_by(
+                    MigrationJob.created_at.desc(), MigrationJob.id.desc()
+                )
+            )
             visible = [j for j in jobs if _may(principal, j, READ)]
             now = _now(db)
             return [_job_view(db, j, now, repositories=False) for j in visible]
@@ -208,10 +217,13 @@ class JobService:
             if index is not None:
                 candidates = [_position(db, job, index)]
             else:
-                candidates = list(db.scalars(
-                    _claimable(job.id, now).order_by(MigrationRepository.position)
-                    .limit(_CLAIM_CANDIDATES)
-                ))
+                candidates = list(
+                    db.scalars(
+                        _claimable(job.id, now)
+                        .order_by(MigrationRepository.position)
+                        .limit(_CLAIM_CANDIDATES)
+                    )
+                )
             lease_id = ""
             claimed: MigrationRepository | None = None
             for candidate in candidates:
@@ -237,8 +249,9 @@ class JobService:
                     break
             if claimed is not None:
                 job.updated_at = now
-            shown = claimed if claimed is not None else (
-                candidates[0] if index is not None else None)
+            shown = (
+                claimed if claimed is not None else (candidates[0] if index is not None else None)
+            )
             if shown is not None:
                 # Fresh: a candidate whose race we lost is running now, not queued.
                 db.refresh(shown)
@@ -302,9 +315,7 @@ class JobService:
                 repo.status = REPO_DONE if outcome == "done" else REPO_FAILED
                 repo.error = error.strip()[:MAX_ERROR] if outcome == "failed" else ""
                 repo.finished_at = now
-                repo.sessions, repo.changes, repo.content_bytes = _project_figures(
-                    db, repo.project
-                )
+                repo.sessions, repo.changes, repo.content_bytes = _project_figures(db, repo.project)
             job.updated_at = now
             db.flush()
             return _repo_view(repo, now)
@@ -376,8 +387,9 @@ def _record(repo: MigrationRepository, progress: Progress) -> None:
 def _is_claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         MigrationRepository.status == REPO_QUEUED,
-        and_(MigrationRepository.status == REPO_RUNNING,
-             MigrationRepository.lease_expires_at < now),
+        and_(
+            MigrationRepository.status == REPO_RUNNING, MigrationRepository.lease_expires_at < now
+        ),
     )
 
 
@@ -400,20 +412,37 @@ def _now(db: DbSession) -> datetime:
 
 
 def _insert_job(
-    db: DbSession, job_id: str, digest: str, organizations: list[str],
+    db: DbSession,
+    job_id: str,
+    digest: str,
+    organizations: list[str],
     specs: Sequence[RepositorySpec],
 ) -> MigrationJob:
     now = _now(db)
-    job = MigrationJob(job_id=job_id, digest=digest, organizations=organizations,
-                       created_at=now, updated_at=now)
+    job = MigrationJob(
+        job_id=job_id, digest=digest, organizations=organizations, created_at=now, updated_at=now
+    )
     db.add(job)
     db.flush()
     db.add_all(
         MigrationRepository(
-            job_pk=job.id, position=index, source=spec.source, project=spec.project,
-            ref=spec.ref, strategy=spec.strategy, status=REPO_QUEUED, worker="", attempts=0,
-            last_commit="", commits_total=0, commits=0, sessions=0, changes=0,
-            content_bytes=0, seconds=0.0, error="",
+            job_pk=job.id,
+            position=index,
+            source=spec.source,
+            project=spec.project,
+            ref=spec.ref,
+            strategy=spec.strategy,
+            status=REPO_QUEUED,
+            worker="",
+            attempts=0,
+            last_commit="",
+            commits_total=0,
+            commits=0,
+            sessions=0,
+            changes=0,
+            content_bytes=0,
+            seconds=0.0,
+            error="",
         )
         for index, spec in enumerate(specs)
     )
@@ -438,24 +467,33 @@ def _others(
     """Repositories held under live leases (but ``claimed``), the first of those leases to
     expire, and the repositories neither done nor failed: aggregates, not rows, so that a
     claim costs the same in a job of ten repositories or ten thousand."""
-    live = [MigrationRepository.job_pk == job_pk, MigrationRepository.status == REPO_RUNNING,
-            MigrationRepository.lease_expires_at >= now]
+    live = [
+        MigrationRepository.job_pk == job_pk,
+        MigrationRepository.status == REPO_RUNNING,
+        MigrationRepository.lease_expires_at >= now,
+    ]
     if claimed is not None:
         live.append(MigrationRepository.id != claimed.id)
     held, first_expiry = db.execute(
         select(func.count(), func.min(MigrationRepository.lease_expires_at)).where(*live)
     ).one()
-    remaining = db.scalar(select(func.count()).select_from(MigrationRepository).where(
-        MigrationRepository.job_pk == job_pk,
-        MigrationRepository.status.in_((REPO_QUEUED, REPO_RUNNING)),
-    ))
+    remaining = db.scalar(
+        select(func.count())
+        .select_from(MigrationRepository)
+        .where(
+            MigrationRepository.job_pk == job_pk,
+            MigrationRepository.status.in_((REPO_QUEUED, REPO_RUNNING)),
+        )
+    )
     return int(held or 0), first_expiry, int(remaining or 0)
 
 
 def _position(db: DbSession, job: MigrationJob, index: int) -> MigrationRepository:
-    repo = db.scalar(select(MigrationRepository).where(
-        MigrationRepository.job_pk == job.id, MigrationRepository.position == index
-    ))
+    repo = db.scalar(
+        select(MigrationRepository).where(
+            MigrationRepository.job_pk == job.id, MigrationRepository.position == index
+        )
+    )
     if repo is None:
         raise NotFound(f"migration job {job.job_id!r} has no repository {index}")
     return repo
@@ -463,9 +501,11 @@ def _position(db: DbSession, job: MigrationJob, index: int) -> MigrationReposito
 
 def _leased(db: DbSession, job: MigrationJob, index: int, lease_id: str) -> MigrationRepository:
     """The repository under this lease, locked; FailedPrecondition when the lease was lost."""
-    query = select(MigrationRepository).where(
-        MigrationRepository.job_pk == job.id, MigrationRepository.position == index
-    ).with_for_update()
+    query = (
+        select(MigrationRepository)
+        .where(MigrationRepository.job_pk == job.id, MigrationRepository.position == index)
+        .with_for_update()
+    )
     repo = db.scalar(query)
     if repo is None:
         raise NotFound(f"migration job {job.job_id!r} has no repository {index}")
@@ -482,17 +522,24 @@ def _project_figures(db: DbSession, project: str) -> tuple[int, int, int]:
     """Landed sessions, their changes and content bytes: the project as the import left it."""
     org, _, handle = project.partition("/")
     project_id = db.scalar(
-        select(Project.id).join(Organization, Organization.id == Project.organization_id)
+        select(Project.id)
+        .join(Organization, Organization.id == Project.organization_id)
         .where(Organization.handle == org, Project.handle == handle)
     )
     if project_id is None:
         return 0, 0, 0
-    sessions = db.scalar(select(func.count()).select_from(MicSession).where(
-        MicSession.project_id == project_id, MicSession.status == STATUS_LANDED
-    )) or 0
+    sessions = (
+        db.scalar(
+            select(func.count())
+            .select_from(MicSession)
+            .where(MicSession.project_id == project_id, MicSession.status == STATUS_LANDED)
+        )
+        or 0
+    )
     changes, size = db.execute(
-        select(func.count(), func.coalesce(func.sum(SessionChange.size), 0))
-        .where(SessionChange.project_id == project_id)
+        select(func.count(), func.coalesce(func.sum(SessionChange.size), 0)).where(
+            SessionChange.project_id == project_id
+        )
     ).one()
     return int(sessions), int(changes or 0), int(size or 0)
 
@@ -532,8 +579,12 @@ def _job_view(
         counts[status] = int(count)
     rows: list[RepositoryView] = []
     if repositories:
-        rows = [_repo_view(r, now) for r in db.scalars(
-            select(MigrationRepository).where(MigrationRepository.job_pk == job.id)
-            .order_by(MigrationRepository.position)
-        )]
+        rows = [
+            _repo_view(r, now)
+            for r in db.scalars(
+                select(MigrationRepository)
+                .where(MigrationRepository.job_pk == job.id)
+                .order_by(MigrationRepository.position)
+            )
+        ]
     return JobView(job.job_id, job.digest, job.created_at, job.updated_at, counts, rows)

@@ -323,9 +323,11 @@ class _Inbox:
         """Queue a landing, waiting for room; False once the committer has stopped."""
         with self._changed:
             self._changed.wait_for(
-                lambda: self._stopped
-                or not self._items
-                or (len(self._items) < QUEUE_SESSIONS and self._bytes < QUEUE_BYTES)
+                lambda: (
+                    self._stopped
+                    or not self._items
+                    or (len(self._items) < QUEUE_SESSIONS and self._bytes < QUEUE_BYTES)
+                )
             )
             if self._stopped:
                 return False
@@ -347,9 +349,11 @@ class _Inbox:
         with self._changed:
             self._changed.wait_for(lambda: self._items or self._finished)
             self._changed.wait_for(
-                lambda: self._finished
-                or len(self._items) >= GROUP_SESSIONS
-                or self._bytes >= GROUP_BYTES,
+                lambda: (
+                    self._finished
+                    or len(self._items) >= GROUP_SESSIONS
+                    or self._bytes >= GROUP_BYTES
+                ),
                 timeout=GROUP_LINGER_S,
             )
             group: list[Received] = []

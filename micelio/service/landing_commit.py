@@ -118,10 +118,13 @@ def commit_group(
                 [item.receiver for item in group],
                 lambda paths: _previous_versions(db, project.id, paths, head_before),
             )
-            inserted = api.create_changes_of(db, [
-                (session, _new_changes(item.receiver, session_counts))
-                for item, session, session_counts in zip(group, sessions, counts, strict=True)
-            ])
+            inserted = api.create_changes_of(
+                db,
+                [
+                    (session, _new_changes(item.receiver, session_counts))
+                    for item, session, session_counts in zip(group, sessions, counts, strict=True)
+                ],
+            )
             results = []
             for item, session, count in zip(group, sessions, inserted, strict=True):
                 receiver = item.receiver
@@ -133,16 +136,21 @@ def commit_group(
                     if clashes:
                         raise _conflict(session, clashes)
                 view = session_view(
-                    session, item.target.organization, item.target.project,
-                    _stats(receiver.changes), brief=brief,
+                    session,
+                    item.target.organization,
+                    item.target.project,
+                    _stats(receiver.changes),
+                    brief=brief,
                 )
-                results.append(LandResult(
-                    session=view,
-                    landing_position=position,
-                    changes=count,
-                    bytes_inline=receiver.bytes_inline,
-                    bytes_stored=receiver.bytes_stored,
-                ))
+                results.append(
+                    LandResult(
+                        session=view,
+                        landing_position=position,
+                        changes=count,
+                        bytes_inline=receiver.bytes_inline,
+                        bytes_stored=receiver.bytes_stored,
+                    )
+                )
             db.flush()
             last = group[-1]
             if (
@@ -156,9 +164,7 @@ def commit_group(
     return results
 
 
-def _session_for_commit(
-    db: DbSession, target: Target, project: Project, now: datetime
-) -> Session:
+def _session_for_commit(db: DbSession, target: Target, project: Project, now: datetime) -> Session:
     if target.create is not None:
         # The header's check saw the id free; a landing that took it since fails on the
         # unique index at flush.

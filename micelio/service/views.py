@@ -144,7 +144,9 @@ def session_view(
         project=project,
         goal=session.goal,
         status=session.status,
-        conversation=[] if brief else [
+        conversation=[]
+        if brief
+        else [
             Message(
                 role=m.get("role", ""),
                 content=m.get("content", ""),
@@ -154,7 +156,9 @@ def session_view(
             )
             for m in session.conversation
         ],
-        decisions=[] if brief else [
+        decisions=[]
+        if brief
+        else [
             Decision(
                 decision=d.get("decision", ""),
                 reasoning=d.get("reasoning", ""),

@@ -107,8 +107,12 @@ class WebApp:
                 if status == 500:
                     log.error("web: %s %s: %s", request.method, path, error.message)
                 return self._error(request, status, error.message)
-        return self._error(request, 404, f"no page at {path}",
-                           logged_in=auth.cookie_token(request.headers) is not None)
+        return self._error(
+            request,
+            404,
+            f"no page at {path}",
+            logged_in=auth.cookie_token(request.headers) is not None,
+        )
 
     def _authenticate(self, request: Request) -> Response | None:
         """None when the cookie holds a valid token (then ``request.principal`` is set)."""
@@ -128,8 +132,11 @@ class WebApp:
 
     def _login(self, request: Request) -> Response:
         if request.method in ("GET", "HEAD"):
-            error = "That token is not valid (any more): log in again." \
-                if request.arg("error") == "invalid" else ""
+            error = (
+                "That token is not valid (any more): log in again."
+                if request.arg("error") == "invalid"
+                else ""
+            )
             return pages.login(auth.safe_next(request.arg("next")), error)
         if request.method != "POST":
             return _not_allowed("GET, HEAD, POST")
@@ -159,5 +166,6 @@ def _login_url(request: Request) -> str:
 
 
 def _not_allowed(allow: str) -> Response:
-    return Response(405, b"method not allowed", "text/plain; charset=utf-8",
-                    headers=[("Allow", allow)])
+    return Response(
+        405, b"method not allowed", "text/plain; charset=utf-8", headers=[("Allow", allow)]
+    )

@@ -8,8 +8,11 @@ from datetime import datetime
 from micelio.web.html import Markup, html, join, segment
 
 STATUS_CLASSES = {"active": "st-active", "landed": "st-landed", "abandoned": "st-abandoned"}
-CHANGE_BADGES = {"added": ("A", "ch-added"), "modified": ("M", "ch-modified"),
-                 "deleted": ("D", "ch-deleted")}
+CHANGE_BADGES = {
+    "added": ("A", "ch-added"),
+    "modified": ("M", "ch-modified"),
+    "deleted": ("D", "ch-deleted"),
+}
 
 
 def page(
@@ -24,10 +27,14 @@ def page(
         html(' <span class="sep">/</span> <a href="{href}">{label}</a>', href=href, label=label)
         for label, href in crumbs
     )
-    logout = html(
-        '<form class="logout" method="post" action="/logout">'
-        '<button type="submit">Log out</button></form>'
-    ) if logged_in else Markup("")
+    logout = (
+        html(
+            '<form class="logout" method="post" action="/logout">'
+            '<button type="submit">Log out</button></form>'
+        )
+        if logged_in
+        else Markup("")
+    )
     return html(
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -39,9 +46,12 @@ def page(
         "</head><body>"
         '<header class="top"><nav><a class="brand" href="/">mic</a>{trail}</nav>{logout}</header>'
         "<main>{body}</main>"
-        '<footer>mic · Git tracks what; mic tracks why. (read-only viewer)</footer>'
+        "<footer>mic · Git tracks what; mic tracks why. (read-only viewer)</footer>"
         "</body></html>\n",
-        title=title, trail=trail, logout=logout, body=body,
+        title=title,
+        trail=trail,
+        logout=logout,
+        body=body,
     )
 
 
@@ -71,7 +81,8 @@ def when(moment: datetime | None) -> Markup:
         return Markup("—")
     return html(
         '<time datetime="{iso}">{shown}</time>',
-        iso=moment.isoformat(), shown=moment.strftime("%Y-%m-%d %H:%M UTC"),
+        iso=moment.isoformat(),
+        shown=moment.strftime("%Y-%m-%d %H:%M UTC"),
     )
 
 
@@ -90,14 +101,19 @@ def size(count: int) -> str:
 def status_badge(status: str) -> Markup:
     return html(
         '<span class="badge {cls}">{status}</span>',
-        cls=STATUS_CLASSES.get(status, "st-other"), status=status,
+        cls=STATUS_CLASSES.get(status, "st-other"),
+        status=status,
     )
 
 
 def change_badge(change_type: str) -> Markup:
     letter, cls = CHANGE_BADGES.get(change_type, ("?", "ch-other"))
-    return html('<span class="badge {cls}" title="{t}">{letter}</span>',
-                cls=cls, t=change_type, letter=letter)
+    return html(
+        '<span class="badge {cls}" title="{t}">{letter}</span>',
+        cls=cls,
+        t=change_type,
+        letter=letter,
+    )
 
 
 def stats_summary(total: int, added: int, modified: int, deleted: int) -> Markup:
@@ -105,16 +121,27 @@ def stats_summary(total: int, added: int, modified: int, deleted: int) -> Markup
         '<span class="stats"><span class="total">{total:,}</span> '
         '<span class="n-added">+{a:,}</span> <span class="n-modified">~{m:,}</span> '
         '<span class="n-deleted">-{d:,}</span></span>',
-        total=total, a=added, m=modified, d=deleted,
+        total=total,
+        a=added,
+        m=modified,
+        d=deleted,
     )
 
 
 def error_page(status: int, message: str, *, logged_in: bool = True) -> Markup:
-    titles = {400: "Bad request", 403: "Forbidden", 404: "Not found", 500: "Server error",
-              502: "Storage error", 503: "Unavailable"}
+    titles = {
+        400: "Bad request",
+        403: "Forbidden",
+        404: "Not found",
+        500: "Server error",
+        502: "Storage error",
+        503: "Unavailable",
+    }
     title = titles.get(status, "Error")
     body = html(
         '<h1>{status} {title}</h1><p class="error">{message}</p><p><a href="/">Home</a></p>',
-        status=status, title=title, message=message,
+        status=status,
+        title=title,
+        message=message,
     )
     return page(title, body, logged_in=logged_in)

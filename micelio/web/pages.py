@@ -35,7 +35,8 @@ def home(ctx: Context, request: Request) -> Response:
     body = html(
         "<h1>Organizations</h1>{list}",
         list=html('<ul class="plain">{items}</ul>', items=items)
-        if organizations else html('<p class="empty">No organization yet.</p>'),
+        if organizations
+        else html('<p class="empty">No organization yet.</p>'),
     )
     return ok(page("Organizations", body))
 
@@ -47,19 +48,26 @@ def organization(ctx: Context, request: Request, org: str) -> Response:
             '<tr><td><a href="{href}">{handle}</a></td><td>{name}</td>'
             '<td class="num">{head:,}</td><td class="num">{active:,}</td>'
             '<td class="num">{landed:,}</td><td class="num">{abandoned:,}</td></tr>',
-            href=project_href(org, p.handle), handle=p.handle,
-            name=p.name if p.name != p.handle else "", head=p.head_position,
-            active=p.counts.get("active", 0), landed=p.counts.get("landed", 0),
+            href=project_href(org, p.handle),
+            handle=p.handle,
+            name=p.name if p.name != p.handle else "",
+            head=p.head_position,
+            active=p.counts.get("active", 0),
+            landed=p.counts.get("landed", 0),
             abandoned=p.counts.get("abandoned", 0),
         )
         for p in projects
     )
-    table = html(
-        '<table class="list"><thead><tr><th>Project</th><th>Name</th><th>Head</th>'
-        "<th>Active</th><th>Landed</th><th>Abandoned</th></tr></thead><tbody>{rows}</tbody>"
-        "</table>",
-        rows=rows,
-    ) if projects else html('<p class="empty">No project in this organization yet.</p>')
+    table = (
+        html(
+            '<table class="list"><thead><tr><th>Project</th><th>Name</th><th>Head</th>'
+            "<th>Active</th><th>Landed</th><th>Abandoned</th></tr></thead><tbody>{rows}</tbody>"
+            "</table>",
+            rows=rows,
+        )
+        if projects
+        else html('<p class="empty">No project in this organization yet.</p>')
+    )
     body = html("<h1>Projects of {org}</h1>{table}", org=org, table=table)
     return ok(page(org, body, crumbs=[(org, org_href(org))]))
 
@@ -73,8 +81,12 @@ def _project_tabs(org: str, project: str, current: str) -> Markup:
     return html(
         '<nav class="tabs">{links}</nav>',
         links=join(
-            html('<a href="{href}"{cur}>{label}</a>', href=project_href(org, project, sub),
-                 label=label, cur=Markup(' class="current"') if sub == current else "")
+            html(
+                '<a href="{href}"{cur}>{label}</a>',
+                href=project_href(org, project, sub),
+                label=label,
+                cur=Markup(' class="current"') if sub == current else "",
+            )
             for label, sub in tabs
         ),
     )
@@ -88,8 +100,13 @@ def sessions(ctx: Context, request: Request, org: str, project: str) -> Response
         oldest_first=request.arg("sort") == "oldest",
     )
     listing = ctx.queries.list_sessions(
-        request.user, org, project, where,
-        after=request.arg("after"), before=request.arg("before"), size=SESSIONS_PER_PAGE,
+        request.user,
+        org,
+        project,
+        where,
+        after=request.arg("after"),
+        before=request.arg("before"),
+        size=SESSIONS_PER_PAGE,
     )
     filters = {
         "sort": "oldest" if where.oldest_first else "",
@@ -105,10 +122,13 @@ def sessions(ctx: Context, request: Request, org: str, project: str) -> Response
             '<td><span title="{author}">{author_name}</span></td>'
             "<td>{started}</td><td>{landed}</td><td>{stats}</td></tr>",
             pos=f"#{r.landing_position}" if r.landing_position else "—",
-            badge=status_badge(r.status), href=session_href(r.session_id),
+            badge=status_badge(r.status),
+            href=session_href(r.session_id),
             goal=first_line(r.goal),
-            author=r.author, author_name=r.author.split(" <")[0] or "—",
-            started=when(r.started_at), landed=when(r.landed_at),
+            author=r.author,
+            author_name=r.author.split(" <")[0] or "—",
+            started=when(r.started_at),
+            landed=when(r.landed_at),
             stats=stats_summary(*r.stats),
         )
         for r in listing.rows
@@ -116,27 +136,46 @@ def sessions(ctx: Context, request: Request, org: str, project: str) -> Response
     count = f"{listing.total:,}{'+' if listing.total_capped else ''}"
     noun = "session" if listing.total == 1 else "sessions"
     newer, older = ("Older", "Newer") if where.oldest_first else ("Newer", "Older")
-    pager = join([
-        html('<a rel="prev" href="{h}">← {label}</a>', label=newer,
-             h=url(here, {**filters, "before": listing.previous_key}))
-        if listing.previous_key else "",
-        html('<a rel="next" href="{h}">{label} →</a>', label=older,
-             h=url(here, {**filters, "after": listing.next_key}))
-        if listing.next_key else "",
-    ])
-    table = html(
-        '<table class="list sessions"><thead><tr><th>Pos.</th><th>Status</th><th>Goal</th>'
-        "<th>Author</th><th>Started</th><th>Landed</th><th>Changes</th></tr></thead>"
-        "<tbody>{rows}</tbody></table>",
-        rows=rows,
-    ) if listing.rows else html('<p class="empty">No session matches.</p>')
+    pager = join(
+        [
+            html(
+                '<a rel="prev" href="{h}">← {label}</a>',
+                label=newer,
+                h=url(here, {**filters, "before": listing.previous_key}),
+            )
+            if listing.previous_key
+            else "",
+            html(
+                '<a rel="next" href="{h}">{label} →</a>',
+                label=older,
+                h=url(here, {**filters, "after": listing.next_key}),
+            )
+            if listing.next_key
+            else "",
+        ]
+    )
+    table = (
+        html(
+            '<table class="list sessions"><thead><tr><th>Pos.</th><th>Status</th><th>Goal</th>'
+            "<th>Author</th><th>Started</th><th>Landed</th><th>Changes</th></tr></thead>"
+            "<tbody>{rows}</tbody></table>",
+            rows=rows,
+        )
+        if listing.rows
+        else html('<p class="empty">No session matches.</p>')
+    )
     body = html(
         "<h1>{org}/{project}</h1>{tabs}{form}"
         '<p class="count">{count} {noun}{matching}</p>{table}<nav class="pager">{pager}</nav>',
-        org=org, project=project, tabs=_project_tabs(org, project, ""),
-        form=_filter_form(here, where), count=count, noun=noun,
+        org=org,
+        project=project,
+        tabs=_project_tabs(org, project, ""),
+        form=_filter_form(here, where),
+        count=count,
+        noun=noun,
         matching=" matching" if any(filters.values()) else "",
-        table=table, pager=pager,
+        table=table,
+        pager=pager,
     )
     return ok(page(f"{org}/{project}", body, crumbs=_project_crumbs(org, project)))
 
@@ -160,7 +199,10 @@ def _filter_form(action: str, where: ListQuery) -> Markup:
         '<label>Search <input type="search" name="q" value="{q}" '
         'placeholder="goal or conversation"></label>'
         '<button type="submit">Filter</button></form>',
-        action=action, statuses=statuses, path=where.path_glob, q=where.text,
+        action=action,
+        statuses=statuses,
+        path=where.path_glob,
+        q=where.text,
         newest=option("newest", "newest first", sort),
         oldest=option("oldest", "oldest first", sort),
     )
@@ -174,44 +216,67 @@ def history(ctx: Context, request: Request, org: str, project: str) -> Response:
         '<label>Path <input type="text" name="path" value="{path}" size="60" '
         'placeholder="exact path, e.g. src/app.py"></label>'
         '<button type="submit">Show history</button></form>',
-        action=project_href(org, project, "history"), path=path,
+        action=project_href(org, project, "history"),
+        path=path,
     )
     if not path:
-        body = html("<h1>File history</h1>{tabs}{form}",
-                    tabs=_project_tabs(org, project, "history"), form=form)
+        body = html(
+            "<h1>File history</h1>{tabs}{form}",
+            tabs=_project_tabs(org, project, "history"),
+            form=form,
+        )
         return ok(page("File history", body, crumbs=crumbs))
     before = request.arg("before")
     listing = ctx.queries.file_history(
-        request.user, org, project, path,
-        before=int(before) if before.isdigit() else 0, size=HISTORY_PER_PAGE,
+        request.user,
+        org,
+        project,
+        path,
+        before=int(before) if before.isdigit() else 0,
+        size=HISTORY_PER_PAGE,
     )
     rows = join(
         html(
             '<tr><td class="num">#{pos}</td><td>{badge}</td><td class="goal">'
             '<a href="{href}">{goal}</a></td><td>{landed}</td><td class="num">{size}</td>'
             '<td>{note}</td><td><a href="{diff}">diff</a></td></tr>',
-            pos=r.landing_position, badge=change_badge(r.change_type),
-            href=session_href(r.session_id), goal=first_line(r.goal),
-            landed=when(r.landed_at), size=size(r.size) if r.change_type != "deleted" else "",
+            pos=r.landing_position,
+            badge=change_badge(r.change_type),
+            href=session_href(r.session_id),
+            goal=first_line(r.goal),
+            landed=when(r.landed_at),
+            size=size(r.size) if r.change_type != "deleted" else "",
             note=_rename_note(r.metadata),
             diff=url(session_href(r.session_id) + "/change", {"path": path, "view": "diff"}),
         )
         for r in listing.rows
     )
-    table = html(
-        '<table class="list history"><thead><tr><th>Pos.</th><th>Change</th><th>Session</th>'
-        "<th>Landed</th><th>Size</th><th></th><th></th></tr></thead><tbody>{rows}</tbody>"
-        "</table>",
-        rows=rows,
-    ) if listing.rows else html('<p class="empty">No landed session changed this path.</p>')
-    more = html(
-        '<nav class="pager"><a rel="next" href="{h}">Older →</a></nav>',
-        h=url(project_href(org, project, "history"),
-              {"path": path, "before": listing.next_before}),
-    ) if listing.next_before else ""
+    table = (
+        html(
+            '<table class="list history"><thead><tr><th>Pos.</th><th>Change</th><th>Session</th>'
+            "<th>Landed</th><th>Size</th><th></th><th></th></tr></thead><tbody>{rows}</tbody>"
+            "</table>",
+            rows=rows,
+        )
+        if listing.rows
+        else html('<p class="empty">No landed session changed this path.</p>')
+    )
+    more = (
+        html(
+            '<nav class="pager"><a rel="next" href="{h}">Older →</a></nav>',
+            h=url(
+                project_href(org, project, "history"), {"path": path, "before": listing.next_before}
+            ),
+        )
+        if listing.next_before
+        else ""
+    )
     body = html(
         '<h1>History of <code class="path">{path}</code></h1>{tabs}{form}{table}{more}',
-        path=path, tabs=_project_tabs(org, project, "history"), form=form, table=table,
+        path=path,
+        tabs=_project_tabs(org, project, "history"),
+        form=form,
+        table=table,
         more=more,
     )
     return ok(page(f"History of {path}", body, crumbs=crumbs))
@@ -221,33 +286,50 @@ def _rename_note(metadata: dict[str, object]) -> Markup:
     for key, label in (("renamed_from", "renamed from"), ("renamed_to", "renamed to")):
         other = metadata.get(key)
         if isinstance(other, str):
-            return html('<span class="note">{label} <code class="path">{p}</code></span>',
-                        label=label, p=other)
+            return html(
+                '<span class="note">{label} <code class="path">{p}</code></span>',
+                label=label,
+                p=other,
+            )
     return Markup("")
 
 
 def timeline(ctx: Context, request: Request, org: str, project: str) -> Response:
     last = request.arg("last")
     view = ctx.queries.timeline(
-        request.user, org, project, last=int(last) if last.isdigit() else 0,
+        request.user,
+        org,
+        project,
+        last=int(last) if last.isdigit() else 0,
         span=TIMELINE_SPAN,
     )
     here = project_href(org, project, "timeline")
-    pager = join([
-        html('<a rel="prev" href="{h}">← Earlier</a>', h=url(here, {"last": view.first - 1}))
-        if view.first > 1 else "",
-        html('<a rel="next" href="{h}">Later →</a>',
-             h=url(here, {"last": min(view.head, view.last + TIMELINE_SPAN)}))
-        if view.last < view.head else "",
-    ])
+    pager = join(
+        [
+            html('<a rel="prev" href="{h}">← Earlier</a>', h=url(here, {"last": view.first - 1}))
+            if view.first > 1
+            else "",
+            html(
+                '<a rel="next" href="{h}">Later →</a>',
+                h=url(here, {"last": min(view.head, view.last + TIMELINE_SPAN)}),
+            )
+            if view.last < view.head
+            else "",
+        ]
+    )
     body = html(
         "<h1>Timeline of {org}/{project}</h1>{tabs}"
         '<p class="count">Landing positions #{first:,} to #{last:,} of {head:,}; '
         "a circle's area grows with the session's number of changes.</p>"
         '<figure class="timeline">{svg}</figure><nav class="pager">{pager}</nav>',
-        org=org, project=project, tabs=_project_tabs(org, project, "timeline"),
-        first=view.first if view.head else 0, last=view.last, head=view.head,
-        svg=timeline_svg.render(view), pager=pager,
+        org=org,
+        project=project,
+        tabs=_project_tabs(org, project, "timeline"),
+        first=view.first if view.head else 0,
+        last=view.last,
+        head=view.head,
+        svg=timeline_svg.render(view),
+        pager=pager,
     )
     crumbs = [*_project_crumbs(org, project), ("timeline", here)]
     return ok(page(f"Timeline of {org}/{project}", body, crumbs=crumbs))

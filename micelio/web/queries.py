@@ -302,9 +302,7 @@ class WebQueries:
                 func.json_array_elements(Session.conversation).table_valued("value").alias("m")
             )
             content = messages.c.value.op("->>")("content")
-        in_messages = exists(
-            select(1).select_from(messages).where(_contains_folded(content, text))
-        )
+        in_messages = exists(select(1).select_from(messages).where(_contains_folded(content, text)))
         needle = text.lower()
         verbatim = needle.isascii() and needle.isprintable() and not set(needle) & {'"', "\\"}
         if self._db.is_sqlite and verbatim:
@@ -370,7 +368,12 @@ class WebQueries:
     # --- timeline -----------------------------------------------------------------------------
 
     def timeline(
-        self, principal: Principal, organization: str, project: str, *, last: int = 0,
+        self,
+        principal: Principal,
+        organization: str,
+        project: str,
+        *,
+        last: int = 0,
         span: int = 500,
     ) -> Timeline:
         """Landed sessions at positions ``last - span + 1 .. last`` (``last`` 0: the head)."""

@@ -43,17 +43,22 @@ def show(ctx: Context, request: Request, session_id: str) -> Response:
     body = html(
         '<header class="session"><h1>{goal}</h1>{badge}</header>{rest_of_goal}{facts}'
         "{conversation}{decisions}{metadata}{changes}",
-        goal=title, badge=status_badge(session.status),
+        goal=title,
+        badge=status_badge(session.status),
         rest_of_goal=html('<div class="text goal-rest">{g}</div>', g=session.goal)
-        if session.goal.strip() != title else "",
+        if session.goal.strip() != title
+        else "",
         facts=_facts(session),
         conversation=_conversation(session, show_all=request.arg("messages") == "all"),
         decisions=_decisions(session),
         metadata=_metadata(session.metadata),
         changes=_changes(session, changes.changes, changes.next_page_token, change_type),
     )
-    crumbs = [(org, org_href(org)), (project, project_href(org, project)),
-              (session_id, session_href(session_id))]
+    crumbs = [
+        (org, org_href(org)),
+        (project, project_href(org, project)),
+        (session_id, session_href(session_id)),
+    ]
     return ok(page(title[:80], body, crumbs=crumbs))
 
 
@@ -61,17 +66,29 @@ def _facts(session: SessionView) -> Markup:
     author = author_of(session.metadata) or next(
         (m.author for m in session.conversation if m.author), ""
     )
-    position = html(
-        '<a href="{h}">#{p}</a>',
-        h=url(project_href(session.organization, session.project, "timeline"),
-              {"last": session.landing_position + 250}),
-        p=session.landing_position,
-    ) if session.landing_position else "not landed"
+    position = (
+        html(
+            '<a href="{h}">#{p}</a>',
+            h=url(
+                project_href(session.organization, session.project, "timeline"),
+                {"last": session.landing_position + 250},
+            ),
+            p=session.landing_position,
+        )
+        if session.landing_position
+        else "not landed"
+    )
     rows: list[tuple[str, Any]] = [
         ("Session", html("<code>{s}</code>", s=session.session_id)),
-        ("Project", html('<a href="{h}">{o}/{p}</a>', o=session.organization,
-                         p=session.project,
-                         h=project_href(session.organization, session.project))),
+        (
+            "Project",
+            html(
+                '<a href="{h}">{o}/{p}</a>',
+                o=session.organization,
+                p=session.project,
+                h=project_href(session.organization, session.project),
+            ),
+        ),
         ("Landing position", position),
         ("Base position", f"#{session.base_position}"),
         ("Started", when(session.started_at)),
@@ -95,35 +112,53 @@ def _facts(session: SessionView) -> Markup:
 def _conversation(session: SessionView, *, show_all: bool) -> Markup:
     messages = session.conversation
     if not messages:
-        return html('<section class="conversation"><h2>Conversation</h2>'
-                    '<p class="empty">No messages.</p></section>')
+        return html(
+            '<section class="conversation"><h2>Conversation</h2>'
+            '<p class="empty">No messages.</p></section>'
+        )
     shown = messages if show_all else messages[:MESSAGES_SHOWN]
     items = []
     for message in shown:
         text = message.content
-        cut = "" if show_all or len(text) <= MESSAGE_CHARS else html(
-            '<p class="note">… {n:,} more characters (<a href="{h}">show all</a>)</p>',
-            n=len(text) - MESSAGE_CHARS,
+        cut = (
+            ""
+            if show_all or len(text) <= MESSAGE_CHARS
+            else html(
+                '<p class="note">… {n:,} more characters (<a href="{h}">show all</a>)</p>',
+                n=len(text) - MESSAGE_CHARS,
+                h=url(session_href(session.session_id), {"messages": "all"}),
+            )
+        )
+        items.append(
+            html(
+                '<article class="message role-{role_class}"><header>'
+                '<span class="role">{role}</span> <span class="author">{author}</span> '
+                '{at}{reference}</header><div class="text">{text}</div>{cut}</article>',
+                role_class="".join(c for c in message.role if c.isalnum()) or "other",
+                role=message.role,
+                author=message.author,
+                at=when(message.at),
+                reference=html(' <code class="ref">{r}</code>', r=message.reference)
+                if message.reference
+                else "",
+                text=text if show_all else text[:MESSAGE_CHARS],
+                cut=cut,
+            )
+        )
+    more = (
+        html(
+            '<p class="note">{n:,} more messages. <a href="{h}">Show all</a></p>',
+            n=len(messages) - len(shown),
             h=url(session_href(session.session_id), {"messages": "all"}),
         )
-        items.append(html(
-            '<article class="message role-{role_class}"><header>'
-            '<span class="role">{role}</span> <span class="author">{author}</span> '
-            '{at}{reference}</header><div class="text">{text}</div>{cut}</article>',
-            role_class="".join(c for c in message.role if c.isalnum()) or "other",
-            role=message.role, author=message.author, at=when(message.at),
-            reference=html(' <code class="ref">{r}</code>', r=message.reference)
-            if message.reference else "",
-            text=text if show_all else text[:MESSAGE_CHARS], cut=cut,
-        ))
-    more = html(
-        '<p class="note">{n:,} more messages. <a href="{h}">Show all</a></p>',
-        n=len(messages) - len(shown),
-        h=url(session_href(session.session_id), {"messages": "all"}),
-    ) if len(shown) < len(messages) else ""
+        if len(shown) < len(messages)
+        else ""
+    )
     return html(
         '<section class="conversation"><h2>Conversation ({n:,})</h2>{items}{more}</section>',
-        n=len(messages), items=join(items), more=more,
+        n=len(messages),
+        items=join(items),
+        more=more,
     )
 
 
@@ -131,14 +166,19 @@ def _decisions(session: SessionView) -> Markup:
     if not session.decisions:
         return Markup("")
     items = join(
-        html('<li><p class="decision">{d}</p>{why}<p class="when">{at}</p></li>',
-             d=d.decision, at=when(d.at),
-             why=html('<div class="text reasoning">{r}</div>', r=d.reasoning)
-             if d.reasoning else "")
+        html(
+            '<li><p class="decision">{d}</p>{why}<p class="when">{at}</p></li>',
+            d=d.decision,
+            at=when(d.at),
+            why=html('<div class="text reasoning">{r}</div>', r=d.reasoning) if d.reasoning else "",
+        )
         for d in session.decisions
     )
-    return html('<section class="decisions"><h2>Decisions ({n})</h2><ol>{items}</ol></section>',
-                n=len(session.decisions), items=items)
+    return html(
+        '<section class="decisions"><h2>Decisions ({n})</h2><ol>{items}</ol></section>',
+        n=len(session.decisions),
+        items=items,
+    )
 
 
 def _signature(sig: Any) -> Markup:
@@ -150,7 +190,10 @@ def _signature(sig: Any) -> Markup:
     return html(
         '<span class="who">{name}</span> <span class="email">&lt;{email}&gt;</span><br>'
         '<span class="date">{date} UTC</span> <span class="tz">(zone {tz})</span>',
-        name=name, email=email, date=date, tz=str(sig.get("tz") or "?"),
+        name=name,
+        email=email,
+        date=date,
+        tz=str(sig.get("tz") or "?"),
     )
 
 
@@ -159,9 +202,12 @@ def _commit_row(commit: dict[str, Any], *, brought_in: bool) -> Markup:
     return html(
         '<tr class="{cls}"><td><code title="{oid}">{marker}{short}</code></td>'
         "<td>{author}</td><td>{subject}</td></tr>",
-        cls="brought-in" if brought_in else "commit", oid=oid, short=oid[:12],
+        cls="brought-in" if brought_in else "commit",
+        oid=oid,
+        short=oid[:12],
         marker="↳ " if brought_in else "",
-        author=_signature(commit.get("author")), subject=str(commit.get("subject") or ""),
+        author=_signature(commit.get("author")),
+        subject=str(commit.get("subject") or ""),
     )
 
 
@@ -169,12 +215,15 @@ def _metadata(metadata: dict[str, Any]) -> Markup:
     parts: list[Markup] = []
     source = metadata.get("source")
     if isinstance(source, dict):
-        parts.append(html(
-            '<p class="source">Imported from {kind} <code>{repo}</code> at <code>{ref}</code>'
-            "</p>",
-            kind=str(source.get("kind") or "?"), repo=str(source.get("repository") or "?"),
-            ref=str(source.get("ref") or "?"),
-        ))
+        parts.append(
+            html(
+                '<p class="source">Imported from {kind} <code>{repo}</code> at <code>{ref}</code>'
+                "</p>",
+                kind=str(source.get("kind") or "?"),
+                repo=str(source.get("repository") or "?"),
+                ref=str(source.get("ref") or "?"),
+            )
+        )
     commits = metadata.get("commits")
     if isinstance(commits, list) and commits:
         rows: list[Markup] = []
@@ -187,54 +236,76 @@ def _metadata(metadata: dict[str, Any]) -> Markup:
                 if isinstance(b, dict)
             )
             rows.append(_commit_row(commit, brought_in=False))
-        parts.append(html(
-            '<table class="list commits"><thead><tr><th>Commit</th><th>Author</th>'
-            "<th>Subject</th></tr></thead><tbody>{rows}</tbody></table>",
-            rows=join(rows),
-        ))
+        parts.append(
+            html(
+                '<table class="list commits"><thead><tr><th>Commit</th><th>Author</th>'
+                "<th>Subject</th></tr></thead><tbody>{rows}</tbody></table>",
+                rows=join(rows),
+            )
+        )
     tags = metadata.get("tags")
     if isinstance(tags, list) and tags:
-        parts.append(html(
-            '<p class="tags">Tags: {tags}</p>',
-            tags=join(
-                (html('<span class="tag" title="{c}">{name}</span>',
-                      name=str(t.get("name") or ""), c=str(t.get("commit") or ""))
-                 for t in tags if isinstance(t, dict)),
-                " ",
-            ),
-        ))
+        parts.append(
+            html(
+                '<p class="tags">Tags: {tags}</p>',
+                tags=join(
+                    (
+                        html(
+                            '<span class="tag" title="{c}">{name}</span>',
+                            name=str(t.get("name") or ""),
+                            c=str(t.get("commit") or ""),
+                        )
+                        for t in tags
+                        if isinstance(t, dict)
+                    ),
+                    " ",
+                ),
+            )
+        )
     raw = json.dumps(metadata, indent=2, ensure_ascii=False, sort_keys=True, default=str)
-    parts.append(html(
-        '<details class="raw"><summary>All metadata (JSON)</summary>'
-        '<pre class="code">{raw}</pre></details>',
-        raw=raw,
-    ))
-    return html('<section class="metadata"><h2>Metadata</h2>{parts}</section>',
-                parts=join(parts))
+    parts.append(
+        html(
+            '<details class="raw"><summary>All metadata (JSON)</summary>'
+            '<pre class="code">{raw}</pre></details>',
+            raw=raw,
+        )
+    )
+    return html('<section class="metadata"><h2>Metadata</h2>{parts}</section>', parts=join(parts))
 
 
-def _changes(
-    session: SessionView, changes: list[Any], next_token: str, change_type: str
-) -> Markup:
+def _changes(session: SessionView, changes: list[Any], next_token: str, change_type: str) -> Markup:
     here = session_href(session.session_id)
     filters = join(
-        (html('<a href="{h}"{cur}>{label}</a>', h=url(here, {"type": value}), label=label,
-              cur=Markup(' class="current"') if value == change_type else "")
-         for value, label in [("", "all"), *((t, t) for t in CHANGE_TYPES)]),
+        (
+            html(
+                '<a href="{h}"{cur}>{label}</a>',
+                h=url(here, {"type": value}),
+                label=label,
+                cur=Markup(' class="current"') if value == change_type else "",
+            )
+            for value, label in [("", "all"), *((t, t) for t in CHANGE_TYPES)]
+        ),
         " ",
     )
     items = join(_change_item(session, c) for c in changes)
-    more = html(
-        '<nav class="pager"><a href="{first}">First page</a> '
-        '<a rel="next" href="{h}">Next {n} changes →</a></nav>',
-        first=url(here, {"type": change_type}),
-        h=url(here, {"type": change_type, "changes": next_token}), n=CHANGES_PER_PAGE,
-    ) if next_token else ""
+    more = (
+        html(
+            '<nav class="pager"><a href="{first}">First page</a> '
+            '<a rel="next" href="{h}">Next {n} changes →</a></nav>',
+            first=url(here, {"type": change_type}),
+            h=url(here, {"type": change_type, "changes": next_token}),
+            n=CHANGES_PER_PAGE,
+        )
+        if next_token
+        else ""
+    )
     return html(
         '<section class="changes"><h2>Changes</h2><p class="count">{stats} · show {filters}'
         '</p><ul class="changes">{items}</ul>{more}</section>',
-        stats=stats_summary(*session.stats), filters=filters,
-        items=items or html('<li class="empty">No changes.</li>'), more=more,
+        stats=stats_summary(*session.stats),
+        filters=filters,
+        items=items or html('<li class="empty">No changes.</li>'),
+        more=more,
     )
 
 
@@ -242,8 +313,9 @@ def _change_item(session: SessionView, change: Any) -> Markup:
     href = session_href(session.session_id) + "/change"
     content_url = url(href, {"path": change.file_path})
     diff_url = url(href, {"path": change.file_path, "view": "diff"})
-    history_url = url(project_href(session.organization, session.project, "history"),
-                      {"path": change.file_path})
+    history_url = url(
+        project_href(session.organization, session.project, "history"), {"path": change.file_path}
+    )
     return html(
         '<li class="change"><details class="viewer">'
         '<summary>{badge} <span class="path">{path}</span> <span class="size">{size}</span>'
@@ -254,10 +326,12 @@ def _change_item(session: SessionView, change: Any) -> Markup:
         '<a href="{history}">History</a></nav>'
         '<div class="holder" data-src="{content_f}">'
         '<a href="{content}">Open the content</a></div></details></li>',
-        badge=change_badge(change.change_type), path=change.file_path,
+        badge=change_badge(change.change_type),
+        path=change.file_path,
         size=size(change.size) if change.change_type != "deleted" else "",
         note=_kind_note(change.mode, change.metadata),
-        content=content_url, content_f=url(href, {"path": change.file_path, "fragment": "1"}),
+        content=content_url,
+        content_f=url(href, {"path": change.file_path, "fragment": "1"}),
         diff=diff_url,
         diff_f=url(href, {"path": change.file_path, "view": "diff", "fragment": "1"}),
         history=history_url,
@@ -293,7 +367,8 @@ def change(ctx: Context, request: Request, session_id: str) -> Response:
     tabs = html(
         '<nav class="tabs"><a href="{c}"{cc}>Content</a><a href="{d}"{dc}>Diff</a>'
         '<a href="{h}">History</a></nav>',
-        c=url(href, {"path": path}), d=url(href, {"path": path, "view": "diff"}),
+        c=url(href, {"path": path}),
+        d=url(href, {"path": path, "view": "diff"}),
         cc=Markup(' class="current"') if view == "content" else "",
         dc=Markup(' class="current"') if view == "diff" else "",
         h=url(project_href(detail.organization, detail.project, "history"), {"path": path}),
@@ -301,10 +376,13 @@ def change(ctx: Context, request: Request, session_id: str) -> Response:
     body = html(
         '<h1>{badge} <code class="path">{path}</code></h1>'
         '<p>In session <a href="{s}">{sid}</a>{pos}</p>{tabs}{inner}',
-        badge=change_badge(detail.change.change_type), path=detail.change.file_path,
-        s=session_href(session_id), sid=session_id,
+        badge=change_badge(detail.change.change_type),
+        path=detail.change.file_path,
+        s=session_href(session_id),
+        sid=session_id,
         pos=f", landed at #{detail.landing_position}" if detail.landing_position else "",
-        tabs=tabs, inner=inner,
+        tabs=tabs,
+        inner=inner,
     )
     crumbs = [
         (detail.organization, org_href(detail.organization)),
@@ -317,32 +395,44 @@ def change(ctx: Context, request: Request, session_id: str) -> Response:
 def _content(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
     change = detail.change
     if change.change_type == "deleted":
-        return html('<p class="note">Deleted in this session: it has no content '
-                    "(see the diff for what was removed).</p>")
+        return html(
+            '<p class="note">Deleted in this session: it has no content '
+            "(see the diff for what was removed).</p>"
+        )
     chunks = ctx.services.content.read_change(
         request.user, detail.session_id, change.file_path, b""
     )
     read = diffs.read_capped(chunks, diffs.MAX_VIEW_BYTES)
     facts = html(
         '<p class="facts-line">{size} · mode {mode:o} · sha256 <code>{sha}</code></p>',
-        size=f"{change.size:,} bytes", mode=change.mode, sha=change.sha256 or "—",
+        size=f"{change.size:,} bytes",
+        mode=change.mode,
+        sha=change.sha256 or "—",
     )
     if change.mode == MODE_SYMLINK:
-        return facts + html('<p>Symbolic link to <code class="path">{t}</code></p>',
-                            t=diffs.as_text(read.data))
+        return facts + html(
+            '<p>Symbolic link to <code class="path">{t}</code></p>', t=diffs.as_text(read.data)
+        )
     if change.mode == MODE_GITLINK:
-        return facts + html("<p>Submodule at commit <code>{c}</code></p>",
-                            c=diffs.as_text(read.data))
+        return facts + html(
+            "<p>Submodule at commit <code>{c}</code></p>", c=diffs.as_text(read.data)
+        )
     if diffs.is_binary(read.data, change.metadata):
         return facts + html('<p class="binary">binary, {n:,} bytes</p>', n=change.size)
     if not read.data:
         return facts + html('<p class="empty">(empty file)</p>')
-    cut = html(
-        '<p class="note">Showing the first {shown} of {total}.</p>',
-        shown=size(len(read.data)), total=size(change.size),
-    ) if read.truncated else ""
-    return facts + html('<pre class="code">{text}</pre>{cut}',
-                        text=diffs.as_text(read.data), cut=cut)
+    cut = (
+        html(
+            '<p class="note">Showing the first {shown} of {total}.</p>',
+            shown=size(len(read.data)),
+            total=size(change.size),
+        )
+        if read.truncated
+        else ""
+    )
+    return facts + html(
+        '<pre class="code">{text}</pre>{cut}', text=diffs.as_text(read.data), cut=cut
+    )
 
 
 def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
@@ -352,7 +442,11 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
     old_path = previous.change.file_path if previous is not None else change.file_path
     if previous is not None and previous.change.change_type != "deleted":
         chunks = ctx.services.content.read_file(
-            request.user, detail.organization, detail.project, old_path, b"",
+            request.user,
+            detail.organization,
+            detail.project,
+            old_path,
+            b"",
             previous.landing_position,
         )
         old = diffs.read_capped(chunks, diffs.MAX_DIFF_BYTES)
@@ -364,19 +458,26 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
         new = diffs.read_capped(chunks, diffs.MAX_DIFF_BYTES)
         new_binary = diffs.is_binary(new.data, change.metadata)
     if previous is None:
-        against = html('<p class="facts-line">No earlier version in the project: '
-                       "the diff is against an empty file.</p>")
+        against = html(
+            '<p class="facts-line">No earlier version in the project: '
+            "the diff is against an empty file.</p>"
+        )
     else:
         against = html(
             '<p class="facts-line">Against the version of {path}<a href="{h}">#{p}</a> '
             "({kind})</p>",
             path=f"{old_path} in " if old_path != change.file_path else "",
-            h=session_href(previous.session_id), p=previous.landing_position,
+            h=session_href(previous.session_id),
+            p=previous.landing_position,
             kind=previous.change.change_type,
         )
     result = diffs.unified(
-        old, new, old_name=f"a/{old_path}", new_name=f"b/{change.file_path}",
-        old_binary=old_binary, new_binary=new_binary,
+        old,
+        new,
+        old_name=f"a/{old_path}",
+        new_name=f"b/{change.file_path}",
+        old_binary=old_binary,
+        new_binary=new_binary,
     )
     if result.note:
         return against + html('<p class="note diff-note">{n}</p>', n=result.note)
@@ -385,8 +486,11 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
         html('<span class="{cls}">{line}</span>', cls=_diff_class(line), line=_show_cr(line))
         for line in result.lines
     )
-    cut = html('<p class="note">Diff cut at {n:,} lines.</p>', n=diffs.MAX_DIFF_LINES) \
-        if result.truncated else ""
+    cut = (
+        html('<p class="note">Diff cut at {n:,} lines.</p>', n=diffs.MAX_DIFF_LINES)
+        if result.truncated
+        else ""
+    )
     return against + html('<pre class="diff">{lines}</pre>{cut}', lines=lines, cut=cut)
 
 

@@ -55,7 +55,10 @@ def render(timeline: Timeline) -> Markup:
     axes = html(
         '<line class="tl-axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"/>'
         '<line class="tl-axis" x1="{l}" y1="{t}" x2="{l}" y2="{b}"/>',
-        l=LEFT, r=plot_right, t=TOP, b=plot_bottom,
+        l=LEFT,
+        r=plot_right,
+        t=TOP,
+        b=plot_bottom,
     )
     x_ticks = []
     # Dates alone would repeat on a timeline shorter than a few days.
@@ -67,7 +70,9 @@ def render(timeline: Timeline) -> Markup:
         x_ticks.append(
             html(
                 '<text class="tl-label" x="{x:.1f}" y="{y}" text-anchor="middle">{label}</text>',
-                x=tx, y=plot_bottom + 20, label=label,
+                x=tx,
+                y=plot_bottom + 20,
+                label=label,
             )
         )
         if t_high <= t_low:
@@ -78,7 +83,9 @@ def render(timeline: Timeline) -> Markup:
         y_ticks.append(
             html(
                 '<text class="tl-label" x="{x}" y="{y:.1f}" text-anchor="end">#{p}</text>',
-                x=LEFT - 8, y=y(position) + 4, p=position,
+                x=LEFT - 8,
+                y=y(position) + 4,
+                p=position,
             )
         )
     circles = [
@@ -87,10 +94,13 @@ def render(timeline: Timeline) -> Markup:
             'r="{r:.1f}"><title>#{pos} · {when} · {n} change{s}\n{goal}</title></circle></a>',
             sid=segment(p.session_id),
             extra=" tl-empty" if p.changes == 0 else "",
-            cx=x(p), cy=y(p.landing_position), r=radius(p.changes),
+            cx=x(p),
+            cy=y(p.landing_position),
+            r=radius(p.changes),
             pos=p.landing_position,
             when=p.landed_at.strftime("%Y-%m-%d %H:%M UTC"),
-            n=p.changes, s="" if p.changes == 1 else "s",
+            n=p.changes,
+            s="" if p.changes == 1 else "s",
             goal=p.goal,
         )
         # Biggest first, so small sessions stay clickable on top of large ones.
@@ -99,9 +109,15 @@ def render(timeline: Timeline) -> Markup:
     return html(
         '<svg class="timeline" viewBox="0 0 {w} {h}" role="img" '
         'aria-label="Landed sessions: landing position against time">'
-        '{axes}{xt}{yt}'
+        "{axes}{xt}{yt}"
         '<text class="tl-label" x="{mx}" y="{h2}" text-anchor="middle">landed at (UTC)</text>'
         '<g class="tl-points">{circles}</g></svg>',
-        w=WIDTH, h=HEIGHT, axes=axes, xt=join(x_ticks), yt=join(y_ticks),
-        mx=(LEFT + plot_right) / 2, h2=HEIGHT - 6, circles=join(circles),
+        w=WIDTH,
+        h=HEIGHT,
+        axes=axes,
+        xt=join(x_ticks),
+        yt=join(y_ticks),
+        mx=(LEFT + plot_right) / 2,
+        h2=HEIGHT - 6,
+        circles=join(circles),
     )

@@ -38,16 +38,30 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = work / "redis.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(work)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(work),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         from redis import Redis
 
-        wait_until(lambda: Redis.from_url(url).ping(), timeout=30, what="redis-server",
-                   alive=proc, log=log)
+        wait_until(
+            lambda: Redis.from_url(url).ping(), timeout=30, what="redis-server", alive=proc, log=log
+        )
         yield url
     finally:
         stop_pid(proc.pid, timeout=10, proc=proc)
@@ -75,22 +89,34 @@ BIG_COMMITS = 1000
 @pytest.fixture(scope="session")
 def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("batch-big") / "big.git"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "synthetic_repo.py"), str(dest),
-                    "--commits", str(BIG_COMMITS), "--megabytes", "60"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "synthetic_repo.py"),
+            str(dest),
+            "--commits",
+            str(BIG_COMMITS),
+            "--megabytes",
+            "60",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return dest
 
 
 def _build(name: str, dest: Path) -> Path:
-    subprocess.run([sys.executable, str(ROOT / "fixtures" / "build.py"), name, str(dest)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "fixtures" / "build.py"), name, str(dest)],
+        check=True,
+        capture_output=True,
+    )
     return dest
 
 
-def write_manifest(path: Path, repos: dict[str, Path], org: str, *,
-                   extra: str = "") -> Path:
+def write_manifest(path: Path, repos: dict[str, Path], org: str, *, extra: str = "") -> Path:
     """A manifest importing each repository into ORG/NAME (``kitchen-sink`` per commit)."""
-    lines = ['[defaults]', 'strategy = "auto"', extra, ""]
+    lines = ["[defaults]", 'strategy = "auto"', extra, ""]
     for name, repo in repos.items():
         lines += ["[[repository]]", f'source = "{repo}"', f'project = "{org}/{name}"']
         if name == "kitchen-sink":
@@ -105,7 +131,9 @@ def two_servers(mic_server, tmp_path_factory: pytest.TempPathFactory) -> tuple[A
     """Two mic server processes on one PostgreSQL database and one SeaweedFS bucket prefix."""
     first = mic_server(db="postgres", storage="s3")
     second = start_mic_server(
-        tmp_path_factory.mktemp("mic-server-b"), db_url=first.db_url,
-        storage_url=first.storage_url, extra_env=first.extra_env,
+        tmp_path_factory.mktemp("mic-server-b"),
+        db_url=first.db_url,
+        storage_url=first.storage_url,
+        extra_env=first.extra_env,
     )
     return first, second

@@ -47,11 +47,13 @@ def test_register_claim_renew_finish(client: MicClient) -> None:
     claim = client.claim_repository(f"j-{org}", "w1", 30)
     assert claim.claimed and claim.repository is not None and claim.repository.index == 0
     assert claim.repository.status == "running" and claim.repository.attempts == 1
-    renewed = client.renew_lease(f"j-{org}", 0, claim.lease_id, 30, commits_total=10,
-                                 commits=4, last_commit="a" * 40)
+    renewed = client.renew_lease(
+        f"j-{org}", 0, claim.lease_id, 30, commits_total=10, commits=4, last_commit="a" * 40
+    )
     assert (renewed.commits, renewed.commits_total, renewed.last_commit) == (4, 10, "a" * 40)
-    done = client.finish_repository(f"j-{org}", 0, claim.lease_id, "done", commits_total=10,
-                                    commits=10, last_commit="b" * 40)
+    done = client.finish_repository(
+        f"j-{org}", 0, claim.lease_id, "done", commits_total=10, commits=10, last_commit="b" * 40
+    )
     assert done.status == "done" and done.finished_at is not None and done.seconds >= 0
     with pytest.raises(FailedPrecondition, match="lease lost"):
         client.renew_lease(f"j-{org}", 0, claim.lease_id, 30)
@@ -131,8 +133,9 @@ def test_claims_race_across_two_servers(two_servers) -> None:
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(s, f"w{k}"))
-               for k, s in enumerate([first, second] * 4)]
+    threads = [
+        threading.Thread(target=work, args=(s, f"w{k}")) for k, s in enumerate([first, second] * 4)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -39,7 +39,8 @@ def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path
 
     assert result.returncode == 1, result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        f"error: job {report['job_id']}: 1 of 6 repositories failed (see the report)")
+        f"error: job {report['job_id']}: 1 of 6 repositories failed (see the report)"
+    )
     assert report["format"] == 1 and report["state"] == "finished"
     assert report["counts"] == {"total": 6, "queued": 0, "running": 0, "done": 5, "failed": 1}
     by_project = {r["project"]: r for r in report["repositories"]}
@@ -64,10 +65,13 @@ def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path
 
     # Every imported repository passes the real `mic verify`.
     verifies = [
-        subprocess.Popen([sys.executable, "-m", "micelio", "verify", f"local/{name}",
-                          str(fixture_repos[name])],
-                         env={**os.environ, "PYTHONPATH": str(ROOT), **server.env},
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "micelio", "verify", f"local/{name}", str(fixture_repos[name])],
+            env={**os.environ, "PYTHONPATH": str(ROOT), **server.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in FIXTURES
     ]
     for proc in verifies:
@@ -81,7 +85,8 @@ def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path
     assert f"job {report['job_id']}: 5 done, 1 failed of 6" in text
     jobs = mic_json("migrate", "status", env=server.env)
     assert {"job_id": report["job_id"], "state": "finished"}.items() <= next(
-        j for j in jobs if j["job_id"] == report["job_id"]).items()
+        j for j in jobs if j["job_id"] == report["job_id"]
+    ).items()
 
     # Running the finished job again imports nothing (the failed one is tried again, and
     # fails again).
@@ -99,15 +104,32 @@ def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_
     """kill -9 of the command and its workers mid-repository; the next run finishes the job
     with nothing landed twice and nothing skipped."""
     repos = {"big": big_repo, "merge": fixture_repos["merge"], "tags": fixture_repos["tags"]}
-    manifest = write_manifest(tmp_path / "m.toml", repos, "killed",
-                              extra='[job]\nname = "killed-batch"')
-    manifest.write_text(manifest.read_text().replace('[defaults]\nstrategy = "auto"',
-                                                     '[defaults]\nstrategy = "commit"'))
+    manifest = write_manifest(
+        tmp_path / "m.toml", repos, "killed", extra='[job]\nname = "killed-batch"'
+    )
+    manifest.write_text(
+        manifest.read_text().replace(
+            '[defaults]\nstrategy = "auto"', '[defaults]\nstrategy = "commit"'
+        )
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "micelio", "migrate", "run", str(manifest), "--workers", "2",
-         "--lease", "3"],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **server.env}, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "micelio",
+            "migrate",
+            "run",
+            str(manifest),
+            "--workers",
+            "2",
+            "--lease",
+            "3",
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **server.env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         _wait_mid_import(server, "killed-batch", 0, "killed/big", sessions=60)
@@ -128,8 +150,9 @@ def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_
     assert out.startswith(f"ok: {BIG_COMMITS} sessions"), out
 
 
-def _wait_mid_import(server, job_id: str, index: int, project: str, *, sessions: int,
-                     timeout: float = 120) -> Any:
+def _wait_mid_import(
+    server, job_id: str, index: int, project: str, *, sessions: int, timeout: float = 120
+) -> Any:
     """The repository once a worker has claimed it and landed at least ``sessions`` sessions
     (read from the project itself: the job's figures come only with each lease renewal)."""
     org, name = project.split("/")

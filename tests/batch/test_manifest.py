@@ -33,7 +33,8 @@ def test_normal_form_and_job_id(tmp_path: Path) -> None:
     assert manifest.job_id == f"m-{manifest.digest[:16]}" and not manifest.named
     # Comments, spacing and key order do not change the job; a repository does.
     reordered = GOOD.replace('ref = "main"\n', "").replace(
-        'source = "repos/api.git"', 'ref = "main" # the branch\nsource = "./repos/api.git"')
+        'source = "repos/api.git"', 'ref = "main" # the branch\nsource = "./repos/api.git"'
+    )
     assert parse(reordered, base_dir=tmp_path).job_id == manifest.job_id
     assert parse(GOOD.replace("main", "dev"), base_dir=tmp_path).job_id != manifest.job_id
     named = parse('[job]\nname = "acme-2026"\n' + GOOD, base_dir=tmp_path)
@@ -51,15 +52,19 @@ def test_normal_form_and_job_id(tmp_path: Path) -> None:
         ("[job]\nname='no spaces'\n", "[job] name 'no spaces'"),
         ("[[repository]]\nproject='a/b'\n", "repository #1 (a/b): missing 'source'"),
         ("[[repository]]\nsource='x'\n", "repository #1: missing 'project'"),
-        ("[[repository]]\nsource='x'\nproject='a/b'\nsorce='y'\n",
-         "repository #1 (a/b): unknown key 'sorce'"),
+        (
+            "[[repository]]\nsource='x'\nproject='a/b'\nsorce='y'\n",
+            "repository #1 (a/b): unknown key 'sorce'",
+        ),
         ("[[repository]]\nsource='x'\nproject='ab'\n", "project must be ORG/PROJECT"),
         ("[[repository]]\nsource='x'\nproject='a/b/c'\n", "project must be ORG/PROJECT"),
-        ("[[repository]]\nsource='x'\nproject='a/b'\nstrategy='fast'\n",
-         "unknown strategy 'fast'"),
+        ("[[repository]]\nsource='x'\nproject='a/b'\nstrategy='fast'\n", "unknown strategy 'fast'"),
         ("[[repository]]\nsource=1\nproject='a/b'\n", "'source' must be a string"),
-        ("[[repository]]\nsource='x'\nproject='a/b'\n[[repository]]\nsource='y'\n"
-         "project='a/b'\n", "repository #2 (a/b): duplicate project 'a/b' (also repository #1)"),
+        (
+            "[[repository]]\nsource='x'\nproject='a/b'\n[[repository]]\nsource='y'\n"
+            "project='a/b'\n",
+            "repository #2 (a/b): duplicate project 'a/b' (also repository #1)",
+        ),
     ],
 )
 def test_validation_errors_are_one_line(text: str, message: str, tmp_path: Path) -> None:

@@ -26,13 +26,16 @@ pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 def _cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "micelio", *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", **env}, cwd=ROOT,
-        text=True, **kwargs,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", **env},
+        cwd=ROOT,
+        text=True,
+        **kwargs,
     )
 
 
-def test_queue_job_survives_a_killed_worker(two_servers, redis_url, fixture_repos, big_repo,
-                                            tmp_path: Path) -> None:
+def test_queue_job_survives_a_killed_worker(
+    two_servers, redis_url, fixture_repos, big_repo, tmp_path: Path
+) -> None:
     first, second = two_servers
     repos = {"big": big_repo, **fixture_repos}
     manifest = write_manifest(tmp_path / "m.toml", repos, "queued")
@@ -40,13 +43,21 @@ def test_queue_job_survives_a_killed_worker(two_servers, redis_url, fixture_repo
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
     # One worker lands through each server.
     workers = [
-        _cli(["migrate", "worker", "--queue", redis_url, "--server", server.address,
-              "--lease", "3"], server.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        _cli(
+            ["migrate", "worker", "--queue", redis_url, "--server", server.address, "--lease", "3"],
+            server.env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         for server, log in zip((first, second), logs, strict=True)
     ]
     try:
-        run = _cli(["migrate", "run", str(manifest), "--queue", redis_url, "--json"],
-                   first.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        run = _cli(
+            ["migrate", "run", str(manifest), "--queue", redis_url, "--json"],
+            first.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         big = _wait_mid_import(first, job_id, 0, "queued/big", sessions=60)
         victim = int(big.worker.rsplit(":", 1)[1])
         assert victim in [w.pid for w in workers], (big.worker, [w.pid for w in workers])
@@ -56,8 +67,13 @@ def test_queue_job_survives_a_killed_worker(two_servers, redis_url, fixture_repo
         report = json.loads(out)
 
         assert report["job_id"] == job_id and report["state"] == "finished"
-        assert report["counts"] == {"total": 7, "queued": 0, "running": 0, "done": 6,
-                                    "failed": 1}, report
+        assert report["counts"] == {
+            "total": 7,
+            "queued": 0,
+            "running": 0,
+            "done": 6,
+            "failed": 1,
+        }, report
         rows = {r["project"]: r for r in report["repositories"]}
         assert rows["queued/broken"]["status"] == "failed"
         assert "names no commit" in rows["queued/broken"]["error"]
@@ -68,9 +84,17 @@ def test_queue_job_survives_a_killed_worker(two_servers, redis_url, fixture_repo
 
         # Every repository passes the real `mic verify`, read through the other server.
         checks = [
-            (name, _cli(["verify", f"queued/{name}", str(repo)], second.env,
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-            for name, repo in repos.items() if name != "broken"
+            (
+                name,
+                _cli(
+                    ["verify", f"queued/{name}", str(repo)],
+                    second.env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                ),
+            )
+            for name, repo in repos.items()
+            if name != "broken"
         ]
         for name, proc in checks:
             out, err = proc.communicate(timeout=300)
@@ -78,16 +102,26 @@ def test_queue_job_survives_a_killed_worker(two_servers, redis_url, fixture_repo
 
         # The finished job run again through the queue imports nothing.
         with MicClient(second.address, second.token) as client:
-            heads = {n: client.get_project("queued", n).head_position for n in repos
-                     if n != "broken"}
-        again = mic("migrate", "run", str(manifest), "--queue", redis_url, "--json",
-                    env=first.env, check=False)
+            heads = {
+                n: client.get_project("queued", n).head_position for n in repos if n != "broken"
+            }
+        again = mic(
+            "migrate",
+            "run",
+            str(manifest),
+            "--queue",
+            redis_url,
+            "--json",
+            env=first.env,
+            check=False,
+        )
         second_report = json.loads(again.stdout)
         assert second_report["counts"]["done"] == 6
         with MicClient(first.address, first.token) as client:
             assert heads == {n: client.get_project("queued", n).head_position for n in heads}
-        for before, after in zip(report["repositories"], second_report["repositories"],
-                                 strict=True):
+        for before, after in zip(
+            report["repositories"], second_report["repositories"], strict=True
+        ):
             if before["status"] == "done":
                 assert after == before
         assert set(FIXTURES) <= set(heads)

@@ -37,16 +37,23 @@ class Mic:
             "MIC_DEBUG": "",
         }
 
-    def __call__(self, cwd: Path, *args: str, ok: bool = True,
-                 env: dict[str, str] | None = None) -> Result:
+    def __call__(
+        self, cwd: Path, *args: str, ok: bool = True, env: dict[str, str] | None = None
+    ) -> Result:
         proc = subprocess.run(
-            [sys.executable, "-m", "micelio", *args], cwd=cwd, env={**self.env, **(env or {})},
-            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "micelio", *args],
+            cwd=cwd,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
         )
         result = Result(proc.returncode, proc.stdout, proc.stderr)
         if ok and proc.returncode != 0:
-            raise AssertionError(f"mic {' '.join(args)} failed ({proc.returncode}):\n"
-                                 f"{proc.stdout}{proc.stderr}")
+            raise AssertionError(
+                f"mic {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"
+            )
         return result
 
 

@@ -25,18 +25,24 @@ def make_app(exc: BaseException) -> typer.Typer:
     return app
 
 
-@pytest.mark.parametrize(("exc", "code", "text"), [
-    (NotFound("session x not found"), errors.NOT_FOUND, "error: session x not found"),
-    (Conflict("conflict", paths=("a.txt",)), errors.CONFLICT, "error: conflict: a.txt"),
-    (PermissionDenied("read token"), errors.AUTH, "error: read token"),
-    (Unavailable("cannot reach mic server at h:1"), errors.UNREACHABLE, "cannot reach"),
-    (WorkdirError("not a checkout"), errors.STATE, "error: not a checkout"),
-    (paths.InvalidPath("absolute path: /x"), errors.USAGE, "invalid path: absolute path"),
-    (FileNotFoundError(2, "No such file or directory", "/nope"), errors.GENERIC, "/nope"),
-    (errors.CliError("multi\nline   message", errors.STATE), errors.STATE,
-     "error: multi line message"),
-    (RuntimeError("unexpected"), errors.GENERIC, "error: RuntimeError: unexpected"),
-])
+@pytest.mark.parametrize(
+    ("exc", "code", "text"),
+    [
+        (NotFound("session x not found"), errors.NOT_FOUND, "error: session x not found"),
+        (Conflict("conflict", paths=("a.txt",)), errors.CONFLICT, "error: conflict: a.txt"),
+        (PermissionDenied("read token"), errors.AUTH, "error: read token"),
+        (Unavailable("cannot reach mic server at h:1"), errors.UNREACHABLE, "cannot reach"),
+        (WorkdirError("not a checkout"), errors.STATE, "error: not a checkout"),
+        (paths.InvalidPath("absolute path: /x"), errors.USAGE, "invalid path: absolute path"),
+        (FileNotFoundError(2, "No such file or directory", "/nope"), errors.GENERIC, "/nope"),
+        (
+            errors.CliError("multi\nline   message", errors.STATE),
+            errors.STATE,
+            "error: multi line message",
+        ),
+        (RuntimeError("unexpected"), errors.GENERIC, "error: RuntimeError: unexpected"),
+    ],
+)
 def test_one_line_and_exit_code(exc, code, text, capsys, monkeypatch) -> None:
     monkeypatch.delenv("MIC_DEBUG", raising=False)
     with pytest.raises(SystemExit) as caught:

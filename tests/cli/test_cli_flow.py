@@ -42,7 +42,8 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
     mic(tmp_path, "org", "create", "flow")
     mic(tmp_path, "project", "create", "flow/app", "--name", "The app")
     assert [p["handle"] for p in mic(tmp_path, "project", "list", "flow", "--json").json()] == [
-        "app"]
+        "app"
+    ]
 
     work = tmp_path / "work"
     work.mkdir()
@@ -71,26 +72,51 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
     status = mic(work, "session", "status", "--json").json()
     assert status["session"]["session_id"] == session_id
     pending = {c["file_path"]: c["change_type"] for c in status["changes"]}
-    assert pending == {p: "added" for p in [
-        ".micignore", "README.md", "bin/run.sh", "caf\\xe9.txt", "data/big.bin", "empty.txt",
-        "readme-link", "src/app.py"]}
+    assert pending == {
+        p: "added"
+        for p in [
+            ".micignore",
+            "README.md",
+            "bin/run.sh",
+            "caf\\xe9.txt",
+            "data/big.bin",
+            "empty.txt",
+            "readme-link",
+            "src/app.py",
+        ]
+    }
 
     landed = mic(work, "session", "land", "--json").json()
     assert landed["landing_position"] == 1 and landed["changes"] == 8
     assert landed["bytes_stored"] >= BIG
-    assert_one_line_error(mic(work, "session", "land", ok=False), errors.STATE,
-                          "no active session")
+    assert_one_line_error(mic(work, "session", "land", ok=False), errors.STATE, "no active session")
 
     show = mic(work, "session", "show", session_id, "--json").json()
-    assert list(show) == ["session_id", "goal", "status", "organization", "project",
-                          "conversation", "decisions", "metadata", "base_position",
-                          "landing_position", "started_at", "landed_at", "abandoned_at",
-                          "external_id", "stats", "changes"]
+    assert list(show) == [
+        "session_id",
+        "goal",
+        "status",
+        "organization",
+        "project",
+        "conversation",
+        "decisions",
+        "metadata",
+        "base_position",
+        "landing_position",
+        "started_at",
+        "landed_at",
+        "abandoned_at",
+        "external_id",
+        "stats",
+        "changes",
+    ]
     assert show["status"] == "landed" and show["landing_position"] == 1
     assert show["base_position"] == 0 and show["abandoned_at"] is None
     assert show["started_at"].endswith("Z") and show["landed_at"].endswith("Z")
     assert [(m["role"], m["content"]) for m in show["conversation"]] == [
-        ("human", "Start with a CLI entry point"), ("agent", "Done, tests pass")]
+        ("human", "Start with a CLI entry point"),
+        ("agent", "Done, tests pass"),
+    ]
     assert show["decisions"][0]["decision"] == "Use a shell launcher"
     assert show["decisions"][0]["reasoning"] == "no install step needed"
     assert show["stats"] == {"total": 8, "added": 8, "modified": 0, "deleted": 0}
@@ -123,21 +149,27 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
     os.symlink("src/app.py", one / "readme-link")
     write(one, "bin/run.sh", b"#!/bin/sh\nexec python src/app.py\n", exe=False)
     write(one, "src/util.py", b"X = 1\n")
-    pending = {c["file_path"]: c["change_type"]
-               for c in mic(one, "session", "status", "--json").json()["changes"]}
-    assert pending == {"README.md": "deleted", "bin/run.sh": "modified",
-                       "readme-link": "modified", "src/app.py": "modified",
-                       "src/util.py": "added"}
+    pending = {
+        c["file_path"]: c["change_type"]
+        for c in mic(one, "session", "status", "--json").json()["changes"]
+    }
+    assert pending == {
+        "README.md": "deleted",
+        "bin/run.sh": "modified",
+        "readme-link": "modified",
+        "src/app.py": "modified",
+        "src/util.py": "added",
+    }
     assert mic(one, "session", "land").out.startswith("landed session")
     assert mic(one, "session", "status", "--json").json()["changes"] == []
     second = snapshot(one)
 
-    show2 = mic(tmp_path, "session", "list", "flow/app", "--status", "landed", "--limit", "1",
-                "--json").json()
+    show2 = mic(
+        tmp_path, "session", "list", "flow/app", "--status", "landed", "--limit", "1", "--json"
+    ).json()
     assert len(show2) == 1 and show2[0]["landing_position"] == 2
     assert show2[0]["stats"] == {"total": 5, "added": 1, "modified": 3, "deleted": 1}
-    by_path = mic(tmp_path, "session", "list", "flow/app", "--path", "src/util.py",
-                  "--json").json()
+    by_path = mic(tmp_path, "session", "list", "flow/app", "--path", "src/util.py", "--json").json()
     assert [s["landing_position"] for s in by_path] == [2]
 
     # Checkout --at 1 reproduces position 1; the head reproduces position 2.
@@ -188,23 +220,29 @@ def test_other_sessions_landed_since_the_base_are_brought_in(mic: Mic, tmp_path:
     conflict = mic(tmp_path / "c2", "session", "land", ok=False)
     assert_one_line_error(conflict, errors.CONFLICT, "a.txt")
     assert mic(tmp_path / "c2", "session", "status", "--json").json()["session"]["status"] == (
-        "active")
+        "active"
+    )
 
 
 def test_bad_input(mic: Mic, server, tmp_path: Path) -> None:
     mic(tmp_path, "org", "create", "bad")
     mic(tmp_path, "project", "create", "bad/p")
 
-    assert_one_line_error(mic(tmp_path, "session", "show", "ses_nope", ok=False),
-                          errors.NOT_FOUND)
-    assert_one_line_error(mic(tmp_path, "session", "list", "bad/nope", ok=False),
-                          errors.NOT_FOUND)
-    assert_one_line_error(mic(tmp_path, "session", "note", "hi", ok=False), errors.STATE,
-                          "not a mic working directory")
-    assert_one_line_error(mic(tmp_path, "session", "list", "no-slash", ok=False),
-                          errors.USAGE, "ORG/PROJECT")
-    assert_one_line_error(mic(tmp_path, "checkout", "bad/p", str(tmp_path / "x"), "--at", "5",
-                              ok=False), errors.NOT_FOUND, "position 5")
+    assert_one_line_error(mic(tmp_path, "session", "show", "ses_nope", ok=False), errors.NOT_FOUND)
+    assert_one_line_error(mic(tmp_path, "session", "list", "bad/nope", ok=False), errors.NOT_FOUND)
+    assert_one_line_error(
+        mic(tmp_path, "session", "note", "hi", ok=False),
+        errors.STATE,
+        "not a mic working directory",
+    )
+    assert_one_line_error(
+        mic(tmp_path, "session", "list", "no-slash", ok=False), errors.USAGE, "ORG/PROJECT"
+    )
+    assert_one_line_error(
+        mic(tmp_path, "checkout", "bad/p", str(tmp_path / "x"), "--at", "5", ok=False),
+        errors.NOT_FOUND,
+        "position 5",
+    )
     usage = mic(tmp_path, "session", "land", "--no-such-flag", ok=False)
     assert usage.code == errors.USAGE and "Traceback" not in usage.err
 
@@ -214,30 +252,34 @@ def test_bad_input(mic: Mic, server, tmp_path: Path) -> None:
     sid = mic(work, "session", "start", "bad", "p", "one").out.strip()
     write(work, "f.txt", b"x")
     mic(work, "session", "land")
-    assert_one_line_error(mic(work, "session", "note", "late", "--session", sid, ok=False),
-                          errors.STATE)
-    assert_one_line_error(mic(work, "session", "abandon", "--session", sid, ok=False),
-                          errors.STATE)
+    assert_one_line_error(
+        mic(work, "session", "note", "late", "--session", sid, ok=False), errors.STATE
+    )
+    assert_one_line_error(mic(work, "session", "abandon", "--session", sid, ok=False), errors.STATE)
 
     # A directory with landed history that is not a checkout cannot start a session.
     stray = tmp_path / "stray"
     stray.mkdir()
-    assert_one_line_error(mic(stray, "session", "start", "bad", "p", "x", ok=False),
-                          errors.STATE, "mic checkout")
+    assert_one_line_error(
+        mic(stray, "session", "start", "bad", "p", "x", ok=False), errors.STATE, "mic checkout"
+    )
 
     # Tokens: a bad one, and a read-only one that cannot land.
-    assert_one_line_error(mic(tmp_path, "org", "list", ok=False,
-                              env={"MIC_TOKEN": "mic_not_a_token"}), errors.AUTH)
+    assert_one_line_error(
+        mic(tmp_path, "org", "list", ok=False, env={"MIC_TOKEN": "mic_not_a_token"}), errors.AUTH
+    )
     reader = mic(tmp_path, "token", "create", "--org", "bad", "--role", "read").out.strip()
-    writer = mic(tmp_path, "token", "create", "--org", "bad", "--role", "write",
-                 "--json").json()["token"]
+    writer = mic(tmp_path, "token", "create", "--org", "bad", "--role", "write", "--json").json()[
+        "token"
+    ]
     assert reader.startswith("mic_") and writer.startswith("mic_")
     co = tmp_path / "co"
     mic(tmp_path, "checkout", "bad/p", str(co), env={"MIC_TOKEN": reader})
     mic(co, "session", "start", "bad", "p", "as a writer", env={"MIC_TOKEN": writer})
     write(co, "g.txt", b"y")
-    assert_one_line_error(mic(co, "session", "land", ok=False, env={"MIC_TOKEN": reader}),
-                          errors.AUTH)
+    assert_one_line_error(
+        mic(co, "session", "land", ok=False, env={"MIC_TOKEN": reader}), errors.AUTH
+    )
     assert mic(co, "session", "status", "--json").json()["session"]["status"] == "active"
     assert mic(co, "session", "land", env={"MIC_TOKEN": writer}).code == 0
 
@@ -256,8 +298,9 @@ def test_a_landing_not_recorded_here_is_recovered(mic: Mic, tmp_path: Path) -> N
     before = (work / ".mic" / "state.json").read_text()
     mic(work, "session", "land")
     (work / ".mic" / "state.json").write_text(before)  # as if it died before recording
-    assert_one_line_error(mic(work, "session", "land", ok=False), errors.STATE,
-                          "already landed at position 1")
+    assert_one_line_error(
+        mic(work, "session", "land", ok=False), errors.STATE, "already landed at position 1"
+    )
     status = mic(work, "session", "status", "--json").json()
     assert status["session"] is None and status["base_position"] == 1
     assert status["changes"] == []

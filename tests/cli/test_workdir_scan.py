@@ -43,13 +43,20 @@ def test_added_modified_deleted_and_unchanged(tmp_path: Path) -> None:
     write(tmp_path, "changed.txt", b"new content")
     write(tmp_path, "samesize.txt", b"bbbb")
     write(tmp_path, "new/file.txt", b"hello")
-    tree = [entry(b"same.txt", b"same"), entry(b"changed.txt", b"old"),
-            entry(b"samesize.txt", b"aaaa"), entry(b"gone.txt", b"bye"),
-            entry(b"dir/gone.txt", b"bye")]
+    tree = [
+        entry(b"same.txt", b"same"),
+        entry(b"changed.txt", b"old"),
+        entry(b"samesize.txt", b"aaaa"),
+        entry(b"gone.txt", b"bye"),
+        entry(b"dir/gone.txt", b"bye"),
+    ]
     result = workdir.scan(tmp_path, tree)
     assert kinds(result) == {
-        b"changed.txt": "modified", b"samesize.txt": "modified", b"new/file.txt": "added",
-        b"gone.txt": "deleted", b"dir/gone.txt": "deleted",
+        b"changed.txt": "modified",
+        b"samesize.txt": "modified",
+        b"new/file.txt": "added",
+        b"gone.txt": "deleted",
+        b"dir/gone.txt": "deleted",
     }
     assert [c.path for c in result.changes] == sorted(kinds(result))
     assert result.files[b"same.txt"].sha256 == hashlib.sha256(b"same").hexdigest()
@@ -86,8 +93,10 @@ def test_symlinks_are_files_whose_content_is_the_target(tmp_path: Path) -> None:
     by_path = {c.path: c for c in result.changes}
     assert by_path[b"link"].mode == workdir.MODE_SYMLINK
     assert by_path[b"link"].size == len(b"target.txt")
-    tree = [entry(b"link", b"target.txt", workdir.MODE_SYMLINK),
-            entry(b"escape", os.fsencode(outside), workdir.MODE_SYMLINK)]
+    tree = [
+        entry(b"link", b"target.txt", workdir.MODE_SYMLINK),
+        entry(b"escape", os.fsencode(outside), workdir.MODE_SYMLINK),
+    ]
     assert workdir.scan(root, tree).changes == []
     # A regular file replaced by a symlink (same size even) is a modification.
     tree = [entry(b"link", b"target.txt"), tree[1]]
@@ -115,8 +124,15 @@ def test_git_and_mic_dirs_are_never_scanned(tmp_path: Path) -> None:
 
 def test_micignore(tmp_path: Path) -> None:
     write(tmp_path, ".micignore", b"*.log\nbuild/\n!keep.log\n/top.tmp\n")
-    for name in ("a.log", "keep.log", "build/out.o", "src/build/x", "top.tmp",
-                 "src/top.tmp", "src/main.py"):
+    for name in (
+        "a.log",
+        "keep.log",
+        "build/out.o",
+        "src/build/x",
+        "top.tmp",
+        "src/top.tmp",
+        "src/main.py",
+    ):
         write(tmp_path, name)
     result = workdir.scan(tmp_path, [])
     assert sorted(kinds(result)) == [b".micignore", b"keep.log", b"src/main.py", b"src/top.tmp"]
@@ -126,10 +142,15 @@ def test_tracked_files_are_compared_even_when_ignored(tmp_path: Path) -> None:
     write(tmp_path, ".micignore", b"build/\n")
     write(tmp_path, "build/tracked", b"changed")
     write(tmp_path, "build/untracked", b"new")
-    tree = [entry(b".micignore", b"build/\n"), entry(b"build/tracked", b"orig"),
-            entry(b"build/removed", b"x")]
+    tree = [
+        entry(b".micignore", b"build/\n"),
+        entry(b"build/tracked", b"orig"),
+        entry(b"build/removed", b"x"),
+    ]
     assert kinds(workdir.scan(tmp_path, tree)) == {
-        b"build/tracked": "modified", b"build/removed": "deleted"}
+        b"build/tracked": "modified",
+        b"build/removed": "deleted",
+    }
 
 
 def test_invalid_names_are_reported_not_sent(tmp_path: Path) -> None:
@@ -187,8 +208,13 @@ def test_corrupt_state_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_write_file_modes_symlinks_and_checksums(tmp_path: Path) -> None:
     with workdir.open_root(tmp_path) as root:
-        rec = workdir.write_file(root, b"bin/run", workdir.MODE_EXECUTABLE, [b"#!", b"/bin/sh"],
-                                 hashlib.sha256(b"#!/bin/sh").hexdigest())
+        rec = workdir.write_file(
+            root,
+            b"bin/run",
+            workdir.MODE_EXECUTABLE,
+            [b"#!", b"/bin/sh"],
+            hashlib.sha256(b"#!/bin/sh").hexdigest(),
+        )
         workdir.write_file(root, b"link", workdir.MODE_SYMLINK, [b"bin/run"])
         workdir.write_file(root, b"empty", workdir.MODE_FILE, [])
         with pytest.raises(workdir.WorkdirError, match="sha256"):
@@ -198,13 +224,26 @@ def test_write_file_modes_symlinks_and_checksums(tmp_path: Path) -> None:
     assert os.readlink(tmp_path / "link") == "bin/run"
     assert (tmp_path / "empty").read_bytes() == b""
     assert not (tmp_path / "bad").exists()
-    tree = [entry(b"bin/run", b"#!/bin/sh", workdir.MODE_EXECUTABLE),
-            entry(b"link", b"bin/run", workdir.MODE_SYMLINK), entry(b"empty", b"")]
+    tree = [
+        entry(b"bin/run", b"#!/bin/sh", workdir.MODE_EXECUTABLE),
+        entry(b"link", b"bin/run", workdir.MODE_SYMLINK),
+        entry(b"empty", b""),
+    ]
     assert workdir.scan(tmp_path, tree).changes == []
 
 
-@pytest.mark.parametrize("bad", [b"../escape", b"/abs", b"a/../../x", b".git/hooks/x",
-                                 b"a/.mic/state.json", b"C:/x", b"a\\..\\..\\x"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"../escape",
+        b"/abs",
+        b"a/../../x",
+        b".git/hooks/x",
+        b"a/.mic/state.json",
+        b"C:/x",
+        b"a\\..\\..\\x",
+    ],
+)
 def test_write_file_refuses_invalid_paths(tmp_path: Path, bad: bytes) -> None:
     with workdir.open_root(tmp_path) as root, pytest.raises(paths.InvalidPath):
         workdir.write_file(root, bad, workdir.MODE_FILE, [b"x"])

@@ -51,8 +51,9 @@ def project(mic: MicClient, request: pytest.FixtureRequest) -> tuple[str, str]:
     return "clients", name
 
 
-def test_create_form_lands_atomically_and_idempotently(mic: MicClient, project,
-                                                       tmp_path: Path) -> None:
+def test_create_form_lands_atomically_and_idempotently(
+    mic: MicClient, project, tmp_path: Path
+) -> None:
     org, proj = project
     big = tmp_path / "big"
     big.write_bytes(os.urandom(CHUNK_SIZE * 2 + 3))
@@ -68,11 +69,17 @@ def test_create_form_lands_atomically_and_idempotently(mic: MicClient, project,
     ]
     result = mic.land(
         iter(changes),
-        create=NewSession(org, proj, "Imported commit",
-                          conversation=[Message("commit", "msg", "Ann <a@x>", at,
-                                                "commit:abc")],
-                          metadata={"git": {"oid": "abc"}}),
-        external_id="git:abc", landed_at=at, started_at=at, metadata={"extra": 1},
+        create=NewSession(
+            org,
+            proj,
+            "Imported commit",
+            conversation=[Message("commit", "msg", "Ann <a@x>", at, "commit:abc")],
+            metadata={"git": {"oid": "abc"}},
+        ),
+        external_id="git:abc",
+        landed_at=at,
+        started_at=at,
+        metadata={"extra": 1},
         progress=lambda p: seen.append(p.bytes),
     )
     assert result.landing_position == 1 and result.changes == 6
@@ -85,8 +92,11 @@ def test_create_form_lands_atomically_and_idempotently(mic: MicClient, project,
     assert session.conversation[0].author == "Ann <a@x>"
 
     with pytest.raises(AlreadyExists) as again:
-        mic.land([Change("x", "added", b"x")], create=NewSession(org, proj, "again"),
-                 external_id="git:abc")
+        mic.land(
+            [Change("x", "added", b"x")],
+            create=NewSession(org, proj, "again"),
+            external_id="git:abc",
+        )
     found = mic.find_session(org, proj, external_id="git:abc")
     assert found is not None and found.session_id == session.session_id
     assert again.value.session_id in (None, session.session_id)
@@ -122,8 +132,10 @@ def test_failed_content_lands_nothing(mic: MicClient, project, tmp_path: Path) -
         raise OSError("disk on fire")
 
     with pytest.raises(OSError, match="disk on fire"):
-        mic.land([Change("a", "added", b"a"), Change("b", "added", broken(), size=6)],
-                 session_id=session.session_id)
+        mic.land(
+            [Change("a", "added", b"a"), Change("b", "added", broken(), size=6)],
+            session_id=session.session_id,
+        )
     with pytest.raises(LandingError, match="expected"):
         mic.land([Change("a", "added", iter([b"abc"]), size=5)], session_id=session.session_id)
     missing = tmp_path / "missing"
@@ -150,8 +162,7 @@ def test_failed_content_lands_nothing(mic: MicClient, project, tmp_path: Path) -
 def test_pagination_and_filters(mic: MicClient, project) -> None:
     org, proj = project
     for i in range(7):
-        mic.land([Change(f"f{i}.txt", "added", b"x")],
-                 create=NewSession(org, proj, f"session {i}"))
+        mic.land([Change(f"f{i}.txt", "added", b"x")], create=NewSession(org, proj, f"session {i}"))
     abandoned = mic.start_session(org, proj, "abandon me")
     mic.abandon_session(abandoned.session_id, reason="no")
     everything = list(mic.iter_sessions(org, proj, page_size=3))
@@ -197,14 +208,19 @@ def test_from_environment_reads_the_local_server(server: Any, monkeypatch) -> No
 
 def test_conflict_names_the_paths(mic: MicClient, project) -> None:
     org, proj = project
-    mic.land([Change("a", "added", b"1"), Change("b", "added", b"1")],
-             create=NewSession(org, proj, "seed"))
+    mic.land(
+        [Change("a", "added", b"1"), Change("b", "added", b"1")],
+        create=NewSession(org, proj, "seed"),
+    )
     first = mic.start_session(org, proj, "first")
     second = mic.start_session(org, proj, "second")
-    mic.land([Change("a", "modified", b"2"), Change("b", "modified", b"2")],
-             session_id=first.session_id)
+    mic.land(
+        [Change("a", "modified", b"2"), Change("b", "modified", b"2")], session_id=first.session_id
+    )
     with pytest.raises(Conflict) as caught:
-        mic.land([Change("a", "modified", b"3"), Change("b", "modified", b"3")],
-                 session_id=second.session_id)
+        mic.land(
+            [Change("a", "modified", b"3"), Change("b", "modified", b"3")],
+            session_id=second.session_id,
+        )
     assert set(caught.value.paths) == {"a", "b"}
     assert mic.get_session(second.session_id).status == "active"

@@ -30,8 +30,16 @@ from micelio.v1 import micelio_pb2 as pb
 
 
 def header(**kw) -> pb.LandHeader:
-    args = dict(session_id="s1", create=None, conversation=(), decisions=(), metadata=None,
-                landed_at=None, started_at=None, external_id=None)
+    args = dict(
+        session_id="s1",
+        create=None,
+        conversation=(),
+        decisions=(),
+        metadata=None,
+        landed_at=None,
+        started_at=None,
+        external_id=None,
+    )
     args.update(kw)
     return land_header(**args)
 
@@ -57,8 +65,20 @@ def test_stream_shapes_header_changes_and_chunks(tmp_path: Path) -> None:
     ]
     got = items(RequestStream(header(), changes))
     kinds = [k for k, _ in got]
-    assert kinds == ["header", "change", "chunk", "change", "chunk", "chunk", "chunk",
-                     "change", "change", "change", "chunk", "chunk"]
+    assert kinds == [
+        "header",
+        "change",
+        "chunk",
+        "change",
+        "chunk",
+        "chunk",
+        "chunk",
+        "change",
+        "change",
+        "change",
+        "chunk",
+        "chunk",
+    ]
     assert got[0][1].session_id == "s1"
     change = got[3][1]
     assert (change.file_path, change.raw_path) == ("caf\\xe9", b"caf\xe9")
@@ -78,8 +98,9 @@ def test_oversized_iterable_chunks_are_split() -> None:
 
 def test_symlink_from_a_path_sends_its_target(tmp_path: Path) -> None:
     os.symlink("some/target", tmp_path / "link")
-    got = items(RequestStream(header(), [Change("link", "added", tmp_path / "link",
-                                                mode=0o120000)]))
+    got = items(
+        RequestStream(header(), [Change("link", "added", tmp_path / "link", mode=0o120000)])
+    )
     assert got[2][1].data == b"some/target" and got[1][1].size == len(b"some/target")
 
 
@@ -108,8 +129,9 @@ def test_content_is_read_lazily_and_small_items_share_messages() -> None:
             yield bytes([index]) * CHUNK_SIZE
 
     small = [Change(f"s{i}", "added", b"x" * 100) for i in range(50)]
-    stream = RequestStream(header(), [*small, Change("big", "added", chunks(),
-                                                     size=3 * CHUNK_SIZE)])
+    stream = RequestStream(
+        header(), [*small, Change("big", "added", chunks(), size=3 * CHUNK_SIZE)]
+    )
     first = next(stream)  # the header and every small change (and the big one's): one message
     assert [i.WhichOneof("item") for i in first.items][:3] == ["header", "change", "chunk"]
     assert len(first.items) == 1 + 2 * 50 + 1
@@ -123,10 +145,21 @@ def test_content_is_read_lazily_and_small_items_share_messages() -> None:
 
 def test_create_header_carries_everything() -> None:
     at = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
-    h = header(session_id=None, create=NewSession(
-        "acme", "api", "import", conversation=[Message("commit", "msg", "Ann", at)],
-        metadata={"git": {"oid": "abc"}}, base_position=3),
-        external_id="git:abc", landed_at=at, started_at=at, metadata={"k": 1})
+    h = header(
+        session_id=None,
+        create=NewSession(
+            "acme",
+            "api",
+            "import",
+            conversation=[Message("commit", "msg", "Ann", at)],
+            metadata={"git": {"oid": "abc"}},
+            base_position=3,
+        ),
+        external_id="git:abc",
+        landed_at=at,
+        started_at=at,
+        metadata={"k": 1},
+    )
     assert h.create.organization == "acme" and h.create.has_base_position
     assert h.create.base_position == 3 and h.external_id == "git:abc"
     assert h.landed_at.ToDatetime(tzinfo=UTC) == at
@@ -154,38 +187,73 @@ def test_error_mapping_keeps_the_message_and_details() -> None:
     assert isinstance(err, NotFound) and str(err) == "no session x"
     err = from_rpc_error(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "refused"), "127.0.0.1:9")
     assert isinstance(err, Unavailable) and "cannot reach mic server at 127.0.0.1:9" in str(err)
-    err = from_rpc_error(FakeRpcError(grpc.StatusCode.ABORTED, "conflict",
-                                      (("mic-paths", "a.txt\nb.txt"),)))
+    err = from_rpc_error(
+        FakeRpcError(grpc.StatusCode.ABORTED, "conflict", (("mic-paths", "a.txt\nb.txt"),))
+    )
     assert isinstance(err, Conflict) and err.paths == ("a.txt", "b.txt")
-    err = from_rpc_error(FakeRpcError(grpc.StatusCode.ALREADY_EXISTS, "exists",
-                                      (("mic-session-id", "s9"),)))
+    err = from_rpc_error(
+        FakeRpcError(grpc.StatusCode.ALREADY_EXISTS, "exists", (("mic-session-id", "s9"),))
+    )
     assert isinstance(err, AlreadyExists) and err.session_id == "s9"
     err = from_rpc_error(FakeRpcError(grpc.StatusCode.INTERNAL, "boom"))
     assert err.code == "INTERNAL" and str(err) == "boom"
 
 
 def test_session_json_shape() -> None:
-    s = pb.Session(session_id="s1", organization="acme", project="api", goal="g",
-                   status=pb.SESSION_STATUS_LANDED, base_position=1, landing_position=2,
-                   external_id="")
+    s = pb.Session(
+        session_id="s1",
+        organization="acme",
+        project="api",
+        goal="g",
+        status=pb.SESSION_STATUS_LANDED,
+        base_position=1,
+        landing_position=2,
+        external_id="",
+    )
     s.conversation.add(role="human", content="hi")
     s.decisions.add(decision="d", reasoning="r")
     s.metadata.update({"n": 3, "f": 1.5, "nested": {"k": [1, 2]}})
     s.started_at.FromDatetime(datetime(2024, 5, 1, 12, 0, 3, tzinfo=UTC))
     change = pb.SessionChange(file_path="a.txt", change_type=pb.CHANGE_TYPE_ADDED, size=3)
     d = session_to_dict(s, [change])
-    assert list(d) == ["session_id", "goal", "status", "organization", "project",
-                       "conversation", "decisions", "metadata", "base_position",
-                       "landing_position", "started_at", "landed_at", "abandoned_at",
-                       "external_id", "stats", "changes"]
+    assert list(d) == [
+        "session_id",
+        "goal",
+        "status",
+        "organization",
+        "project",
+        "conversation",
+        "decisions",
+        "metadata",
+        "base_position",
+        "landing_position",
+        "started_at",
+        "landed_at",
+        "abandoned_at",
+        "external_id",
+        "stats",
+        "changes",
+    ]
     assert d["status"] == "landed" and d["landing_position"] == 2
     assert d["metadata"] == {"n": 3, "f": 1.5, "nested": {"k": [1, 2]}}
     assert d["started_at"] == "2024-05-01T12:00:03Z" and d["landed_at"] is None
     assert d["external_id"] is None
-    assert d["conversation"][0] == {"role": "human", "content": "hi", "author": None,
-                                    "at": None, "reference": None}
-    assert d["changes"] == [{"file_path": "a.txt", "change_type": "added", "size": 3,
-                             "storage_key": None, "metadata": {}}]
+    assert d["conversation"][0] == {
+        "role": "human",
+        "content": "hi",
+        "author": None,
+        "at": None,
+        "reference": None,
+    }
+    assert d["changes"] == [
+        {
+            "file_path": "a.txt",
+            "change_type": "added",
+            "size": 3,
+            "storage_key": None,
+            "metadata": {},
+        }
+    ]
     json.dumps(d)
     s.landing_position = 0
     assert session_to_dict(s)["landing_position"] is None
@@ -193,17 +261,21 @@ def test_session_json_shape() -> None:
 
 
 def test_discovery_order(tmp_path: Path) -> None:
-    (tmp_path / "server.json").write_text(json.dumps({"address": "127.0.0.1:7", "pid":
-                                                      os.getpid()}))
+    (tmp_path / "server.json").write_text(
+        json.dumps({"address": "127.0.0.1:7", "pid": os.getpid()})
+    )
     (tmp_path / "admin.token").write_text("mic_admin\n")
     env: dict[str, str] = {}
     assert discovery.resolve(data_dir=tmp_path, environ=env) == discovery.Endpoint(
-        "127.0.0.1:7", "mic_admin")
+        "127.0.0.1:7", "mic_admin"
+    )
     env = {"MIC_SERVER": "10.0.0.1:1", "MIC_TOKEN": "mic_env"}
     assert discovery.resolve(data_dir=tmp_path, environ=env) == discovery.Endpoint(
-        "10.0.0.1:1", "mic_env")
+        "10.0.0.1:1", "mic_env"
+    )
     assert discovery.resolve("h:2", "t", data_dir=tmp_path, environ=env) == discovery.Endpoint(
-        "h:2", "t")
+        "h:2", "t"
+    )
     # The local admin token is never sent to another server.
     assert discovery.resolve("10.0.0.1:1", data_dir=tmp_path, environ={}).token is None
     assert discovery.resolve("localhost:7", data_dir=tmp_path, environ={}).token == "mic_admin"
@@ -213,8 +285,9 @@ def test_discovery_without_a_server(tmp_path: Path) -> None:
     with pytest.raises(Unavailable, match="mic server start"):
         discovery.resolve(data_dir=tmp_path, environ={})
     # A server.json left by a dead process is not a server.
-    (tmp_path / "server.json").write_text(json.dumps({"address": "127.0.0.1:7",
-                                                      "pid": 2**22 + 12345}))
+    (tmp_path / "server.json").write_text(
+        json.dumps({"address": "127.0.0.1:7", "pid": 2**22 + 12345})
+    )
     with pytest.raises(Unavailable):
         discovery.resolve(data_dir=tmp_path, environ={})
 
@@ -222,8 +295,17 @@ def test_discovery_without_a_server(tmp_path: Path) -> None:
 def test_struct_round_trip_keeps_json_types() -> None:
     from micelio import structs
 
-    value = {"count": 12, "ratio": 0.5, "big": 2**53 + 2, "name": "x", "ok": True, "none": None,
-             "list": [1, "a", {"nested": [False]}], "empty": {}, "text": "caf\u00e9"}
+    value = {
+        "count": 12,
+        "ratio": 0.5,
+        "big": 2**53 + 2,
+        "name": "x",
+        "ok": True,
+        "none": None,
+        "list": [1, "a", {"nested": [False]}],
+        "empty": {},
+        "text": "caf\u00e9",
+    }
     back = structs.to_dict(structs.from_mapping(value))
     assert back == {**value, "big": float(2**53 + 2)}  # doubles beyond 2**53 stay floats
     assert type(back["count"]) is int and type(back["ratio"]) is float

@@ -21,18 +21,34 @@ def oid(seed: object) -> str:
     return hashlib.sha1(repr(seed).encode()).hexdigest()
 
 
-def make(message: str, paths: Sequence[str] = (), *, author: str = "alice", t: int = 0,
-         parents: Sequence[str] = (), brought_in: Sequence[Commit] = (),
-         committer: str | None = None, seed: object = None) -> Commit:
+def make(
+    message: str,
+    paths: Sequence[str] = (),
+    *,
+    author: str = "alice",
+    t: int = 0,
+    parents: Sequence[str] = (),
+    brought_in: Sequence[Commit] = (),
+    committer: str | None = None,
+    seed: object = None,
+) -> Commit:
     """A commit; ``t`` is both its author and committer time."""
     who = Signature(author, f"{author}@example.com", t, "+0000")
     by = Signature(committer, f"{committer}@example.com", t, "+0000") if committer else who
-    changes = tuple(RawChange("M", p.encode(), 0o100644, 0o100644, ZERO_OID, oid((p, t)))
-                    for p in paths)
-    return Commit(oid=oid(seed if seed is not None else (message, t, author)),
-                  parents=tuple(parents), tree=oid(("tree", message, t)), author=who,
-                  committer=by, message=message, message_raw=message.encode(),
-                  changes=changes, brought_in=tuple(brought_in))
+    changes = tuple(
+        RawChange("M", p.encode(), 0o100644, 0o100644, ZERO_OID, oid((p, t))) for p in paths
+    )
+    return Commit(
+        oid=oid(seed if seed is not None else (message, t, author)),
+        parents=tuple(parents),
+        tree=oid(("tree", message, t)),
+        author=who,
+        committer=by,
+        message=message,
+        message_raw=message.encode(),
+        changes=changes,
+        brought_in=tuple(brought_in),
+    )
 
 
 def chain(specs: Sequence[dict[str, Any]]) -> list[Commit]:

@@ -25,8 +25,9 @@ def test_model_json_matches_the_features() -> None:
 def test_pair_features_shape_and_finiteness() -> None:
     from tests.grouping._history import DAY, chain
 
-    commits = chain([{"message": f"Change {k}", "paths": [f"pkg/m{k % 2}.py"],
-                      "t": k * DAY} for k in range(5)])
+    commits = chain(
+        [{"message": f"Change {k}", "paths": [f"pkg/m{k % 2}.py"], "t": k * DAY} for k in range(5)]
+    )
     x = pair_features(commits)
     assert x.shape == (4, len(FEATURES))
     assert np.isfinite(x).all()
@@ -34,14 +35,30 @@ def test_pair_features_shape_and_finiteness() -> None:
 
 
 def test_loader_turns_rows_into_commits(tmp_path: Path) -> None:
-    row = {"seq": 0, "author_name": "dev-1", "author_email": "dev-1@example.invalid",
-           "author_time": 100, "author_tz": -90, "committer_name": "dev-2",
-           "committer_email": "dev-2@example.invalid", "commit_time": 200, "commit_tz": 60,
-           "message": "Rename module\n", "label": "pr5",
-           "changes": [{"status": "R", "path": "new.py", "old_path": "old.py",
-                        "mode": "100644", "size": 3, "binary": False},
-                       {"status": "M", "path": "x.py", "mode": "100755", "size": 3,
-                        "binary": False}]}
+    row = {
+        "seq": 0,
+        "author_name": "dev-1",
+        "author_email": "dev-1@example.invalid",
+        "author_time": 100,
+        "author_tz": -90,
+        "committer_name": "dev-2",
+        "committer_email": "dev-2@example.invalid",
+        "commit_time": 200,
+        "commit_tz": 60,
+        "message": "Rename module\n",
+        "label": "pr5",
+        "changes": [
+            {
+                "status": "R",
+                "path": "new.py",
+                "old_path": "old.py",
+                "mode": "100644",
+                "size": 3,
+                "binary": False,
+            },
+            {"status": "M", "path": "x.py", "mode": "100755", "size": 3, "binary": False},
+        ],
+    }
     path = tmp_path / "tiny.jsonl"
     path.write_text(json.dumps(row) + "\n" + json.dumps({**row, "seq": 1, "label": "c1"}) + "\n")
     corpus = load_corpus(path)
@@ -51,7 +68,10 @@ def test_loader_turns_rows_into_commits(tmp_path: Path) -> None:
     assert len(first.oid) == 40 and first.oid != second.oid
     assert first.author.tz == "-0130" and first.committer.tz == "+0100"
     assert [(c.status, c.path_text) for c in first.changes] == [
-        ("D", "old.py"), ("A", "new.py"), ("M", "x.py")]
+        ("D", "old.py"),
+        ("A", "new.py"),
+        ("M", "x.py"),
+    ]
     assert first.changes[2].new_mode == 0o100755
 
 

@@ -13,7 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def mic(
-    *args: str, env: dict[str, str], check: bool = True, cwd: Path | None = None,
+    *args: str,
+    env: dict[str, str],
+    check: bool = True,
+    cwd: Path | None = None,
     timeout: float = 600,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m micelio ARGS`` and return the finished process."""

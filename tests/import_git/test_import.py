@@ -25,8 +25,11 @@ def server(mic_server):
 @pytest.fixture(scope="module")
 def fixture_repos(tmp_path_factory) -> dict[str, Path]:
     dest = tmp_path_factory.mktemp("fixtures")
-    subprocess.run([sys.executable, str(ROOT / "fixtures" / "build.py"), "all", str(dest)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "fixtures" / "build.py"), "all", str(dest)],
+        check=True,
+        capture_output=True,
+    )
     return {p.name: p for p in sorted(dest.iterdir()) if p.is_dir()}
 
 
@@ -38,8 +41,9 @@ def test_fixtures_cover_the_edge_cases(fixture_repos: dict[str, Path]) -> None:
 def test_every_fixture_imports_and_verifies(server, fixture_repos: dict[str, Path]) -> None:
     for name, repo in fixture_repos.items():
         project = f"fx/{name}"
-        summary = mic_json("import", "git", str(repo), "--project", project, "--strategy",
-                           "commit", env=server.env)
+        summary = mic_json(
+            "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
+        )
         chain = first_parent_chain(repo)
         assert summary["commits"] == len(chain), name
         assert summary["sessions"] == len(chain), name
@@ -50,8 +54,16 @@ def test_every_fixture_imports_and_verifies(server, fixture_repos: dict[str, Pat
 
 
 def test_renames_name_each_other_with_their_similarity(server, fixture_repos) -> None:
-    mic("import", "git", str(fixture_repos["rename"]), "--project", "ren/ames", "--strategy",
-        "commit", env=server.env)
+    mic(
+        "import",
+        "git",
+        str(fixture_repos["rename"]),
+        "--project",
+        "ren/ames",
+        "--strategy",
+        "commit",
+        env=server.env,
+    )
     renamed: dict[str, tuple[str, str, int]] = {}
     with MicClient(server.address, server.token) as client:
         for session in client.iter_sessions("ren", "ames"):
@@ -59,8 +71,11 @@ def test_renames_name_each_other_with_their_similarity(server, fixture_repos) ->
                 meta = change.metadata
                 other = meta.get("renamed_from") or meta.get("renamed_to")
                 if other:
-                    renamed[change.file_path] = (ChangeKind(change.change_type).value, other,
-                                                 meta["similarity"])
+                    renamed[change.file_path] = (
+                        ChangeKind(change.change_type).value,
+                        other,
+                        meta["similarity"],
+                    )
     assert renamed["new.txt"] == ("added", "old.txt", 100)
     assert renamed["old.txt"] == ("deleted", "new.txt", 100)
     kind, source, score = renamed["edited.txt"]
@@ -73,8 +88,9 @@ def test_grouped_import_verifies(server, fixture_repos: dict[str, Path]) -> None
     repo = fixture_repos["kitchen-sink"]
     for strategy in ("auto", "merge", "cluster"):
         project = f"grouped/{strategy}"
-        mic("import", "git", str(repo), "--project", project, "--strategy", strategy,
-            env=server.env)
+        mic(
+            "import", "git", str(repo), "--project", project, "--strategy", strategy, env=server.env
+        )
         report = mic_json("verify", project, str(repo), env=server.env)
         assert report["ok"], (strategy, report)
 
@@ -83,21 +99,22 @@ def test_plan_json_lists_every_first_parent_commit_once(server, fixture_repos) -
     repo = fixture_repos["kitchen-sink"]
     chain = first_parent_chain(repo)
     for strategy in ("commit", "merge", "cluster", "auto"):
-        plan = mic_json("import", "git", str(repo), "--plan", "--strategy", strategy,
-                        env=server.env)
+        plan = mic_json(
+            "import", "git", str(repo), "--plan", "--strategy", strategy, env=server.env
+        )
         commits = [c for s in plan["sessions"] for c in s["commits"]]
         assert commits == chain, strategy
         assert all(s["goal"] for s in plan["sessions"])
-    per_commit = mic_json("import", "git", str(repo), "--plan", "--strategy", "commit",
-                          env=server.env)
+    per_commit = mic_json(
+        "import", "git", str(repo), "--plan", "--strategy", "commit", env=server.env
+    )
     assert len(per_commit["sessions"]) == len(chain)
 
 
 def test_imported_session_keeps_the_commit_story(server, fixture_repos) -> None:
     repo = fixture_repos["kitchen-sink"]
     project = "story/kitchen"
-    mic("import", "git", str(repo), "--project", project, "--strategy", "commit",
-        env=server.env)
+    mic("import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env)
     sessions = mic_json("session", "list", project, "--limit", "1000", env=server.env)
     merges = [s for s in sessions if s["metadata"]["commits"][-1]["brought_in"]]
     assert merges, "kitchen-sink has merges that bring in commits"
@@ -128,18 +145,21 @@ def _clone(src: Path, dest: Path) -> Path:
 def test_incremental_import_lands_only_new_commits(server, fixture_repos, tmp_path) -> None:
     repo = _clone(fixture_repos["kitchen-sink"], tmp_path / "work")
     project = "incr/kitchen"
-    first = mic_json("import", "git", str(repo), "--project", project, "--strategy", "commit",
-                     env=server.env)
+    first = mic_json(
+        "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
+    )
     (repo / "new-file.txt").write_text("hello\n")
     git(repo, "add", "new-file.txt")
     git(repo, "commit", "-q", "-m", "Add a new file")
     git(repo, "commit", "-q", "--allow-empty", "-m", "An empty follow-up")
-    second = mic_json("import", "git", str(repo), "--project", project, "--strategy", "commit",
-                      env=server.env)
+    second = mic_json(
+        "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
+    )
     assert second["commits"] == 2
     assert second["already_imported_commits"] == first["commits"]
-    again = mic_json("import", "git", str(repo), "--project", project, "--strategy", "commit",
-                     env=server.env)
+    again = mic_json(
+        "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
+    )
     assert again["commits"] == 0 and again["sessions"] == 0
     assert mic_json("verify", project, str(repo), env=server.env)["ok"]
 
@@ -181,8 +201,9 @@ def test_url_is_cloned_into_the_cache(server, fixture_repos, tmp_path) -> None:
     repo = fixture_repos["kitchen-sink"]
     url = repo.resolve().as_uri()
     env = {**server.env, "MIC_CACHE_DIR": str(tmp_path / "cache")}
-    summary = mic_json("import", "git", url, "--project", "url/kitchen", "--strategy",
-                       "commit", env=env)
+    summary = mic_json(
+        "import", "git", url, "--project", "url/kitchen", "--strategy", "commit", env=env
+    )
     assert summary["commits"] == len(first_parent_chain(repo))
     assert any((tmp_path / "cache" / "git").iterdir())
     assert mic_json("verify", "url/kitchen", url, env=env)["ok"]
@@ -194,10 +215,21 @@ def test_embedded_server_runs_for_the_import_only(fixture_repos, tmp_path) -> No
     env = {k: v for k, v in env.items() if v}
     clean = {k: v for k, v in os.environ.items() if k not in ("MIC_SERVER", "MIC_TOKEN")}
     result = subprocess.run(
-        [sys.executable, "-m", "micelio", "import", "git", str(repo), "--project", "emb/k",
-         "--json"],
+        [
+            sys.executable,
+            "-m",
+            "micelio",
+            "import",
+            "git",
+            str(repo),
+            "--project",
+            "emb/k",
+            "--json",
+        ],
         env={**clean, **env, "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["sessions"] > 0
@@ -213,8 +245,15 @@ def crash_repo(tmp_path_factory) -> Path:
     """Enough history, with some large files, that a kill lands mid-import."""
     repo = tmp_path_factory.mktemp("crash") / "repo"
     subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "synthetic_repo.py"), str(repo), "--commits",
-         "400", "--megabytes", "40"],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "synthetic_repo.py"),
+            str(repo),
+            "--commits",
+            "400",
+            "--megabytes",
+            "40",
+        ],
         check=True,
     )
     return repo
@@ -222,16 +261,35 @@ def crash_repo(tmp_path_factory) -> Path:
 
 def _start_import(repo: Path, project: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "micelio", "import", "git", str(repo), "--project", project,
-         "--strategy", "commit"],
+        [
+            sys.executable,
+            "-m",
+            "micelio",
+            "import",
+            "git",
+            str(repo),
+            "--project",
+            project,
+            "--strategy",
+            "commit",
+        ],
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
 def test_kill_importer_at_random_points_then_resume(server, crash_repo) -> None:
-    mic("import", "git", str(crash_repo), "--project", "crash/reference", "--strategy",
-        "commit", env=server.env)
+    mic(
+        "import",
+        "git",
+        str(crash_repo),
+        "--project",
+        "crash/reference",
+        "--strategy",
+        "commit",
+        env=server.env,
+    )
     expected = project_state(server.env, "crash/reference")
     rng = random.Random(1234)
     for _ in range(4):
@@ -239,16 +297,32 @@ def test_kill_importer_at_random_points_then_resume(server, crash_repo) -> None:
         time.sleep(rng.uniform(1.0, 4.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    mic("import", "git", str(crash_repo), "--project", "crash/killed", "--strategy", "commit",
-        env=server.env)
+    mic(
+        "import",
+        "git",
+        str(crash_repo),
+        "--project",
+        "crash/killed",
+        "--strategy",
+        "commit",
+        env=server.env,
+    )
     assert project_state(server.env, "crash/killed") == expected
     assert mic_json("verify", "crash/killed", str(crash_repo), env=server.env)["ok"]
 
 
 def test_kill_server_mid_import_then_resume(mic_server, crash_repo, tmp_path) -> None:
     reference = mic_server()
-    mic("import", "git", str(crash_repo), "--project", "crash/reference", "--strategy",
-        "commit", env=reference.env)
+    mic(
+        "import",
+        "git",
+        str(crash_repo),
+        "--project",
+        "crash/reference",
+        "--strategy",
+        "commit",
+        env=reference.env,
+    )
     expected = project_state(reference.env, "crash/reference")
     data_dir = tmp_path / "server-data"
     rng = random.Random(99)
@@ -259,8 +333,16 @@ def test_kill_server_mid_import_then_resume(mic_server, crash_repo, tmp_path) ->
         victim.kill()
         proc.wait(timeout=120)  # fails once its server is gone (unless it had finished)
     survivor = mic_server(data_dir=data_dir)
-    mic("import", "git", str(crash_repo), "--project", "crash/reference", "--strategy",
-        "commit", env=survivor.env)
+    mic(
+        "import",
+        "git",
+        str(crash_repo),
+        "--project",
+        "crash/reference",
+        "--strategy",
+        "commit",
+        env=survivor.env,
+    )
     assert project_state(survivor.env, "crash/reference") == expected
     assert mic_json("verify", "crash/reference", str(crash_repo), env=survivor.env)["ok"]
 
@@ -276,10 +358,12 @@ def test_materialized_corpus_imports_and_verifies(server, corpus, tmp_path) -> N
     if not source.exists():
         pytest.skip(f"{source} is not beside the repository")
     repo = tmp_path / corpus
-    subprocess.run([sys.executable, str(CORPORA / "corpus.py"), "materialize", str(source),
-                    str(repo)], check=True, capture_output=True)
-    summary = mic_json("import", "git", str(repo), "--project", f"corpus/{corpus}",
-                       env=server.env)
+    subprocess.run(
+        [sys.executable, str(CORPORA / "corpus.py"), "materialize", str(source), str(repo)],
+        check=True,
+        capture_output=True,
+    )
+    summary = mic_json("import", "git", str(repo), "--project", f"corpus/{corpus}", env=server.env)
     assert summary["commits"] == len(first_parent_chain(repo))
     report = mic_json("verify", f"corpus/{corpus}", str(repo), env=server.env)
     assert report["ok"], report

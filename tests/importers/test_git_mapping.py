@@ -51,9 +51,7 @@ A1, A2, A3 = (F, oid(1)), (F, oid(2)), (F, oid(3))
 
 
 def summary(changes: list[PlannedChange]) -> list[tuple]:
-    return [
-        (c.path, c.change_type, c.old_mode, c.old_oid, c.mode, c.oid, c.kind) for c in changes
-    ]
+    return [(c.path, c.change_type, c.old_mode, c.old_oid, c.mode, c.oid, c.kind) for c in changes]
 
 
 # Each case: raw changes per commit -> expected (path, type, old mode, old oid, mode, oid, kind).
@@ -290,6 +288,7 @@ def test_kinds() -> None:
 
 def plans(n: int) -> dict[str, list[range]]:
     """Ways to cut ``n`` commits into sessions."""
+
     def runs(size: int, offset: int) -> list[range]:
         cuts = [0, *range(offset or size, n, size), n]
         return [range(a, b) for a, b in itertools.pairwise(cuts) if a < b]

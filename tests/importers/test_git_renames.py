@@ -15,16 +15,26 @@ from tests.importers.test_git_walk import by_subject
 
 
 def _renamed(changes) -> dict[bytes, tuple[bytes | None, int | None]]:
-    return {c.path: (c.renamed_from or c.renamed_to, c.similarity) for c in changes
-            if c.renamed_from or c.renamed_to}
+    return {
+        c.path: (c.renamed_from or c.renamed_to, c.similarity)
+        for c in changes
+        if c.renamed_from or c.renamed_to
+    }
 
 
 def test_pairs_only_unpaired_deletions_with_unpaired_additions() -> None:
-    changes = net_changes(chain([
-        raw("D", b"exact-old", A1, None), raw("A", b"exact-new", None, A1),
-        raw("D", b"old", A2, None), raw("A", b"new", None, (F, oid(4))),
-        raw("D", b"gone", A3, None), raw("M", b"kept", A1, A2),
-    ]))
+    changes = net_changes(
+        chain(
+            [
+                raw("D", b"exact-old", A1, None),
+                raw("A", b"exact-new", None, A1),
+                raw("D", b"old", A2, None),
+                raw("A", b"new", None, (F, oid(4))),
+                raw("D", b"gone", A3, None),
+                raw("M", b"kept", A1, A2),
+            ]
+        )
+    )
     renames = [
         (b"exact-old", b"exact-new", 100),  # already paired exactly: unchanged
         (b"old", b"new", 87),
@@ -33,16 +43,19 @@ def test_pairs_only_unpaired_deletions_with_unpaired_additions() -> None:
     ]
     paired = pair_similar(changes, renames)
     assert _renamed(paired) == {
-        b"exact-old": (b"exact-new", 100), b"exact-new": (b"exact-old", 100),
-        b"old": (b"new", 87), b"new": (b"old", 87),
+        b"exact-old": (b"exact-new", 100),
+        b"exact-new": (b"exact-old", 100),
+        b"old": (b"new", 87),
+        b"new": (b"old", 87),
     }
     assert [c.path for c in paired] == [c.path for c in changes]
     assert pair_similar(changes, []) == changes
 
 
 def test_git_is_not_asked_without_an_unpaired_pair(tmp_path: Path) -> None:
-    commits = chain([raw("D", b"old", A1, None), raw("A", b"new", None, A1),
-                     raw("A", b"added", None, A2)])
+    commits = chain(
+        [raw("D", b"old", A1, None), raw("A", b"new", None, A1), raw("A", b"added", None, A2)]
+    )
     changes = net_changes(commits)
     # Not a repository: any git call would fail.
     with RenameFinder(tmp_path, "unused", "unused") as finder:
@@ -69,7 +82,9 @@ def test_rename_with_an_edit_is_paired_with_its_similarity(repos: dict[str, Path
 
     exact = commits["rename: exact rename"]
     assert _renamed(finder.session_renames([exact], net_changes([exact]))) == {
-        b"old.txt": (b"new.txt", 100), b"new.txt": (b"old.txt", 100)}
+        b"old.txt": (b"new.txt", 100),
+        b"new.txt": (b"old.txt", 100),
+    }
     finder.close()
 
 
@@ -103,7 +118,8 @@ def test_a_git_failure_is_an_error_not_a_hang(repos: dict[str, Path]) -> None:
             finder.renames("0" * 40, commits[1].oid)
         # A new process takes over after each failure.
         assert finder.renames(head.parents[0], head.oid) == similar_renames(
-            repo, head.parents[0], head.oid)
+            repo, head.parents[0], head.oid
+        )
 
 
 def test_similar_renames_reads_git_diff_tree(repos: dict[str, Path]) -> None:

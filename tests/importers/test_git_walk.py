@@ -419,8 +419,12 @@ def test_a_tag_of_a_brought_in_commit_goes_to_the_merge_session(
     plan = pipeline.make_plan(source.resolve(str(repo)), None, "commit")
     drafts = list(pipeline.drafts(plan, "o", "p", tags_by_commit(repo)))
     names = [[t["name"] for t in d.metadata["tags"]] for _, d in drafts]
-    assert names == [["light", "v1.0", "v1.0-nested"], ["old-style", "v2.0-signed"],
-                     ["side-release"], []]
+    assert names == [
+        ["light", "v1.0", "v1.0-nested"],
+        ["old-style", "v2.0-signed"],
+        ["side-release"],
+        [],
+    ]
     merge = drafts[2][1].metadata
     side = merge["commits"][0]["brought_in"][0]["id"]
     assert merge["tags"][0]["commit"] == side

@@ -157,9 +157,7 @@ def test_cut_after_the_last_change_lands_nothing(api: Api, project: tuple[str, s
     for index in range(60):
         session = api.start(*project, "cut after last change")
 
-        def stream(
-            sid: str = session.session_id, n: int = index
-        ) -> Iterator[pb.LandItem]:
+        def stream(sid: str = session.session_id, n: int = index) -> Iterator[pb.LandItem]:
             yield from land_requests(pb.LandHeader(session_id=sid), [Change(f"f{n}", ADDED, b"x")])
             raise ClientGaveUp
 

@@ -18,8 +18,9 @@ from micelio.paths import InvalidPath
 from tests.support.micserver import MicServer
 
 
-def _landing(org: str, proj: str, n: int, files: dict[str, bytes], *, external: str = ""
-             ) -> Landing:
+def _landing(
+    org: str, proj: str, n: int, files: dict[str, bytes], *, external: str = ""
+) -> Landing:
     return Landing(
         changes=[Change(path, "added", data) for path, data in files.items()],
         create=NewSession(org, proj, f"session {n}"),
@@ -75,8 +76,11 @@ def test_a_bad_path_mid_stream_stores_nothing_of_that_session(client, project) -
         changes=[Change("ok.txt", "added", b"fine"), Change("../escape", "added", b"x")],
         create=NewSession(org, proj, "bad"),
     )
-    landings = [_landing(org, proj, 0, {"first.txt": b"1"}), bad,
-                _landing(org, proj, 2, {"never.txt": b"2"})]
+    landings = [
+        _landing(org, proj, 0, {"first.txt": b"1"}),
+        bad,
+        _landing(org, proj, 2, {"never.txt": b"2"}),
+    ]
     with pytest.raises(InvalidPath):
         list(client.land_many(landings))
     # The server may still be committing session 0 when the client has given up: wait for
@@ -116,14 +120,19 @@ def test_a_failure_in_a_group_commit_lands_those_before_it_and_cleans_up_after(
     objects = server.data_dir / "objects" / "sessions"
     deadline = time.monotonic() + 10  # the receiving thread may still be cleaning up
     while True:
-        left = [n for n in range(20, 30) if (objects / f"ses_group_{proj}_{n}").exists()
-                and any((objects / f"ses_group_{proj}_{n}").rglob("*.bin"))]
+        left = [
+            n
+            for n in range(20, 30)
+            if (objects / f"ses_group_{proj}_{n}").exists()
+            and any((objects / f"ses_group_{proj}_{n}").rglob("*.bin"))
+        ]
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     assert left == []
-    assert all((objects / f"ses_group_{proj}_{n}" / "changes" / f"big{n}.bin").exists()
-               for n in range(20))
+    assert all(
+        (objects / f"ses_group_{proj}_{n}" / "changes" / f"big{n}.bin").exists() for n in range(20)
+    )
 
 
 def test_line_counts_follow_the_earlier_sessions_of_the_same_stream(client, project) -> None:
@@ -150,8 +159,9 @@ def test_answers_are_brief_and_the_session_keeps_everything(client, project) -> 
     org, proj = project
     landing = Landing(
         changes=[Change("a.txt", "added", b"a")],
-        create=NewSession(org, proj, "goal", conversation=[Message("human", "why")],
-                          metadata={"k": 1}),
+        create=NewSession(
+            org, proj, "goal", conversation=[Message("human", "why")], metadata={"k": 1}
+        ),
         external_id="git:brief",
     )
     (result,) = client.land_many([landing])

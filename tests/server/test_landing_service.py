@@ -64,8 +64,9 @@ def test_a_caller_that_stops_listening_mid_retry_leaves_nothing_behind(lander) -
     assert stored == {f"ses_{r.landing_position - 1}" for r in first}  # only what landed
     # Nothing is left marked as being landed: the sessions that did not land can land now.
     again = [item for n in range(len(first), 6) for item in _session(n, f"again {n}")]
-    positions = [r.landing_position for results in lander.land_many(ADMIN, iter(again))
-                 for r in results]
+    positions = [
+        r.landing_position for results in lander.land_many(ADMIN, iter(again)) for r in results
+    ]
     assert positions == list(range(len(first) + 1, 7))
 
 
@@ -80,6 +81,7 @@ def test_the_failing_session_is_named_after_the_ones_before_it_land(lander) -> N
     _wait_for_receivers()
     assert {p.parent.parent.name for p in objects.rglob("*.bin")} == {"ses_0", "ses_1", "ses_2"}
     again = [item for n in range(3, 6) for item in _session(n, f"again {n}")]
-    positions = [r.landing_position for results in lander.land_many(ADMIN, iter(again))
-                 for r in results]
+    positions = [
+        r.landing_position for results in lander.land_many(ADMIN, iter(again)) for r in results
+    ]
     assert positions == [4, 5, 6]

@@ -49,17 +49,25 @@ def test_a_group_compares_with_its_earlier_landings_then_the_database(tmp_path: 
             "blob.bin": Previous(binary=True, lines=0, content=None),
         }
 
-    first = _receiver(tmp_path, "s1", {
-        "a.txt": ("added", b"1\n2\n"),
-        "db.txt": ("modified", b"1\n2\n4\n5\n"),
-        "gone.txt": ("deleted", b""),
-        "blob.bin": ("modified", b"text now\n"),
-    })
-    second = _receiver(tmp_path, "s2", {
-        "a.txt": ("modified", b"1\n3\n"),
-        "db.txt": ("deleted", b""),
-        "gone.txt": ("added", b"back\n"),
-    })
+    first = _receiver(
+        tmp_path,
+        "s1",
+        {
+            "a.txt": ("added", b"1\n2\n"),
+            "db.txt": ("modified", b"1\n2\n4\n5\n"),
+            "gone.txt": ("deleted", b""),
+            "blob.bin": ("modified", b"text now\n"),
+        },
+    )
+    second = _receiver(
+        tmp_path,
+        "s2",
+        {
+            "a.txt": ("modified", b"1\n3\n"),
+            "db.txt": ("deleted", b""),
+            "gone.txt": ("added", b"back\n"),
+        },
+    )
     try:
         counts = group_line_counts([first, second], lookup)
     finally:

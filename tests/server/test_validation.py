@@ -101,9 +101,7 @@ def _header(session_id: str) -> pb.LandItem:
 
 
 def _change(path: str, size: int) -> pb.LandItem:
-    return pb.LandItem(
-        change=pb.ChangeHeader(file_path=path, change_type=ADDED, size=size)
-    )
+    return pb.LandItem(change=pb.ChangeHeader(file_path=path, change_type=ADDED, size=size))
 
 
 def _chunk(data: bytes) -> pb.LandItem:

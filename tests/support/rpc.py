@@ -145,9 +145,7 @@ def land_requests(
             )
         )
         for start in range(0, len(change.data), chunk):
-            yield pb.LandItem(
-                chunk=pb.ContentChunk(data=change.data[start : start + chunk])
-            )
+            yield pb.LandItem(chunk=pb.ContentChunk(data=change.data[start : start + chunk]))
 
 
 @contextlib.contextmanager

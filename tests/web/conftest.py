@@ -104,7 +104,10 @@ def mic_cli(*args: str, env: dict[str, str]) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "micelio", *args],
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert result.returncode == 0, f"mic {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result.stdout
@@ -117,19 +120,25 @@ def site(mic_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Site:
     repo = tmp_path_factory.mktemp("web-fixture") / "kitchen-sink"
     subprocess.run(
         [sys.executable, str(ROOT / "fixtures" / "build.py"), "kitchen-sink", str(repo)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
-    mic_cli("import", "git", str(repo), "--project", f"{ORG}/{PROJECT}", "--strategy",
-            "commit", env=server.env)
+    mic_cli(
+        "import",
+        "git",
+        str(repo),
+        "--project",
+        f"{ORG}/{PROJECT}",
+        "--strategy",
+        "commit",
+        env=server.env,
+    )
     with MicClient(server.address, server.token) as mic:
         mic.create_organization("globex", exist_ok=True)
         mic.create_project("globex", "secret", exist_ok=True)
         reader = mic.create_token("read", organization=ORG, description="web tests").token
         outsider = mic.create_token("read", organization="globex").token
-        sessions = {
-            s.landing_position or 0: s.session_id
-            for s in mic.iter_sessions(ORG, PROJECT)
-        }
+        sessions = {s.landing_position or 0: s.session_id for s in mic.iter_sessions(ORG, PROJECT)}
     return Site(server, server.token, reader, outsider, sessions)
 
 
@@ -142,8 +151,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     except ImportError:
         pytest.fail("selenium is missing: scripts/setup --test installs it", pytrace=False)
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("Debian's chromium and chromium-driver are missing: "
-                    "scripts/setup --test installs them", pytrace=False)
+        pytest.fail(
+            "Debian's chromium and chromium-driver are missing: scripts/setup --test installs them",
+            pytrace=False,
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROME_FLAGS:

@@ -202,8 +202,10 @@ def test_file_history_lists_every_session_that_touched_the_path(
     click_and_load(browser, change.find_element(By.LINK_TEXT, "History"))
     assert "rename/edit.txt" in browser.find_element(By.TAG_NAME, "h1").text
     rows = [
-        (r.find_element(By.CSS_SELECTOR, "td:nth-child(1)").text,
-         r.find_element(By.CSS_SELECTOR, "td:nth-child(2) .badge").get_attribute("title"))
+        (
+            r.find_element(By.CSS_SELECTOR, "td:nth-child(1)").text,
+            r.find_element(By.CSS_SELECTOR, "td:nth-child(2) .badge").get_attribute("title"),
+        )
         for r in browser.find_elements(By.CSS_SELECTOR, "table.history tbody tr")
     ]
     assert rows == [("#32", "deleted"), ("#30", "added")]
@@ -245,9 +247,12 @@ def hostile(site: Site) -> str:
         landed = mic.land(
             [Change("xss/<b>bold</b>.txt", "added", b"<script>alert(2)</script>\n")],
             create=NewSession(
-                ORG, "xss", '<img src=x onerror="alert(3)"> goal',
-                conversation=[Message("human", "<script>alert(1)</script>",
-                                      author='"><svg onload=alert(4)>')],
+                ORG,
+                "xss",
+                '<img src=x onerror="alert(3)"> goal',
+                conversation=[
+                    Message("human", "<script>alert(1)</script>", author='"><svg onload=alert(4)>')
+                ],
                 metadata={"note": "</pre><script>alert(5)</script>"},
             ),
         )

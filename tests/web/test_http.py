@@ -22,8 +22,13 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 def test_pages_carry_the_security_headers(site: Site) -> None:
-    for path, token in [("/", site.admin), (f"/o/{ORG}/{PROJECT}", site.admin),
-                        ("/login", None), ("/static/app.css", None), ("/nowhere", site.admin)]:
+    for path, token in [
+        ("/", site.admin),
+        (f"/o/{ORG}/{PROJECT}", site.admin),
+        ("/login", None),
+        ("/static/app.css", None),
+        ("/nowhere", site.admin),
+    ]:
         answer = site.request(path, token=token)
         csp = answer.header("Content-Security-Policy")
         assert "frame-ancestors 'none'" in csp, path
@@ -50,8 +55,7 @@ def test_no_token_redirects_to_the_login_form(site: Site) -> None:
 
 
 def test_login_sets_an_http_only_strict_cookie_and_goes_back(site: Site) -> None:
-    answer = site.request("/login", method="POST",
-                          form={"token": site.reader, "next": f"/o/{ORG}"})
+    answer = site.request("/login", method="POST", form={"token": site.reader, "next": f"/o/{ORG}"})
     assert answer.status == 303 and answer.header("Location") == f"/o/{ORG}"
     (cookie,) = answer.cookies()
     flags = [part.strip() for part in cookie.split(";")]
@@ -70,20 +74,26 @@ def test_login_refuses_bad_tokens_and_foreign_targets(site: Site) -> None:
         assert "Invalid token." in answer.body
         assert "<script>alert" not in answer.body
     for target in ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:x"]:
-        answer = site.request("/login", method="POST",
-                              form={"token": site.reader, "next": target})
+        answer = site.request("/login", method="POST", form={"token": site.reader, "next": target})
         assert answer.status == 303 and answer.header("Location") == "/", target
 
 
 def test_cross_site_form_posts_are_refused(site: Site) -> None:
     for headers in [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}]:
-        answer = site.request("/login", method="POST", form={"token": site.reader},
-                              headers=headers)
+        answer = site.request("/login", method="POST", form={"token": site.reader}, headers=headers)
         assert answer.status == 403 and answer.cookies() == []
-        assert site.request("/logout", method="POST", token=site.reader, form={},
-                            headers=headers).status == 403
-    same = site.request("/login", method="POST", form={"token": site.reader},
-                        headers={"Origin": site.base, "Sec-Fetch-Site": "same-origin"})
+        assert (
+            site.request(
+                "/logout", method="POST", token=site.reader, form={}, headers=headers
+            ).status
+            == 403
+        )
+    same = site.request(
+        "/login",
+        method="POST",
+        form={"token": site.reader},
+        headers={"Origin": site.base, "Sec-Fetch-Site": "same-origin"},
+    )
     assert same.status == 303
 
 
@@ -120,8 +130,12 @@ def test_read_tokens_see_their_organization_only(site: Site) -> None:
     assert site.get("/o/globex/secret", site.reader).status == 403
     refused = site.get(f"/s/{site.sessions[1]}", site.outsider)
     assert refused.status == 403 and "globex" in refused.body
-    for path in [f"/o/{ORG}", f"/o/{ORG}/{PROJECT}/timeline",
-                 f"/o/{ORG}/{PROJECT}/history?path=a", f"/s/{site.sessions[1]}/change?path=a"]:
+    for path in [
+        f"/o/{ORG}",
+        f"/o/{ORG}/{PROJECT}/timeline",
+        f"/o/{ORG}/{PROJECT}/history?path=a",
+        f"/s/{site.sessions[1]}/change?path=a",
+    ]:
         assert site.get(path, site.outsider).status == 403, path
     home = site.get("/", site.outsider).body
     assert "globex" in home and f'href="/o/{ORG}"' not in home
@@ -130,9 +144,14 @@ def test_read_tokens_see_their_organization_only(site: Site) -> None:
 
 
 def test_unknown_things_are_404(site: Site) -> None:
-    for path in ["/nowhere", "/o/nobody", f"/o/{ORG}/nothing", "/s/ses_nope",
-                 f"/s/{site.sessions[1]}/change?path=not/there",
-                 f"/o/{ORG}/{PROJECT}/timeline/extra"]:
+    for path in [
+        "/nowhere",
+        "/o/nobody",
+        f"/o/{ORG}/nothing",
+        "/s/ses_nope",
+        f"/s/{site.sessions[1]}/change?path=not/there",
+        f"/o/{ORG}/{PROJECT}/timeline/extra",
+    ]:
         answer = site.get(path)
         assert answer.status == 404, path
         assert "404 Not found" in answer.body
@@ -151,13 +170,29 @@ def hostile(site: Site) -> str:
                 Change('x/"quoted" & <i>.txt', "added", b"fine\n"),
             ],
             create=NewSession(
-                ORG, "xss-http", f"goal {HOSTILE}",
-                conversation=[Message("human", HOSTILE, author="<b>eve</b>",
-                                      reference='"><script>alert(6)</script>')],
+                ORG,
+                "xss-http",
+                f"goal {HOSTILE}",
+                conversation=[
+                    Message(
+                        "human",
+                        HOSTILE,
+                        author="<b>eve</b>",
+                        reference='"><script>alert(6)</script>',
+                    )
+                ],
                 decisions=[Decision(f"decide {HOSTILE}", reasoning=f"<i>why</i> {HOSTILE}")],
-                metadata={"commits": [{"id": HOSTILE, "subject": HOSTILE,
-                                       "author": {"name": HOSTILE, "email": "<e>"}}],
-                          "tags": [{"name": HOSTILE}], "source": {"repository": HOSTILE}},
+                metadata={
+                    "commits": [
+                        {
+                            "id": HOSTILE,
+                            "subject": HOSTILE,
+                            "author": {"name": HOSTILE, "email": "<e>"},
+                        }
+                    ],
+                    "tags": [{"name": HOSTILE}],
+                    "source": {"repository": HOSTILE},
+                },
             ),
         )
         decided = mic.land(
@@ -224,11 +259,22 @@ def contents(site: Site) -> dict[str, str]:
         mic.create_project(ORG, "contents", exist_ok=True)
         ids = {}
         for name, changes in [
-            ("first", [Change("big.txt", "added", big_old), Change("blob.bin", "added", binary),
-                       Change("small.txt", "added", b"one\ntwo\nthree\n")]),
-            ("second", [Change("big.txt", "modified", big_new),
-                        Change("small.txt", "modified", b"one\n2\nthree\n"),
-                        Change("blob.bin", "deleted")]),
+            (
+                "first",
+                [
+                    Change("big.txt", "added", big_old),
+                    Change("blob.bin", "added", binary),
+                    Change("small.txt", "added", b"one\ntwo\nthree\n"),
+                ],
+            ),
+            (
+                "second",
+                [
+                    Change("big.txt", "modified", big_new),
+                    Change("small.txt", "modified", b"one\n2\nthree\n"),
+                    Change("blob.bin", "deleted"),
+                ],
+            ),
         ]:
             landed = mic.land(changes, create=NewSession(ORG, "contents", name))
             ids[name] = landed.session.session_id
@@ -280,10 +326,22 @@ def test_session_changes_are_paginated_by_path(site: Site) -> None:
 
 def run_server(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "micelio.server", "start", "--data-dir", str(data_dir),
-         "--listen", "127.0.0.1:0", *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "micelio.server",
+            "start",
+            "--data-dir",
+            str(data_dir),
+            "--listen",
+            "127.0.0.1:0",
+            *args,
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
     )
 
 
@@ -291,8 +349,9 @@ def test_web_off_and_malformed_web_addresses(tmp_path: Path) -> None:
     proc = run_server(tmp_path / "off", "--web", "off")
     try:
         info_path = tmp_path / "off" / "server.json"
-        info = wait_until(lambda: json.loads(info_path.read_text()), timeout=60,
-                          what="server.json", alive=proc)
+        info = wait_until(
+            lambda: json.loads(info_path.read_text()), timeout=60, what="server.json", alive=proc
+        )
         assert "address" in info and "web" not in info
     finally:
         proc.terminate()

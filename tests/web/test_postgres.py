@@ -25,9 +25,10 @@ def test_search_path_filter_history_and_diff_on_postgres(mic_server: Any) -> Non
             ("second", "src/a.py", b"two\n", "plain words"),
             ("third", "docs/b.md", b"doc\n", "100% of the_work"),
         ]:
-            mic.land([Change(path, "added" if goal != "second" else "modified", content)],
-                     create=NewSession("pg", "web", goal,
-                                       conversation=[Message("human", said)]))
+            mic.land(
+                [Change(path, "added" if goal != "second" else "modified", content)],
+                create=NewSession("pg", "web", goal, conversation=[Message("human", said)]),
+            )
     site = Site(server, server.token, "", "")
 
     def goals(**query: str) -> list[str]:

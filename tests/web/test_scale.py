@@ -41,20 +41,23 @@ def _sessions(project_id: int, start: datetime) -> Iterator[tuple[dict[str, Any]
         landed = status == "landed"
         position += landed
         content = "the zebra-quokka needle" if i == NEEDLE_AT else f"message {i}"
-        yield {
-            "session_id": f"bulk-{i:06d}",
-            "project_id": project_id,
-            "goal": f"bulk session {i}",
-            "conversation": [{"role": "human", "content": content, "at": at.isoformat()}],
-            "decisions": [],
-            "metadata": {},
-            "status": status,
-            "started_at": at,
-            "landed_at": at if landed else None,
-            "abandoned_at": at if status == "abandoned" else None,
-            "base_position": max(0, position - 1),
-            "landing_position": position if landed else None,
-        }, position if landed else 0
+        yield (
+            {
+                "session_id": f"bulk-{i:06d}",
+                "project_id": project_id,
+                "goal": f"bulk session {i}",
+                "conversation": [{"role": "human", "content": content, "at": at.isoformat()}],
+                "decisions": [],
+                "metadata": {},
+                "status": status,
+                "started_at": at,
+                "landed_at": at if landed else None,
+                "abandoned_at": at if status == "abandoned" else None,
+                "base_position": max(0, position - 1),
+                "landing_position": position if landed else None,
+            },
+            position if landed else 0,
+        )
 
 
 def build(data_dir: Path) -> dict[str, Any]:
@@ -65,8 +68,9 @@ def build(data_dir: Path) -> dict[str, Any]:
     with db.engine.begin() as conn:
         org_id = conn.execute(insert(Organization).values(handle="bulk")).inserted_primary_key[0]
         project_id = conn.execute(
-            insert(Project).values(organization_id=org_id, handle="big", name="big",
-                                   head_position=0)
+            insert(Project).values(
+                organization_id=org_id, handle="big", name="big", head_position=0
+            )
         ).inserted_primary_key[0]
         batch: list[dict[str, Any]] = []
         positions: list[int] = []
@@ -74,15 +78,25 @@ def build(data_dir: Path) -> dict[str, Any]:
 
         def flush() -> None:
             conn.execute(insert(sessions), batch)
-            first = int(conn.exec_driver_sql(
-                "SELECT id FROM sessions WHERE session_id = ?", (batch[0]["session_id"],)
-            ).scalar_one())
+            first = int(
+                conn.exec_driver_sql(
+                    "SELECT id FROM sessions WHERE session_id = ?", (batch[0]["session_id"],)
+                ).scalar_one()
+            )
             rows = [
-                {"session_pk": first + n, "project_id": project_id, "landing_position": pos,
-                 "file_path": f"src/m{(first + n) % 100:02d}/f{(first + n) % 7}.py",
-                 "change_type": "modified", "content": b"x", "size": 1, "mode": 0o100644,
-                 "metadata": {}}
-                for n, pos in enumerate(positions) if pos
+                {
+                    "session_pk": first + n,
+                    "project_id": project_id,
+                    "landing_position": pos,
+                    "file_path": f"src/m{(first + n) % 100:02d}/f{(first + n) % 7}.py",
+                    "change_type": "modified",
+                    "content": b"x",
+                    "size": 1,
+                    "mode": 0o100644,
+                    "metadata": {},
+                }
+                for n, pos in enumerate(positions)
+                if pos
             ]
             conn.execute(insert(changes), rows)
             batch.clear()
@@ -98,17 +112,38 @@ def build(data_dir: Path) -> dict[str, Any]:
             flush()
         head += 1
         big_at = start + timedelta(minutes=SESSIONS + 1)
-        big_pk = conn.execute(insert(sessions).values(
-            session_id="bulk-big", project_id=project_id, goal="ten thousand files",
-            conversation=[], decisions=[], metadata={}, status="landed", started_at=big_at,
-            landed_at=big_at, base_position=head - 1, landing_position=head,
-        )).inserted_primary_key[0]
-        conn.execute(insert(changes), [
-            {"session_pk": big_pk, "project_id": project_id, "landing_position": head,
-             "file_path": f"big/{j:05d}.txt", "change_type": "added", "content": b"y",
-             "size": 1, "mode": 0o100644, "metadata": {}}
-            for j in range(BIG)
-        ])
+        big_pk = conn.execute(
+            insert(sessions).values(
+                session_id="bulk-big",
+                project_id=project_id,
+                goal="ten thousand files",
+                conversation=[],
+                decisions=[],
+                metadata={},
+                status="landed",
+                started_at=big_at,
+                landed_at=big_at,
+                base_position=head - 1,
+                landing_position=head,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(changes),
+            [
+                {
+                    "session_pk": big_pk,
+                    "project_id": project_id,
+                    "landing_position": head,
+                    "file_path": f"big/{j:05d}.txt",
+                    "change_type": "added",
+                    "content": b"y",
+                    "size": 1,
+                    "mode": 0o100644,
+                    "metadata": {},
+                }
+                for j in range(BIG)
+            ],
+        )
         conn.execute(update(Project).where(Project.id == project_id).values(head_position=head))
     db.dispose()
     return {"head": head}

@@ -14,10 +14,17 @@ from micelio.web.timeline import MAX_RADIUS, MIN_RADIUS, radius
 
 
 def test_html_escapes_every_value_but_markup() -> None:
-    out = html('<a href="{h}" title="{t}">{x}</a>{m}', h="/?a=1&b=2", t='"><script>',
-               x="<b>&</b>", m=Markup("<i>ok</i>"))
-    assert out == ('<a href="/?a=1&amp;b=2" title="&quot;&gt;&lt;script&gt;">'
-                   "&lt;b&gt;&amp;&lt;/b&gt;</a><i>ok</i>")
+    out = html(
+        '<a href="{h}" title="{t}">{x}</a>{m}',
+        h="/?a=1&b=2",
+        t='"><script>',
+        x="<b>&</b>",
+        m=Markup("<i>ok</i>"),
+    )
+    assert out == (
+        '<a href="/?a=1&amp;b=2" title="&quot;&gt;&lt;script&gt;">'
+        "&lt;b&gt;&amp;&lt;/b&gt;</a><i>ok</i>"
+    )
     assert isinstance(out, Markup)
     assert escape("'") == "&#x27;" and escape(None) == ""
     assert html("{n:,}", n=1234567) == "1,234,567"
@@ -37,8 +44,16 @@ def test_url_keeps_only_set_values() -> None:
 
 @pytest.mark.parametrize(
     ("target", "expected"),
-    [("/o/acme?x=1", "/o/acme?x=1"), ("", "/"), (None, "/"), ("//evil", "/"),
-     ("/\\evil", "/"), ("https://evil/", "/"), ("evil", "/"), ("/a\nb", "/")],
+    [
+        ("/o/acme?x=1", "/o/acme?x=1"),
+        ("", "/"),
+        (None, "/"),
+        ("//evil", "/"),
+        ("/\\evil", "/"),
+        ("https://evil/", "/"),
+        ("evil", "/"),
+        ("/a\nb", "/"),
+    ],
 )
 def test_login_only_returns_to_this_site(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
@@ -92,16 +107,18 @@ def test_unified_diffs() -> None:
     assert diff.lines == ["--- a/f", "+++ b/f", "@@ -1,3 +1,3 @@", " a", "-b", "+B", " c"]
     created = diffs.unified(None, new, old_name="a/f", new_name="b/f")
     assert created.lines[0] == "--- /dev/null" and "+B" in created.lines
-    crlf = diffs.unified(diffs.Capped(b"a\r\n", False), diffs.Capped(b"a\n", False),
-                         old_name="a", new_name="b")
+    crlf = diffs.unified(
+        diffs.Capped(b"a\r\n", False), diffs.Capped(b"a\n", False), old_name="a", new_name="b"
+    )
     assert "-a\u240d" in crlf.lines and "+a" in crlf.lines
-    eol = diffs.unified(diffs.Capped(b"a", False), diffs.Capped(b"a\n", False),
-                        old_name="a", new_name="b")
+    eol = diffs.unified(
+        diffs.Capped(b"a", False), diffs.Capped(b"a\n", False), old_name="a", new_name="b"
+    )
     assert "final newline" in eol.note
-    assert "too large" in diffs.unified(diffs.Capped(b"x", True), new, old_name="a",
-                                        new_name="b").note
-    assert "binary" in diffs.unified(old, new, old_name="a", new_name="b",
-                                     new_binary=True).note
+    assert (
+        "too large" in diffs.unified(diffs.Capped(b"x", True), new, old_name="a", new_name="b").note
+    )
+    assert "binary" in diffs.unified(old, new, old_name="a", new_name="b", new_binary=True).note
     many = diffs.Capped(b"x\n" * (diffs.MAX_DIFF_INPUT_LINES + 1), False)
     assert "too large" in diffs.unified(old, many, old_name="a", new_name="b").note
     long_old = diffs.Capped(b"".join(b"%d\n" % i for i in range(9000)), False)
