@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from importers.git.records import ZERO_OID, Commit, RawChange, Signature
+from importers.history import ZERO_OID, Commit, RawChange, Signature
 
 HOUR = 3600
 DAY = 24 * HOUR
