@@ -15,13 +15,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.micserver import start_mic_server
+from tests.support.micserver import MicServer, start_mic_server
 from tests.support.procs import free_port, stop_pid, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,7 +126,9 @@ def write_manifest(path: Path, repos: dict[str, Path], org: str, *, extra: str =
 
 
 @pytest.fixture(scope="session")
-def two_servers(mic_server, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+def two_servers(
+    mic_server: Callable[..., MicServer], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[MicServer, MicServer]:
     """Two mic server processes on one PostgreSQL database and one SeaweedFS bucket prefix."""
     first = mic_server(db="postgres", storage="s3")
     second = start_mic_server(

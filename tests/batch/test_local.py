@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +17,29 @@ import pytest
 from micelio.client import MicClient
 from tests.batch.conftest import BIG_COMMITS, FIXTURES, write_manifest
 from tests.import_git.helpers import ROOT, first_parent_chain, mic, mic_json
+from tests.support.micserver import MicServer
 
 
 @pytest.fixture(scope="module")
-def server(mic_server):
+def server(mic_server: Callable[..., MicServer]) -> MicServer:
     return mic_server()
 
 
-def _heads(server, projects: list[str]) -> dict[str, int]:
+def _heads(server: MicServer, projects: list[str]) -> dict[str, int]:
     with MicClient(server.address, server.token) as client:
         return {p: client.get_project(*p.split("/")).head_position for p in projects}
 
 
-def _run(manifest: Path, server, *args: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+def _run(
+    manifest: Path, server: MicServer, *args: str
+) -> tuple[subprocess.CompletedProcess[str], Any]:
     result = mic("migrate", "run", str(manifest), "--json", *args, env=server.env, check=False)
     return result, json.loads(result.stdout)
 
 
-def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path) -> None:
+def test_local_job_reports_each_repository(
+    server: MicServer, fixture_repos: dict[str, Path], tmp_path: Path
+) -> None:
     manifest = write_manifest(tmp_path / "m.toml", fixture_repos, "local")
     result, report = _run(manifest, server, "--workers", "2")
 
@@ -100,7 +106,9 @@ def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path
             assert after["status"] == "failed" and after["attempts"] == 2
 
 
-def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_path) -> None:
+def test_whole_batch_killed_then_run_again(
+    server: MicServer, fixture_repos: dict[str, Path], big_repo: Path, tmp_path: Path
+) -> None:
     """kill -9 of the command and its workers mid-repository; the next run finishes the job
     with nothing landed twice and nothing skipped."""
     repos = {"big": big_repo, "merge": fixture_repos["merge"], "tags": fixture_repos["tags"]}
@@ -151,7 +159,7 @@ def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_
 
 
 def _wait_mid_import(
-    server, job_id: str, index: int, project: str, *, sessions: int, timeout: float = 120
+    server: MicServer, job_id: str, index: int, project: str, *, sessions: int, timeout: float = 120
 ) -> Any:
     """The repository once a worker has claimed it and landed at least ``sessions`` sessions
     (read from the project itself: the job's figures come only with each lease renewal)."""

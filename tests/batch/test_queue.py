@@ -18,6 +18,7 @@ from micelio.client import MicClient
 from tests.batch.conftest import BIG_COMMITS, FIXTURES, write_manifest
 from tests.batch.test_local import _wait_mid_import
 from tests.import_git.helpers import ROOT, mic
+from tests.support.micserver import MicServer
 from tests.support.procs import stop_pid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
@@ -34,7 +35,11 @@ def _cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Pope
 
 
 def test_queue_job_survives_a_killed_worker(
-    two_servers, redis_url, fixture_repos, big_repo, tmp_path: Path
+    two_servers: tuple[MicServer, MicServer],
+    redis_url: str,
+    fixture_repos: dict[str, Path],
+    big_repo: Path,
+    tmp_path: Path,
 ) -> None:
     first, second = two_servers
     repos = {"big": big_repo, **fixture_repos}

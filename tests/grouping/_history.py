@@ -13,8 +13,11 @@ DAY = 24 * HOUR
 
 
 class _Extent(Protocol):
-    start: int
-    end: int
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
 
 
 def oid(seed: object) -> str:
