@@ -12,14 +12,10 @@ from fixtures import build
 from importers.git import walk as walk_mod
 from importers.git.gitcmd import GitError, run_git
 from importers.git.walk import first_parent_chain, resolve_ref, tags_by_commit, walk
-from importers.history import EMPTY_TREE_OID, Commit
+from importers.history import EMPTY_TREE_OID
 from micelio.vocabulary import FileMode
 from tests.importers.gittools import cat_file, child_processes
-
-
-def by_subject(commits: list[Commit]) -> dict[str, Commit]:
-    return {c.subject: c for c in commits}
-
+from tests.importers.records import by_subject
 
 # -- order and completeness ------------------------------------------------------------------
 
