@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from micelio.client import MicClient
-from tests.batch.conftest import BIG_COMMITS, FIXTURES, write_manifest
+from tests.batch.helpers import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
 from tests.import_git.helpers import ROOT, first_parent_chain, mic, mic_json
 from tests.support.micserver import MicServer
 
@@ -140,7 +139,7 @@ def test_whole_batch_killed_then_run_again(
         start_new_session=True,
     )
     try:
-        _wait_mid_import(server, "killed-batch", 0, "killed/big", sessions=60)
+        wait_mid_import(server, "killed-batch", 0, "killed/big", sessions=60)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -156,23 +155,3 @@ def test_whole_batch_killed_then_run_again(
     assert rows[0]["sessions"] == rows[0]["commits"] == BIG_COMMITS
     out = mic("verify", "killed/big", str(big_repo), env=server.env).stdout
     assert out.startswith(f"ok: {BIG_COMMITS} sessions"), out
-
-
-def _wait_mid_import(
-    server: MicServer, job_id: str, index: int, project: str, *, sessions: int, timeout: float = 120
-) -> Any:
-    """The repository once a worker has claimed it and landed at least ``sessions`` sessions
-    (read from the project itself: the job's figures come only with each lease renewal)."""
-    org, name = project.split("/")
-    deadline = time.monotonic() + timeout
-    with MicClient(server.address, server.token) as client:
-        while time.monotonic() < deadline:
-            try:
-                repo = client.get_job(job_id).repositories[index]
-                head = client.get_project(org, name).head_position
-            except Exception:  # not registered or created yet
-                repo, head = None, 0
-            if repo is not None and repo.status == "running" and head >= sessions:
-                return repo
-            time.sleep(0.02)
-    raise AssertionError(f"repository {index} of {job_id} made no progress")
