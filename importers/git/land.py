@@ -18,10 +18,10 @@ from importers.git.blobs import BlobReader
 from importers.git.gitcmd import empty_tree
 from importers.git.mapping import PlannedChange, net_changes
 from importers.git.pipeline import ImportPlan, ImportSummary, PlannedImportSession, drafts
-from importers.git.records import MODE_GITLINK, Commit, Tag
 from importers.git.renames import RenameFinder
 from importers.git.sessions import SessionDraft
 from importers.git.verify import ImportedSession, StoredChange
+from importers.history import Commit, Tag
 from micelio.client import (
     AlreadyExists,
     Change,
@@ -31,8 +31,8 @@ from micelio.client import (
     MicClient,
     MicError,
     NewSession,
-    Status,
 )
+from micelio.vocabulary import ChangeType, FileMode, SessionStatus
 
 LandedCallback = Callable[[int, float], None]  # (commits just landed, commits per second)
 
@@ -66,9 +66,9 @@ def to_change(change: PlannedChange, blobs: BlobReader) -> Change:
         metadata["renamed_to"] = change.renamed_to.decode("utf-8", "backslashreplace")
     if change.similarity is not None:
         metadata["similarity"] = change.similarity
-    if change.change_type == "deleted":
-        return Change(change.path, "deleted", metadata=metadata)
-    if change.mode == MODE_GITLINK:
+    if change.change_type == ChangeType.DELETED:
+        return Change(change.path, ChangeType.DELETED, metadata=metadata)
+    if change.mode == FileMode.GITLINK:
         content = change.oid.encode("ascii")
         return Change(
             change.path,
@@ -198,7 +198,7 @@ class VerifyClient:
         for session in self._client.iter_sessions(
             self._organization,
             self._project,
-            status=Status.LANDED,
+            status=SessionStatus.LANDED,
             oldest_first=True,
             page_size=1000,
         ):
@@ -218,7 +218,7 @@ class VerifyClient:
 
     def head_tree(self) -> Iterator[StoredChange]:
         for entry in self._client.get_tree(self._organization, self._project):
-            yield StoredChange(entry.path, "added", entry.mode, entry.sha256, entry.size)
+            yield StoredChange(entry.path, ChangeType.ADDED, entry.mode, entry.sha256, entry.size)
 
     def read_change(self, session_id: str, path: bytes) -> Iterator[bytes]:
         return self._client.read_change(session_id, path)

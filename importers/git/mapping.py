@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Literal
 
-from importers.git.records import MODE_GITLINK, MODE_SYMLINK, Commit
+from importers.history import Commit
+from micelio.vocabulary import ChangeType, FileMode
 
-ChangeType = Literal["added", "modified", "deleted"]
 Kind = Literal["file", "executable", "symlink", "gitlink"]
 Entry = tuple[int, str]  # (mode, object id) of a tree entry
 Tree = Mapping[bytes, Entry]
@@ -64,9 +64,9 @@ class PlannedChange:
 
 def kind_of(mode: int) -> Kind:
     """The kind of a tree entry's mode (git canonicalises file modes to 100644/100755)."""
-    if mode == MODE_SYMLINK:
+    if mode == FileMode.SYMLINK:
         return "symlink"
-    if mode == MODE_GITLINK:
+    if mode == FileMode.GITLINK:
         return "gitlink"
     if mode & 0o170000 != 0o100000:
         raise ValueError(f"not a file mode: {mode:o}")
@@ -102,9 +102,9 @@ def net_changes(commits: Iterable[Commit]) -> list[PlannedChange]:
                 )
             after[change.path] = new
     changes = [
-        change
+        planned
         for path in sorted(before)
-        if (change := _planned(path, before[path], after[path])) is not None
+        if (planned := _planned(path, before[path], after[path])) is not None
     ]
     return pair_renames(changes)
 
@@ -114,12 +114,14 @@ def _planned(path: bytes, old: Entry | None, new: Entry | None) -> PlannedChange
         return None  # never existed, or back to where it started
     if new is None:
         assert old is not None
-        return PlannedChange(path, "deleted", 0, old[0], "", old[1], kind=kind_of(old[0]))
+        return PlannedChange(path, ChangeType.DELETED, 0, old[0], "", old[1], kind=kind_of(old[0]))
     mode, oid = new
-    size = len(oid) if mode == MODE_GITLINK else None  # a gitlink's content is its id, in hex
+    size = len(oid) if mode == FileMode.GITLINK else None  # a gitlink's content is its id, in hex
     if old is None:
-        return PlannedChange(path, "added", mode, 0, oid, "", size, kind=kind_of(mode))
-    return PlannedChange(path, "modified", mode, old[0], oid, old[1], size, kind=kind_of(mode))
+        return PlannedChange(path, ChangeType.ADDED, mode, 0, oid, "", size, kind=kind_of(mode))
+    return PlannedChange(
+        path, ChangeType.MODIFIED, mode, old[0], oid, old[1], size, kind=kind_of(mode)
+    )
 
 
 def _rename_class(kind: Kind) -> str:
@@ -133,14 +135,14 @@ def pair_renames(changes: list[PlannedChange]) -> list[PlannedChange]:
     path order; pairing is one to one. The list stays in its order."""
     deleted: dict[tuple[str, str], list[PlannedChange]] = {}
     for change in changes:
-        if change.change_type == "deleted" and change.old_oid not in _EMPTY_BLOBS:
+        if change.change_type == ChangeType.DELETED and change.old_oid not in _EMPTY_BLOBS:
             key = (change.old_oid, _rename_class(change.kind))
             deleted.setdefault(key, []).append(change)
     if not deleted:
         return changes
     pairs: dict[bytes, bytes] = {}  # each side's path -> the other's
     for change in changes:
-        if change.change_type != "added":
+        if change.change_type != ChangeType.ADDED:
             continue
         candidates = deleted.get((change.oid, _rename_class(change.kind)))
         if not candidates:
@@ -157,7 +159,7 @@ def pair_renames(changes: list[PlannedChange]) -> list[PlannedChange]:
         other = pairs.get(change.path)
         if other is None:
             out.append(change)
-        elif change.change_type == "added":
+        elif change.change_type == ChangeType.ADDED:
             out.append(replace(change, renamed_from=other, similarity=100))
         else:
             out.append(replace(change, renamed_to=other, similarity=100))
@@ -175,11 +177,11 @@ def apply(tree: Tree, changes: Iterable[PlannedChange]) -> dict[bytes, Entry]:
     where a directory is needed or the reverse).
     """
     result = dict(tree)
-    pending = sorted(changes, key=lambda c: c.change_type != "deleted")
+    pending = sorted(changes, key=lambda c: c.change_type != ChangeType.DELETED)
     added: list[bytes] = []
     for change in pending:
         current = result.get(change.path)
-        if change.change_type == "added":
+        if change.change_type == ChangeType.ADDED:
             if current is not None:
                 raise ValueError(f"cannot add {change.path_text!r}: it exists")
             added.append(change.path)
@@ -188,7 +190,7 @@ def apply(tree: Tree, changes: Iterable[PlannedChange]) -> dict[bytes, Entry]:
                 f"cannot apply {change.change_type} {change.path_text!r}: "
                 f"the tree has {current!r}, the change expects {(change.old_mode, change.old_oid)}"
             )
-        if change.change_type == "deleted":
+        if change.change_type == ChangeType.DELETED:
             del result[change.path]
         else:
             kind_of(change.mode)  # refuses directories and unknown modes
@@ -213,34 +215,3 @@ def _slashes(path: bytes) -> Iterator[int]:
     while i >= 0:
         yield i
         i = path.find(b"/", i + 1)
-
-
-# -- contents ------------------------------------------------------------------------------
-
-
-class ContentSource(Protocol):
-    """What :func:`content` needs from :class:`importers.git.blobs.BlobReader`."""
-
-    def stream(self, oid: str) -> Iterator[bytes]: ...
-
-    def size(self, oid: str) -> int: ...
-
-
-def content(change: PlannedChange, blobs: ContentSource) -> Iterator[bytes]:
-    """The new content of a change in chunks: nothing for a deletion, the commit id (ASCII
-    hex) for a gitlink, the blob otherwise (a symlink's blob is its target)."""
-    if change.change_type == "deleted":
-        return iter(())
-    if change.mode == MODE_GITLINK:
-        return iter((change.oid.encode("ascii"),))
-    return blobs.stream(change.oid)
-
-
-def with_sizes(changes: Iterable[PlannedChange], blobs: ContentSource) -> list[PlannedChange]:
-    """The changes with ``size`` filled in for everything but deletions."""
-    return [
-        change
-        if change.size is not None or change.change_type == "deleted"
-        else replace(change, size=blobs.size(change.oid))
-        for change in changes
-    ]

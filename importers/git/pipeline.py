@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from importers.git import walk
-from importers.git.records import Commit, Tag
 from importers.git.sessions import SessionDraft, draft
 from importers.git.source import Source
 from importers.grouping import PlannedSession, plan_sessions
+from importers.history import Commit, Tag
 
 
 class ImportFailure(Exception):

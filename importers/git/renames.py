@@ -16,7 +16,8 @@ from dataclasses import replace
 
 from importers.git.gitcmd import ClosedOnExit, GitError, GitProcess, RepoPath, run_git
 from importers.git.mapping import PlannedChange
-from importers.git.records import Commit
+from importers.history import Commit
+from micelio.vocabulary import ChangeType
 
 #: Past this many candidate paths on either side git skips similarity (its default limit).
 RENAME_LIMIT = 1000
@@ -120,8 +121,12 @@ def _tokens(process: GitProcess) -> Iterator[bytes]:
 def pair_similar(changes: list[PlannedChange], renames: Iterable[Rename]) -> list[PlannedChange]:
     """Mark the renames whose two sides are an unpaired deletion and an unpaired addition of
     ``changes``; pairs that exact pairing already made stay as they are."""
-    deleted = {c.path for c in changes if c.change_type == "deleted" and c.renamed_to is None}
-    added = {c.path for c in changes if c.change_type == "added" and c.renamed_from is None}
+    deleted = {
+        c.path for c in changes if c.change_type == ChangeType.DELETED and c.renamed_to is None
+    }
+    added = {
+        c.path for c in changes if c.change_type == ChangeType.ADDED and c.renamed_from is None
+    }
     targets: dict[bytes, tuple[bytes, int]] = {}
     sources: dict[bytes, tuple[bytes, int]] = {}
     for source, target, score in renames:
@@ -133,10 +138,10 @@ def pair_similar(changes: list[PlannedChange], renames: Iterable[Rename]) -> lis
         return changes
     out: list[PlannedChange] = []
     for change in changes:
-        if change.change_type == "deleted" and change.path in sources:
+        if change.change_type == ChangeType.DELETED and change.path in sources:
             target, score = sources[change.path]
             out.append(replace(change, renamed_to=target, similarity=score))
-        elif change.change_type == "added" and change.path in targets:
+        elif change.change_type == ChangeType.ADDED and change.path in targets:
             source, score = targets[change.path]
             out.append(replace(change, renamed_from=source, similarity=score))
         else:
@@ -150,8 +155,8 @@ def _has_candidates(changes: Iterable[PlannedChange]) -> bool:
         for c in changes
         if c.kind != "gitlink"
         and (
-            (c.change_type == "deleted" and c.renamed_to is None)
-            or (c.change_type == "added" and c.renamed_from is None)
+            (c.change_type == ChangeType.DELETED and c.renamed_to is None)
+            or (c.change_type == ChangeType.ADDED and c.renamed_from is None)
         )
     }
-    return unpaired == {"added", "deleted"}
+    return unpaired == {ChangeType.ADDED, ChangeType.DELETED}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from importers.git.records import Commit, Signature, Tag
+from importers.history import Commit, Signature, Tag
 
 
 @dataclass(frozen=True, slots=True)

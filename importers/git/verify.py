@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from importers.git import walk
 from importers.git.blobs import BlobReader
 from importers.git.gitcmd import empty_tree, git_stream, run_git, split_nul
-from importers.git.records import MODE_GITLINK
+from micelio.vocabulary import ChangeType, FileMode
 
 ChangeKey = tuple[str, int, str, int]  # change_type, mode, sha256, size
 
@@ -106,12 +106,13 @@ def boundary_diffs(git_dir: Path, pairs: Sequence[tuple[str, str]]) -> Iterator[
         stdin=subprocess.PIPE,
     ) as proc:
         assert proc.stdin is not None and proc.stdout is not None
+        stdin = proc.stdin
 
         def feed() -> None:
             try:
                 for old, new in pairs:
-                    proc.stdin.write(f"{new} {old}\n".encode())
-                proc.stdin.close()
+                    stdin.write(f"{new} {old}\n".encode())
+                stdin.close()
             except (BrokenPipeError, ValueError):
                 pass  # the reader stopped early
 
@@ -156,7 +157,7 @@ class GitContent:
         self._cache: dict[str, tuple[str, int]] = {}
 
     def digest(self, mode: int, oid: str) -> tuple[str, int]:
-        if mode == MODE_GITLINK:
+        if mode == FileMode.GITLINK:
             data = oid.encode()
             return hashlib.sha256(data).hexdigest(), len(data)
         if oid not in self._cache:
@@ -240,10 +241,11 @@ def _compare_session(
     expected: dict[bytes, ChangeKey] = {}
     for path, status, mode, oid in entries:
         if status == "D":
-            expected[path] = ("deleted", 0, "", 0)
+            expected[path] = (ChangeType.DELETED, 0, "", 0)
         else:
             sha, size = content.digest(mode, oid)
-            expected[path] = ("added" if status == "A" else "modified", mode, sha, size)
+            kind = ChangeType.ADDED if status == "A" else ChangeType.MODIFIED
+            expected[path] = (kind, mode, sha, size)
     for change in mic.changes(session_id):
         want = expected.pop(change.path, None)
         got: ChangeKey = (change.change_type, change.mode, change.sha256, change.size)
@@ -257,7 +259,7 @@ def _compare_session(
                 f"{_display(change.path)!r} differs at {commit[:12]}: "
                 f"mic {_describe(got)}, git {_describe(want)}"
             )
-        if deep and change.change_type != "deleted":
+        if deep and change.change_type != ChangeType.DELETED:
             h = hashlib.sha256()
             for chunk in mic.read_change(session_id, change.path):
                 h.update(chunk)
@@ -287,6 +289,6 @@ def _compare_head(mic: VerifySource, git_dir: Path, commit: str, content: GitCon
 
 def _describe(key: ChangeKey) -> str:
     kind, mode, sha, size = key
-    if kind == "deleted":
+    if kind == ChangeType.DELETED:
         return "deleted"
     return f"{kind} mode {mode:o}, {size} bytes, sha256 {sha[:12]}"

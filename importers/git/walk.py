@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import codecs
 import functools
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import IO, NamedTuple
 
@@ -37,7 +37,7 @@ from importers.git.gitcmd import (
     run_git,
     split_nul,
 )
-from importers.git.records import Commit, RawChange, Signature, Tag
+from importers.history import Commit, RawChange, Signature, Tag
 
 LOG_ARGS = (
     "log",
@@ -119,7 +119,7 @@ def walk(
     since: str | None = None,
     *,
     brought_in: bool = True,
-) -> Iterator[Commit]:
+) -> Generator[Commit, None, None]:
     """The first-parent commits of ``ref`` (default ``HEAD``), oldest first, with changes.
 
     With ``since`` (a commit of that chain), only the commits after it. Merges carry their
@@ -398,8 +398,8 @@ def tags_by_commit(repo: RepoPath) -> dict[str, list[Tag]]:
     )
     refs: list[tuple[str, str, bytes]] = []
     for line in out.splitlines():  # ref names cannot hold a newline
-        oid, kind, refname = line.split(b" ", 2)
-        refs.append((oid.decode("ascii"), kind.decode("ascii"), refname))
+        oid_b, kind_b, refname_b = line.split(b" ", 2)
+        refs.append((oid_b.decode("ascii"), kind_b.decode("ascii"), refname_b))
     tag_objects = _read_tag_objects(repo, [oid for oid, kind, _ in refs if kind == "tag"])
     result: dict[str, list[Tag]] = {}
     for oid, kind, refname in refs:

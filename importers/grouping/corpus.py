@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from importers.git.records import ZERO_OID, Commit, RawChange, Signature
+from importers.history import ZERO_OID, Commit, RawChange, Signature
 
 CORPUS_NAMES = ("flask", "click")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from importers.git.records import Commit
+from importers.history import Commit
 
 from . import text
 from .goals import story

@@ -18,7 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from importers.git.records import Commit
+from importers.history import Commit
 
 from . import text
 
@@ -104,7 +104,7 @@ FEATURES: tuple[str, ...] = (
 
 def _slog(seconds: np.ndarray) -> np.ndarray:
     """Signed log of a time gap in minutes: the sign keeps "time went backwards"."""
-    return np.sign(seconds) * np.log1p(np.abs(seconds) / 60.0)
+    return np.asarray(np.sign(seconds) * np.log1p(np.abs(seconds) / 60.0), dtype=np.float64)
 
 
 def _binary(items: Sequence[Sequence[str]]) -> sparse.csr_matrix:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from importers.git.records import Commit
+from importers.history import Commit
 
 from . import text
 

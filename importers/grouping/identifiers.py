@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from importers.git.records import Commit
+from importers.history import Commit
 
 from . import text
 from .sessions import Span

@@ -36,7 +36,7 @@ class BoundaryModel:
         if x.shape[0] == 0:
             return np.zeros(0)
         z = ((x - self.mean) / self.scale) @ self.weights + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))), dtype=np.float64)
 
     def to_json(self) -> dict[str, Any]:
         return {

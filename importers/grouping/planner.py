@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from importers.git.records import Commit
+from importers.history import Commit
 
 from .decisions import decisions_of
 from .goals import goal_of

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from importers.git.records import Commit
+from importers.history import Commit
 
 from .features import pair_features
 from .model import BoundaryModel, shipped

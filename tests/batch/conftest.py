@@ -1,11 +1,11 @@
-"""Fixtures of the batch migration tests: Redis, fixture repositories, manifests.
+"""Fixtures of the batch migration tests: Redis, fixture repositories, two servers.
 
 - ``redis_url`` (session): a ``redis-server`` on a free 127.0.0.1 port, no persistence,
   stopped by PID at the end. FAILS when redis-server is not installed (scripts/setup --test).
 - ``fixture_repos`` (session): five fixture repositories (fixtures/build.py) and ``broken``,
   one whose objects are truncated: six repositories, one of them corrupt.
-- ``big_repo`` (session): bench/synthetic_repo.py with ``BIG_COMMITS`` commits and 60 MB, big
-  enough to kill a worker in the middle of it.
+- ``big_repo`` (session): bench/synthetic_repo.py with ``helpers.BIG_COMMITS`` commits and
+  60 MB, big enough to kill a worker in the middle of it.
 - ``two_servers`` (session): two mic server processes sharing one PostgreSQL database and one
   SeaweedFS bucket (the second started on the first one's URLs, with its own data dir).
 """
@@ -15,17 +15,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.micserver import start_mic_server
+from tests.batch.helpers import BIG_COMMITS, FIXTURES
+from tests.support.micserver import MicServer, start_mic_server
 from tests.support.procs import free_port, stop_pid, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ("merge", "rename", "tags", "kitchen-sink", "encoding")
 
 
 @pytest.fixture(scope="session")
@@ -83,9 +82,6 @@ def fixture_repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return repos
 
 
-BIG_COMMITS = 1000
-
-
 @pytest.fixture(scope="session")
 def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("batch-big") / "big.git"
@@ -114,20 +110,10 @@ def _build(name: str, dest: Path) -> Path:
     return dest
 
 
-def write_manifest(path: Path, repos: dict[str, Path], org: str, *, extra: str = "") -> Path:
-    """A manifest importing each repository into ORG/NAME (``kitchen-sink`` per commit)."""
-    lines = ["[defaults]", 'strategy = "auto"', extra, ""]
-    for name, repo in repos.items():
-        lines += ["[[repository]]", f'source = "{repo}"', f'project = "{org}/{name}"']
-        if name == "kitchen-sink":
-            lines.append('strategy = "commit"')
-        lines.append("")
-    path.write_text("\n".join(lines))
-    return path
-
-
 @pytest.fixture(scope="session")
-def two_servers(mic_server, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+def two_servers(
+    mic_server: Callable[..., MicServer], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[MicServer, MicServer]:
     """Two mic server processes on one PostgreSQL database and one SeaweedFS bucket prefix."""
     first = mic_server(db="postgres", storage="s3")
     second = start_mic_server(

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -17,6 +18,7 @@ from micelio.client import (
     PermissionDenied,
     RepositorySpec,
 )
+from tests.support.micserver import MicServer
 
 DIGEST = "ab" * 32
 
@@ -26,12 +28,12 @@ def _specs(org: str, count: int) -> list[RepositorySpec]:
 
 
 @pytest.fixture(scope="module")
-def server(mic_server):
+def server(mic_server: Callable[..., MicServer]) -> MicServer:
     return mic_server()
 
 
 @pytest.fixture
-def client(server):
+def client(server: MicServer) -> Iterator[MicClient]:
     with MicClient(server.address, server.token) as c:
         yield c
 
@@ -88,7 +90,9 @@ def test_expired_lease_is_taken_over_and_the_old_holder_is_refused(client: MicCl
     assert client.get_job(job_id).queued == 1
 
 
-def test_tokens_of_other_organizations_and_read_tokens(server, client: MicClient) -> None:
+def test_tokens_of_other_organizations_and_read_tokens(
+    server: MicServer, client: MicClient
+) -> None:
     org = "o" + uuid.uuid4().hex[:8]
     client.create_organization(org)
     client.create_organization(org + "x")
@@ -108,7 +112,7 @@ def test_tokens_of_other_organizations_and_read_tokens(server, client: MicClient
 
 @pytest.mark.postgres
 @pytest.mark.s3
-def test_claims_race_across_two_servers(two_servers) -> None:
+def test_claims_race_across_two_servers(two_servers: tuple[MicServer, MicServer]) -> None:
     """Eight workers on two servers claim 40 repositories: each is claimed exactly once."""
     first, second = two_servers
     org = "o" + uuid.uuid4().hex[:8]
@@ -119,7 +123,7 @@ def test_claims_race_across_two_servers(two_servers) -> None:
     lock = threading.Lock()
     errors: list[BaseException] = []
 
-    def work(server, name: str) -> None:
+    def work(server: MicServer, name: str) -> None:
         try:
             with MicClient(server.address, server.token) as c:
                 while True:

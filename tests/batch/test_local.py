@@ -7,33 +7,38 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from micelio.client import MicClient
-from tests.batch.conftest import BIG_COMMITS, FIXTURES, write_manifest
+from tests.batch.helpers import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
 from tests.import_git.helpers import ROOT, first_parent_chain, mic, mic_json
+from tests.support.micserver import MicServer
 
 
 @pytest.fixture(scope="module")
-def server(mic_server):
+def server(mic_server: Callable[..., MicServer]) -> MicServer:
     return mic_server()
 
 
-def _heads(server, projects: list[str]) -> dict[str, int]:
+def _heads(server: MicServer, projects: list[str]) -> dict[str, int]:
     with MicClient(server.address, server.token) as client:
         return {p: client.get_project(*p.split("/")).head_position for p in projects}
 
 
-def _run(manifest: Path, server, *args: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+def _run(
+    manifest: Path, server: MicServer, *args: str
+) -> tuple[subprocess.CompletedProcess[str], Any]:
     result = mic("migrate", "run", str(manifest), "--json", *args, env=server.env, check=False)
     return result, json.loads(result.stdout)
 
 
-def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path) -> None:
+def test_local_job_reports_each_repository(
+    server: MicServer, fixture_repos: dict[str, Path], tmp_path: Path
+) -> None:
     manifest = write_manifest(tmp_path / "m.toml", fixture_repos, "local")
     result, report = _run(manifest, server, "--workers", "2")
 
@@ -100,7 +105,9 @@ def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path
             assert after["status"] == "failed" and after["attempts"] == 2
 
 
-def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_path) -> None:
+def test_whole_batch_killed_then_run_again(
+    server: MicServer, fixture_repos: dict[str, Path], big_repo: Path, tmp_path: Path
+) -> None:
     """kill -9 of the command and its workers mid-repository; the next run finishes the job
     with nothing landed twice and nothing skipped."""
     repos = {"big": big_repo, "merge": fixture_repos["merge"], "tags": fixture_repos["tags"]}
@@ -132,7 +139,7 @@ def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_
         start_new_session=True,
     )
     try:
-        _wait_mid_import(server, "killed-batch", 0, "killed/big", sessions=60)
+        wait_mid_import(server, "killed-batch", 0, "killed/big", sessions=60)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -148,23 +155,3 @@ def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_
     assert rows[0]["sessions"] == rows[0]["commits"] == BIG_COMMITS
     out = mic("verify", "killed/big", str(big_repo), env=server.env).stdout
     assert out.startswith(f"ok: {BIG_COMMITS} sessions"), out
-
-
-def _wait_mid_import(
-    server, job_id: str, index: int, project: str, *, sessions: int, timeout: float = 120
-) -> Any:
-    """The repository once a worker has claimed it and landed at least ``sessions`` sessions
-    (read from the project itself: the job's figures come only with each lease renewal)."""
-    org, name = project.split("/")
-    deadline = time.monotonic() + timeout
-    with MicClient(server.address, server.token) as client:
-        while time.monotonic() < deadline:
-            try:
-                repo = client.get_job(job_id).repositories[index]
-                head = client.get_project(org, name).head_position
-            except Exception:  # not registered or created yet
-                repo, head = None, 0
-            if repo is not None and repo.status == "running" and head >= sessions:
-                return repo
-            time.sleep(0.02)
-    raise AssertionError(f"repository {index} of {job_id} made no progress")

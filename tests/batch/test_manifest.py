@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from importers.batch.manifest import ManifestError, parse
 from micelio.client import RepositorySpec
 from tests.import_git.helpers import mic
+from tests.support.micserver import MicServer
 
 GOOD = """
 [defaults]
@@ -75,7 +77,9 @@ def test_validation_errors_are_one_line(text: str, message: str, tmp_path: Path)
     assert "\n" not in str(info.value)
 
 
-def test_cli_refuses_a_bad_manifest_and_registers_nothing(mic_server, tmp_path: Path) -> None:
+def test_cli_refuses_a_bad_manifest_and_registers_nothing(
+    mic_server: Callable[..., MicServer], tmp_path: Path
+) -> None:
     server = mic_server()
     bad = tmp_path / "bad.toml"
     cases = [  # every message is covered above; here: what the command does with them

@@ -15,9 +15,9 @@ import pytest
 
 from importers.batch.manifest import load
 from micelio.client import MicClient
-from tests.batch.conftest import BIG_COMMITS, FIXTURES, write_manifest
-from tests.batch.test_local import _wait_mid_import
+from tests.batch.helpers import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
 from tests.import_git.helpers import ROOT, mic
+from tests.support.micserver import MicServer
 from tests.support.procs import stop_pid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
@@ -34,7 +34,11 @@ def _cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Pope
 
 
 def test_queue_job_survives_a_killed_worker(
-    two_servers, redis_url, fixture_repos, big_repo, tmp_path: Path
+    two_servers: tuple[MicServer, MicServer],
+    redis_url: str,
+    fixture_repos: dict[str, Path],
+    big_repo: Path,
+    tmp_path: Path,
 ) -> None:
     first, second = two_servers
     repos = {"big": big_repo, **fixture_repos}
@@ -58,7 +62,7 @@ def test_queue_job_survives_a_killed_worker(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        big = _wait_mid_import(first, job_id, 0, "queued/big", sessions=60)
+        big = wait_mid_import(first, job_id, 0, "queued/big", sessions=60)
         victim = int(big.worker.rsplit(":", 1)[1])
         assert victim in [w.pid for w in workers], (big.worker, [w.pid for w in workers])
         os.kill(victim, signal.SIGKILL)

@@ -81,7 +81,9 @@ def _claim() -> Claim:
 
 
 def _work(
-    monkeypatch: pytest.MonkeyPatch, outcomes: list[Any], server: FakeServer | None = None
+    monkeypatch: pytest.MonkeyPatch,
+    outcomes: list[Imported | BaseException],
+    server: FakeServer | None = None,
 ) -> tuple[FakeServer, Any, int]:
     server = server or FakeServer()
     calls = 0
@@ -102,14 +104,16 @@ def _work(
     return server, result, calls
 
 
-def test_worker_retries_transient_failures_then_lands(monkeypatch) -> None:
+def test_worker_retries_transient_failures_then_lands(monkeypatch: pytest.MonkeyPatch) -> None:
     done = Imported(10, "a" * 40, 3, 10)
     server, result, calls = _work(monkeypatch, [Unavailable("down"), Unavailable("down"), done])
     assert calls == 3 and result.status == "done" and result.commits_landed == 10
     assert server.finished == [("done", "")]
 
 
-def test_worker_gives_up_after_its_tries_and_marks_the_repository_failed(monkeypatch) -> None:
+def test_worker_gives_up_after_its_tries_and_marks_the_repository_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     server, result, calls = _work(monkeypatch, [Unavailable("cannot reach mic server")])
     assert calls == 3 and result.status == "failed"
     assert server.finished == [
@@ -117,7 +121,7 @@ def test_worker_gives_up_after_its_tries_and_marks_the_repository_failed(monkeyp
     ]
 
 
-def test_a_repository_problem_fails_at_once(monkeypatch) -> None:
+def test_a_repository_problem_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     server, result, calls = _work(monkeypatch, [RepositoryFailure("no such repository: x")])
     assert calls == 1 and result.status == "failed"
     assert server.finished == [("failed", "no such repository: x")]
@@ -125,7 +129,7 @@ def test_a_repository_problem_fails_at_once(monkeypatch) -> None:
     assert calls == 1 and server.finished == [("failed", "KeyError: 'bug'")]
 
 
-def test_an_interrupted_worker_releases_its_repository(monkeypatch) -> None:
+def test_an_interrupted_worker_releases_its_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     server = FakeServer()
     with pytest.raises(KeyboardInterrupt):
         _work(monkeypatch, [KeyboardInterrupt()], server)

@@ -6,15 +6,18 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from importers.git.records import ZERO_OID, Commit, RawChange, Signature
+from importers.history import ZERO_OID, Commit, RawChange, Signature
 
 HOUR = 3600
 DAY = 24 * HOUR
 
 
 class _Extent(Protocol):
-    start: int
-    end: int
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
 
 
 def oid(seed: object) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from importers.grouping import STRATEGIES, PlannedSession, plan_sessions
+from importers.history import Commit
 from tests.grouping._history import DAY, HOUR, chain, covers, extents, make
 
 
-def _mixed() -> list:
+def _mixed() -> list[Commit]:
     side = [
         make("Add parser", ["src/parse.py"], author="bob", t=10),
         make("Test parser", ["tests/test_parse.py"], author="bob", t=20),

@@ -9,21 +9,23 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from micelio.client import ChangeKind, MicClient
 from tests.import_git.helpers import ROOT, first_parent_chain, git, mic, mic_json, project_state
+from tests.support.micserver import MicServer
 
 
 @pytest.fixture(scope="module")
-def server(mic_server):
+def server(mic_server: Callable[..., MicServer]) -> MicServer:
     return mic_server()
 
 
 @pytest.fixture(scope="module")
-def fixture_repos(tmp_path_factory) -> dict[str, Path]:
+def fixture_repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     dest = tmp_path_factory.mktemp("fixtures")
     subprocess.run(
         [sys.executable, str(ROOT / "fixtures" / "build.py"), "all", str(dest)],
@@ -38,7 +40,9 @@ def test_fixtures_cover_the_edge_cases(fixture_repos: dict[str, Path]) -> None:
     assert "kitchen-sink" in fixture_repos
 
 
-def test_every_fixture_imports_and_verifies(server, fixture_repos: dict[str, Path]) -> None:
+def test_every_fixture_imports_and_verifies(
+    server: MicServer, fixture_repos: dict[str, Path]
+) -> None:
     for name, repo in fixture_repos.items():
         project = f"fx/{name}"
         summary = mic_json(
@@ -53,7 +57,9 @@ def test_every_fixture_imports_and_verifies(server, fixture_repos: dict[str, Pat
         assert report["commits_behind"] == 0
 
 
-def test_renames_name_each_other_with_their_similarity(server, fixture_repos) -> None:
+def test_renames_name_each_other_with_their_similarity(
+    server: MicServer, fixture_repos: dict[str, Path]
+) -> None:
     mic(
         "import",
         "git",
@@ -84,7 +90,7 @@ def test_renames_name_each_other_with_their_similarity(server, fixture_repos) ->
     assert "rewritten.txt" not in renamed and "rewrite.txt" not in renamed
 
 
-def test_grouped_import_verifies(server, fixture_repos: dict[str, Path]) -> None:
+def test_grouped_import_verifies(server: MicServer, fixture_repos: dict[str, Path]) -> None:
     repo = fixture_repos["kitchen-sink"]
     for strategy in ("auto", "merge", "cluster"):
         project = f"grouped/{strategy}"
@@ -95,7 +101,9 @@ def test_grouped_import_verifies(server, fixture_repos: dict[str, Path]) -> None
         assert report["ok"], (strategy, report)
 
 
-def test_plan_json_lists_every_first_parent_commit_once(server, fixture_repos) -> None:
+def test_plan_json_lists_every_first_parent_commit_once(
+    server: MicServer, fixture_repos: dict[str, Path]
+) -> None:
     repo = fixture_repos["kitchen-sink"]
     chain = first_parent_chain(repo)
     for strategy in ("commit", "merge", "cluster", "auto"):
@@ -111,7 +119,9 @@ def test_plan_json_lists_every_first_parent_commit_once(server, fixture_repos) -
     assert len(per_commit["sessions"]) == len(chain)
 
 
-def test_imported_session_keeps_the_commit_story(server, fixture_repos) -> None:
+def test_imported_session_keeps_the_commit_story(
+    server: MicServer, fixture_repos: dict[str, Path]
+) -> None:
     repo = fixture_repos["kitchen-sink"]
     project = "story/kitchen"
     mic("import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env)
@@ -142,7 +152,9 @@ def _clone(src: Path, dest: Path) -> Path:
     return dest
 
 
-def test_incremental_import_lands_only_new_commits(server, fixture_repos, tmp_path) -> None:
+def test_incremental_import_lands_only_new_commits(
+    server: MicServer, fixture_repos: dict[str, Path], tmp_path: Path
+) -> None:
     repo = _clone(fixture_repos["kitchen-sink"], tmp_path / "work")
     project = "incr/kitchen"
     first = mic_json(
@@ -164,7 +176,9 @@ def test_incremental_import_lands_only_new_commits(server, fixture_repos, tmp_pa
     assert mic_json("verify", project, str(repo), env=server.env)["ok"]
 
 
-def test_rewritten_branch_stops_with_a_clear_message(server, fixture_repos, tmp_path) -> None:
+def test_rewritten_branch_stops_with_a_clear_message(
+    server: MicServer, fixture_repos: dict[str, Path], tmp_path: Path
+) -> None:
     repo = _clone(fixture_repos["kitchen-sink"], tmp_path / "work")
     project = "rewrite/kitchen"
     mic("import", "git", str(repo), "--project", project, env=server.env)
@@ -177,7 +191,7 @@ def test_rewritten_branch_stops_with_a_clear_message(server, fixture_repos, tmp_
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_bad_input_is_one_line_and_lands_nothing(server, tmp_path) -> None:
+def test_bad_input_is_one_line_and_lands_nothing(server: MicServer, tmp_path: Path) -> None:
     not_a_repo = tmp_path / "plain"
     not_a_repo.mkdir()
     cases = [
@@ -197,7 +211,9 @@ def test_bad_input_is_one_line_and_lands_nothing(server, tmp_path) -> None:
     assert '"bad"' not in orgs, "a refused import creates nothing"
 
 
-def test_url_is_cloned_into_the_cache(server, fixture_repos, tmp_path) -> None:
+def test_url_is_cloned_into_the_cache(
+    server: MicServer, fixture_repos: dict[str, Path], tmp_path: Path
+) -> None:
     repo = fixture_repos["kitchen-sink"]
     url = repo.resolve().as_uri()
     env = {**server.env, "MIC_CACHE_DIR": str(tmp_path / "cache")}
@@ -209,7 +225,9 @@ def test_url_is_cloned_into_the_cache(server, fixture_repos, tmp_path) -> None:
     assert mic_json("verify", "url/kitchen", url, env=env)["ok"]
 
 
-def test_embedded_server_runs_for_the_import_only(fixture_repos, tmp_path) -> None:
+def test_embedded_server_runs_for_the_import_only(
+    fixture_repos: dict[str, Path], tmp_path: Path
+) -> None:
     repo = fixture_repos["kitchen-sink"]
     env = {"MIC_DATA_DIR": str(tmp_path / "data"), "MIC_SERVER": "", "MIC_TOKEN": ""}
     env = {k: v for k, v in env.items() if v}
@@ -241,7 +259,7 @@ def test_embedded_server_runs_for_the_import_only(fixture_repos, tmp_path) -> No
 
 
 @pytest.fixture(scope="module")
-def crash_repo(tmp_path_factory) -> Path:
+def crash_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Enough history, with some large files, that a kill lands mid-import."""
     repo = tmp_path_factory.mktemp("crash") / "repo"
     subprocess.run(
@@ -279,7 +297,7 @@ def _start_import(repo: Path, project: str, env: dict[str, str]) -> subprocess.P
     )
 
 
-def test_kill_importer_at_random_points_then_resume(server, crash_repo) -> None:
+def test_kill_importer_at_random_points_then_resume(server: MicServer, crash_repo: Path) -> None:
     mic(
         "import",
         "git",
@@ -311,7 +329,9 @@ def test_kill_importer_at_random_points_then_resume(server, crash_repo) -> None:
     assert mic_json("verify", "crash/killed", str(crash_repo), env=server.env)["ok"]
 
 
-def test_kill_server_mid_import_then_resume(mic_server, crash_repo, tmp_path) -> None:
+def test_kill_server_mid_import_then_resume(
+    mic_server: Callable[..., MicServer], crash_repo: Path, tmp_path: Path
+) -> None:
     reference = mic_server()
     mic(
         "import",
@@ -353,7 +373,9 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 
 
 @pytest.mark.parametrize("corpus", ["click", "flask"])
-def test_materialized_corpus_imports_and_verifies(server, corpus, tmp_path) -> None:
+def test_materialized_corpus_imports_and_verifies(
+    server: MicServer, corpus: str, tmp_path: Path
+) -> None:
     source = CORPORA / f"{corpus}.jsonl"
     if not source.exists():
         pytest.skip(f"{source} is not beside the repository")

@@ -24,7 +24,9 @@ def large(repos: dict[str, Path]) -> tuple[Path, dict[bytes, tuple[int, str]]]:
     return repo, ls_tree(repo, first_parent_chain(repo)[-1])
 
 
-def test_a_6_mib_blob_streams_in_chunks_of_at_most_1_mib(large) -> None:
+def test_a_6_mib_blob_streams_in_chunks_of_at_most_1_mib(
+    large: tuple[Path, dict[bytes, tuple[int, str]]],
+) -> None:
     repo, tree = large
     oid = tree[b"big.bin"][1]
     with BlobReader(repo) as blobs:

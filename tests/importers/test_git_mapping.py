@@ -3,54 +3,23 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from fixtures import build
-from importers.git.mapping import (
-    EMPTY_BLOB_OID,
-    PlannedChange,
-    apply,
-    content,
-    kind_of,
-    net_changes,
-    with_sizes,
-)
-from importers.git.records import ZERO_OID, Commit, RawChange, Signature
+from importers.git.blobs import BlobReader, BlobStream
+from importers.git.land import to_change
+from importers.git.mapping import EMPTY_BLOB_OID, PlannedChange, apply, kind_of, net_changes
 from importers.git.walk import walk
+from micelio.vocabulary import ChangeType, FileMode
 from tests.importers.gittools import ls_tree
+from tests.importers.records import A1, A2, A3, Entry, F, G, L, X, chain, oid, raw
 
-Entry = tuple[int, str]
-F, X, L, G = 0o100644, 0o100755, 0o120000, 0o160000
-SIG = Signature("T", "t@example.com", 0, "+0000")
-
-
-def raw(status: str, path: bytes, old: Entry | None, new: Entry | None) -> RawChange:
-    old_mode, old_oid = old or (0, ZERO_OID)
-    new_mode, new_oid = new or (0, ZERO_OID)
-    return RawChange(status, path, old_mode, new_mode, old_oid, new_oid)
+Summary = tuple[bytes, str, int, str, int, str, str]
 
 
-def chain(*changes: Sequence[RawChange]) -> list[Commit]:
-    """Consecutive first-parent commits with these changes."""
-    commits: list[Commit] = []
-    for i, commit_changes in enumerate(changes):
-        parents = (commits[-1].oid,) if commits else ()
-        oid = f"{i + 1:040x}"
-        commits.append(Commit(oid, parents, "", SIG, SIG, "", b"", changes=tuple(commit_changes)))
-    return commits
-
-
-def oid(n: int) -> str:
-    return f"{n:x}".rjust(40, "a")
-
-
-A1, A2, A3 = (F, oid(1)), (F, oid(2)), (F, oid(3))
-
-
-def summary(changes: list[PlannedChange]) -> list[tuple]:
+def summary(changes: list[PlannedChange]) -> list[Summary]:
     return [(c.path, c.change_type, c.old_mode, c.old_oid, c.mode, c.oid, c.kind) for c in changes]
 
 
@@ -251,22 +220,32 @@ def test_changes_must_chain() -> None:
 @pytest.mark.parametrize(
     ("tree", "change", "message"),
     [
-        ({}, PlannedChange(b"p", "deleted", 0, F, "", oid(1)), "cannot apply deleted"),
-        ({b"p": A2}, PlannedChange(b"p", "modified", F, F, oid(3), oid(1)), "cannot apply"),
-        ({b"p": A1}, PlannedChange(b"p", "added", F, 0, oid(1), ""), "it exists"),
-        ({b"a": A1}, PlannedChange(b"a/b", "added", F, 0, oid(1), ""), "is a file"),
-        ({b"a/b": A1}, PlannedChange(b"a", "added", F, 0, oid(1), ""), "also a directory"),
-        ({}, PlannedChange(b"d", "added", 0o040000, 0, oid(1), ""), "not a file mode"),
+        ({}, PlannedChange(b"p", ChangeType.DELETED, 0, F, "", oid(1)), "cannot apply deleted"),
+        (
+            {b"p": A2},
+            PlannedChange(b"p", ChangeType.MODIFIED, F, F, oid(3), oid(1)),
+            "cannot apply",
+        ),
+        ({b"p": A1}, PlannedChange(b"p", ChangeType.ADDED, F, 0, oid(1), ""), "it exists"),
+        ({b"a": A1}, PlannedChange(b"a/b", ChangeType.ADDED, F, 0, oid(1), ""), "is a file"),
+        ({b"a/b": A1}, PlannedChange(b"a", ChangeType.ADDED, F, 0, oid(1), ""), "also a directory"),
+        (
+            {},
+            PlannedChange(b"d", ChangeType.ADDED, FileMode.TREE, 0, oid(1), ""),
+            "not a file mode",
+        ),
     ],
 )
-def test_apply_refuses_what_does_not_fit(tree: dict, change: PlannedChange, message: str) -> None:
+def test_apply_refuses_what_does_not_fit(
+    tree: dict[bytes, Entry], change: PlannedChange, message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         apply(tree, [change])
 
 
 def test_apply_does_not_touch_its_input() -> None:
     tree = {b"p": A1}
-    apply(tree, [PlannedChange(b"p", "deleted", 0, F, "", oid(1))])
+    apply(tree, [PlannedChange(b"p", ChangeType.DELETED, 0, F, "", oid(1))])
     assert tree == {b"p": A1}
 
 
@@ -330,16 +309,16 @@ def test_fixtures_exercise_renames_and_directory_swaps(repos: dict[str, Path]) -
 
 
 def test_gitlink_content_is_its_commit_id(repos: dict[str, Path]) -> None:
-    from importers.git.blobs import BlobReader
-
     commits = list(walk(repos["gitlink"]))
     with BlobReader(repos["gitlink"]) as blobs:
-        changes = with_sizes(net_changes(commits[:1]), blobs)
-        sub = next(c for c in changes if c.path == b"sub")
-        assert (sub.kind, sub.size) == ("gitlink", 40)
-        assert b"".join(content(sub, blobs)) == build.SUBMODULE_A.encode()
-        modules = next(c for c in changes if c.path == b".gitmodules")
-        data = b"".join(content(modules, blobs))
+        planned = {c.path: c for c in net_changes(commits[:1])}
+        assert (planned[b"sub"].kind, planned[b"sub"].size) == ("gitlink", 40)
+        sub = to_change(planned[b"sub"], blobs)
+        assert (sub.size, sub.content) == (40, build.SUBMODULE_A.encode())
+        modules = to_change(planned[b".gitmodules"], blobs)
+        assert isinstance(modules.content, BlobStream)
+        data = modules.content.read()
         assert modules.size == len(data) and data.startswith(b"[submodule")
         gone = net_changes(commits[:1] + commits[1:])  # all of it: nothing left
-        assert all(c.change_type != "deleted" or list(content(c, blobs)) == [] for c in gone)
+        deleted = [c for c in gone if c.change_type == ChangeType.DELETED]
+        assert all(to_change(c, blobs).content is None for c in deleted)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from importers.git.gitcmd import GitError, empty_tree
-from importers.git.mapping import net_changes
+from importers.git.mapping import PlannedChange, net_changes
 from importers.git.renames import RenameFinder, pair_similar, similar_renames
 from importers.git.walk import walk
-from tests.importers.test_git_mapping import A1, A2, A3, F, chain, oid, raw
-from tests.importers.test_git_walk import by_subject
+from tests.importers.records import A1, A2, A3, F, by_subject, chain, oid, raw
 
 
-def _renamed(changes) -> dict[bytes, tuple[bytes | None, int | None]]:
+def _renamed(changes: Iterable[PlannedChange]) -> dict[bytes, tuple[bytes | None, int | None]]:
     return {
         c.path: (c.renamed_from or c.renamed_to, c.similarity)
         for c in changes

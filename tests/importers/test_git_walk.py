@@ -11,14 +11,11 @@ import pytest
 from fixtures import build
 from importers.git import walk as walk_mod
 from importers.git.gitcmd import GitError, run_git
-from importers.git.records import EMPTY_TREE_OID, MODE_GITLINK, MODE_SYMLINK, Commit
 from importers.git.walk import first_parent_chain, resolve_ref, tags_by_commit, walk
+from importers.history import EMPTY_TREE_OID
+from micelio.vocabulary import FileMode
 from tests.importers.gittools import cat_file, child_processes
-
-
-def by_subject(commits: list[Commit]) -> dict[str, Commit]:
-    return {c.subject: c for c in commits}
-
+from tests.importers.records import by_subject
 
 # -- order and completeness ------------------------------------------------------------------
 
@@ -234,10 +231,10 @@ def test_funny_paths_come_through_as_bytes(repos: dict[str, Path]) -> None:
 
 def test_symlinks_gitlinks_and_mode_changes(repos: dict[str, Path]) -> None:
     link = by_subject(list(walk(repos["symlink"])))["symlink: link to it"]
-    assert [(c.status, c.new_mode) for c in link.changes] == [("A", MODE_SYMLINK)]
+    assert [(c.status, c.new_mode) for c in link.changes] == [("A", FileMode.SYMLINK)]
     gitlinks = list(walk(repos["gitlink"]))
     added = {c.path: c for c in gitlinks[0].changes}[b"sub"]
-    assert (added.new_mode, added.new_oid) == (MODE_GITLINK, build.SUBMODULE_A)
+    assert (added.new_mode, added.new_oid) == (FileMode.GITLINK, build.SUBMODULE_A)
     assert [(c.status, c.new_oid) for c in gitlinks[1].changes] == [("M", build.SUBMODULE_B)]
     chmod = list(walk(repos["executable"]))[1]
     (change,) = chmod.changes
@@ -245,7 +242,7 @@ def test_symlinks_gitlinks_and_mode_changes(repos: dict[str, Path]) -> None:
     assert change.old_oid == change.new_oid
     typechange = list(walk(repos["typechange"]))[1]
     assert [(c.status, c.old_mode, c.new_mode) for c in typechange.changes] == [
-        ("T", 0o100644, MODE_SYMLINK)
+        ("T", 0o100644, FileMode.SYMLINK)
     ]
 
 

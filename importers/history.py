@@ -1,7 +1,11 @@
-"""Typed records of a Git history, as the walk yields them.
+"""Typed records of a Git history: commits, their changes, signatures and tags (pure).
 
-Git stores paths, idents and messages as bytes. Records keep the raw bytes for byte-exact
-round trips and a decoded ``str`` for everything that only reads them (grouping, goals).
+``importers.git`` reads them out of a repository and ``importers.grouping`` groups them;
+neither imports the other through these records (as dulwich's ``objects`` module is shared
+by its readers and writers). Git stores paths, idents and messages as bytes. Records keep the
+raw bytes for byte-exact round trips and a decoded ``str`` for everything that only reads them
+(grouping, goals). Modes stay git's ints (0: no entry; old trees hold modes such as
+100664), compared with :class:`micelio.vocabulary.FileMode`.
 """
 
 from __future__ import annotations
@@ -9,12 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ZERO_OID = "0" * 40
-
-MODE_FILE = 0o100644
-MODE_EXECUTABLE = 0o100755
-MODE_SYMLINK = 0o120000
-MODE_GITLINK = 0o160000
-MODE_TREE = 0o040000
 EMPTY_TREE_OID = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # SHA-1 repositories
 
 
