@@ -37,11 +37,17 @@ class ChangeType(StrEnum):
 
 
 class MessageRole(StrEnum):
-    """Who speaks in a conversation."""
+    """Who speaks in a conversation: the roles mic writes (the server accepts any short word)."""
 
     HUMAN = "human"
     AGENT = "agent"
     SYSTEM = "system"
+    COMMIT = "commit"  # an imported Git commit's message
+    MERGE = "merge"  # an imported merge commit's message
+
+
+#: The roles a person or an agent may note a message with.
+NOTE_ROLES = (MessageRole.HUMAN, MessageRole.AGENT, MessageRole.SYSTEM)
 
 
 class TokenRole(StrEnum):

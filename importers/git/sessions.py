@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from importers.history import Commit, Signature, Tag
+from micelio.vocabulary import MessageRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ def _ident(sig: Signature) -> str:
     return f"{sig.name} <{sig.email}>"
 
 
-def _commit_message(commit: Commit, role: str) -> Message:
+def _commit_message(commit: Commit, role: MessageRole) -> Message:
     return Message(
         role=role,
         content=commit.message,
@@ -127,8 +128,9 @@ def conversation(commits: Sequence[Commit]) -> tuple[Message, ...]:
     """One message per source commit in order; a merge's brought-in commits come before it."""
     out: list[Message] = []
     for commit in commits:
-        out.extend(_commit_message(c, "commit") for c in commit.brought_in)
-        out.append(_commit_message(commit, "merge" if commit.is_merge else "commit"))
+        out.extend(_commit_message(c, MessageRole.COMMIT) for c in commit.brought_in)
+        role = MessageRole.MERGE if commit.is_merge else MessageRole.COMMIT
+        out.append(_commit_message(commit, role))
     return tuple(out)
 
 
