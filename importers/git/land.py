@@ -31,8 +31,8 @@ from micelio.client import (
     MicClient,
     MicError,
     NewSession,
-    Status,
 )
+from micelio.vocabulary import SessionStatus
 
 LandedCallback = Callable[[int, float], None]  # (commits just landed, commits per second)
 
@@ -198,7 +198,7 @@ class VerifyClient:
         for session in self._client.iter_sessions(
             self._organization,
             self._project,
-            status=Status.LANDED,
+            status=SessionStatus.LANDED,
             oldest_first=True,
             page_size=1000,
         ):
