@@ -67,7 +67,8 @@ def time_from_pb(message: Any, name: str) -> datetime | None:
     """The timestamp field ``name`` of ``message`` as an aware UTC datetime; None when unset."""
     if not message.HasField(name):
         return None
-    return getattr(message, name).ToDatetime(tzinfo=UTC)
+    stamp: timestamp_pb2.Timestamp = getattr(message, name)
+    return stamp.ToDatetime(tzinfo=UTC)
 
 
 def time_to_pb(value: datetime) -> timestamp_pb2.Timestamp:

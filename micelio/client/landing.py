@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -160,7 +160,9 @@ def land_header(
     return header
 
 
-def pack_items(items: Iterable[tuple[pb.LandItem, int]]) -> Iterator[pb.LandSessionRequest]:
+def pack_items(
+    items: Iterable[tuple[pb.LandItem, int]],
+) -> Generator[pb.LandSessionRequest, None, None]:
     """Request messages of consecutive ``(item, size)``: each fills up to ``REQUEST_BYTES``
     (an item larger than that travels alone)."""
     request = pb.LandSessionRequest()
@@ -212,7 +214,7 @@ class RequestStream:
         with contextlib.suppress(ValueError):
             self._iterator.close()
 
-    def _generate(self) -> Iterator[pb.LandSessionRequest]:
+    def _generate(self) -> Generator[pb.LandSessionRequest, None, None]:
         return pack_items(self._items())
 
     def _items(self) -> Iterator[tuple[pb.LandItem, int]]:
