@@ -306,10 +306,19 @@ def list_(
     ] = None,
     path: Annotated[
         str | None,
-        typer.Option("--path", metavar="GLOB", help="Only sessions that touched a matching path."),
+        typer.Option(
+            "--path",
+            metavar="GLOB",
+            help="Only sessions that touched a matching path; a directory (src or src/) "
+            "matches everything under it, as git pathspecs do.",
+        ),
     ] = None,
     text: Annotated[
-        str | None, typer.Option("--text", help="Only sessions whose goal contains this text.")
+        str | None,
+        typer.Option(
+            "--text",
+            help="Only sessions whose goal or conversation contains this text (any case).",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
     oldest_first: Annotated[bool, typer.Option("--oldest-first", help="Oldest first.")] = False,
