@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.micserver import start_mic_server  # noqa: E402
+from micelio.testing import start_mic_server  # noqa: E402
 
 
 def peak_rss_mib(pid: int) -> float:

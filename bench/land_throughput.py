@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from micelio.client.landing import pack_items  # noqa: E402
+from micelio.testing import start_mic_server  # noqa: E402
 from micelio.v1 import micelio_pb2 as pb  # noqa: E402
 from micelio.v1 import micelio_pb2_grpc as rpc  # noqa: E402
-from tests.support.micserver import start_mic_server  # noqa: E402
 
 CHUNK = 1024 * 1024
 

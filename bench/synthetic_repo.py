@@ -43,7 +43,7 @@ def build(dest: Path, commits: int, megabytes: int) -> None:
         ops: list[bytes] = []
         if i % 200 == 199:
             # A side branch of two commits merged back: topology for the grouping step.
-            side_marks = []
+            side_marks: list[int] = []
             for k in range(2):
                 path = f"side/topic{i}/f{k}.txt"
                 data = content(rng, 2000, f"side {i} {k}")

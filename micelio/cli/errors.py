@@ -39,6 +39,7 @@ from micelio.client import (
 )
 from micelio.client.errors import from_rpc_error
 from micelio.workdir import WorkdirError
+from micelio.workdir.workflow import UnlandablePaths
 
 OK, GENERIC, USAGE, NOT_FOUND, CONFLICT, AUTH, STATE, UNREACHABLE = 0, 1, 2, 3, 4, 5, 6, 7
 INTERRUPTED = 130
@@ -79,6 +80,8 @@ def describe(exc: BaseException) -> tuple[str, int]:
         if isinstance(exc, Unauthenticated):
             message += " (pass --token or set MIC_TOKEN)"
         return message, code
+    if isinstance(exc, UnlandablePaths):
+        return str(exc), USAGE
     if isinstance(exc, WorkdirError):
         return str(exc), STATE
     if isinstance(exc, paths.InvalidPath):

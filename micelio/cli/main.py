@@ -22,12 +22,12 @@ def _register() -> None:
         import_cmd,
         migrate_cmd,
         org_cmd,
-        server_cmd,
         session_cmd,
         token_cmd,
     )
+    from micelio.server import command as server_command
 
-    app.add_typer(server_cmd.app, name="server")
+    app.add_typer(server_command.app, name="server")
     app.add_typer(org_cmd.org_app, name="org")
     app.add_typer(org_cmd.project_app, name="project")
     app.add_typer(token_cmd.app, name="token")

@@ -6,17 +6,13 @@ The commands that act on "the" session read it from the working directory's ``.m
 
 from __future__ import annotations
 
-import os
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from micelio import paths, workdir
-from micelio.cli.checkout_cmd import fetch_files
-from micelio.cli.errors import STATE, USAGE, CliError
+from micelio import paths
 from micelio.cli.output import (
     JsonOpt,
     ServerOpt,
@@ -29,7 +25,9 @@ from micelio.cli.output import (
     split_ref,
     when,
 )
-from micelio.client import Change, MicClient, Session, Status, session_to_dict
+from micelio.client import Session, session_to_dict
+from micelio.vocabulary import ChangeType, MessageRole, SessionStatus
+from micelio.workdir import ScanResult, workflow
 
 app = typer.Typer(
     help="Sessions: a goal, a conversation, decisions and changes.", no_args_is_help=True
@@ -45,47 +43,16 @@ SessionOpt = Annotated[
 ]
 
 
-class Role(StrEnum):
-    human = "human"
-    agent = "agent"
-    system = "system"
-
-
-class StatusFilter(StrEnum):
-    active = "active"
-    landed = "landed"
-    abandoned = "abandoned"
-
-
 # --- the working directory --------------------------------------------------------------------
-
-
-def _here() -> tuple[Path, workdir.State]:
-    root = workdir.find_root(Path.cwd())
-    state = workdir.load_state(root) if root else None
-    if root is None or state is None:
-        raise CliError(
-            "not a mic working directory (no .mic/ here or above): "
-            "use `mic session start` or `mic checkout`",
-            STATE,
-        )
-    return root, state
-
-
-def _active(state: workdir.State) -> str:
-    if not state.session_id:
-        raise CliError("no active session here: start one with `mic session start`", STATE)
-    return state.session_id
 
 
 def _target(session: str | None) -> tuple[str, str | None]:
     """(session id, server recorded by the working directory) for note/decide/abandon/show."""
     if session:
-        root = workdir.find_root(Path.cwd())
-        state = workdir.load_state(root) if root else None
+        _, state = workflow.locate(Path.cwd())
         return session, state.server if state else None
-    _, state = _here()
-    return _active(state), state.server
+    _, state = workflow.current(Path.cwd())
+    return workflow.active_session(state), state.server
 
 
 # --- start ------------------------------------------------------------------------------------
@@ -101,38 +68,11 @@ def start(
     as_json: JsonOpt = False,
 ) -> None:
     """Start a session in this directory and print its id."""
-    root = workdir.find_root(Path.cwd())
-    state = workdir.load_state(root) if root else None
+    root, state = workflow.locate(Path.cwd())
     root = root or Path.cwd().resolve()
-    if state is not None:
-        if state.session_id:
-            raise CliError(
-                f"session {state.session_id} is already active in {root}: land or abandon it first",
-                STATE,
-            )
-        if (state.organization, state.project) != (org, project):
-            raise CliError(f"{root} is a checkout of {state.ref}, not {org}/{project}", STATE)
+    workflow.check_startable(root, state, org, project)
     with connect(server, token, fallback=state.server if state else None) as mic:
-        if state is not None:
-            base = state.base_position
-        else:
-            # Without a checkout the directory is taken as the project's content: at a head
-            # with files, every file missing here would land as a deletion.
-            base = mic.get_project(org, project).head_position
-            if base > 0:
-                raise CliError(
-                    f"{root} is not a checkout of {org}/{project}, which has landed sessions "
-                    f"(head {base}): run `mic checkout {org}/{project} DIR` and start there",
-                    STATE,
-                )
-        session = mic.start_session(org, project, goal, base_position=base)
-        address = mic.address
-    workdir.save_state(
-        root,
-        workdir.State(
-            org, project, session.base_position, server=address, session_id=session.session_id
-        ),
-    )
+        session = workflow.start_session(mic, root, state, org, project, goal)
     if as_json:
         print_json(session_to_dict(session))
     else:
@@ -145,7 +85,7 @@ def start(
 @app.command("note")
 def note(
     text: Annotated[str, typer.Argument(help="The message.")],
-    role: Annotated[Role, typer.Option("--role", help="Who says it.")] = Role.human,
+    role: Annotated[MessageRole, typer.Option("--role", help="Who says it.")] = MessageRole.HUMAN,
     author: Annotated[str, typer.Option("--author", help="Name of the speaker.")] = "",
     session: SessionOpt = None,
     server: ServerOpt = None,
@@ -155,7 +95,7 @@ def note(
     """Add a message to the session's conversation."""
     session_id, recorded = _target(session)
     with connect(server, token, fallback=recorded) as mic:
-        updated = mic.add_message(session_id, text, role=role.value, author=author)
+        updated = mic.add_message(session_id, text, role=role, author=author)
     _done(updated, as_json, f"noted ({len(updated.conversation)} messages)")
 
 
@@ -187,11 +127,7 @@ def abandon(
     session_id, recorded = _target(session)
     with connect(server, token, fallback=recorded) as mic:
         updated = mic.abandon_session(session_id, reason=reason)
-    root = workdir.find_root(Path.cwd())
-    state = workdir.load_state(root) if root else None
-    if root and state and state.session_id == session_id:
-        state.session_id = None
-        workdir.save_state(root, state)
+    workflow.forget_session(Path.cwd(), session_id)
     _done(updated, as_json, f"abandoned session {session_id}")
 
 
@@ -205,15 +141,10 @@ def _done(session: Session, as_json: bool, text: str) -> None:
 # --- status -----------------------------------------------------------------------------------
 
 
-def _scan(mic: MicClient, root: Path, state: workdir.State) -> workdir.ScanResult:
-    tree = mic.get_tree(state.organization, state.project, position=state.base_position)
-    return workdir.scan(root, tree, manifest=workdir.load_manifest(root))
+_MARK = {ChangeType.ADDED: "A", ChangeType.MODIFIED: "M", ChangeType.DELETED: "D"}
 
 
-_MARK = {"added": "A", "modified": "M", "deleted": "D"}
-
-
-def _changes_json(result: workdir.ScanResult) -> list[dict[str, Any]]:
+def _changes_json(result: ScanResult) -> list[dict[str, Any]]:
     return [
         {"file_path": c.display, "change_type": c.kind, "mode": c.mode, "size": c.size}
         for c in result.changes
@@ -223,10 +154,10 @@ def _changes_json(result: workdir.ScanResult) -> list[dict[str, Any]]:
 @app.command("status")
 def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """The active session and the pending changes of this directory."""
-    root, state = _here()
+    root, state = workflow.current(Path.cwd())
     with connect(server, token, fallback=state.server) as mic:
         session = mic.get_session(state.session_id) if state.session_id else None
-        result = _scan(mic, root, state)
+        result = workflow.pending(mic, root, state)
     if as_json:
         print_json(
             {
@@ -261,43 +192,19 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
 # --- land -------------------------------------------------------------------------------------
 
 
-def _to_change(root: Path, change: workdir.FileChange) -> Change:
-    if change.kind == "deleted":
-        return Change(change.path, "deleted")
-    local = workdir.local_path(root, change.path)
-    if change.mode == workdir.MODE_SYMLINK:
-        return Change(
-            change.path, change.kind, os.readlink(local), mode=change.mode, size=change.size
-        )
-    # A Path: read in chunks while sending, and checked against the size the scan saw.
-    return Change(
-        change.path, change.kind, Path(os.fsdecode(local)), mode=change.mode, size=change.size
-    )
-
-
 @app.command("land")
 def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Send this directory's changes and land the session; prints the landing position."""
-    root, state = _here()
-    session_id = _active(state)
+    root, state = workflow.current(Path.cwd())
+    session_id = workflow.active_session(state)
     old_base = state.base_position
     with connect(server, token, fallback=state.server) as mic:
-        result = _scan(mic, root, state)
-        _recover_if_ended(mic, root, state, result)
-        if result.invalid:
-            path, reason = result.invalid[0]
-            more = f" (and {len(result.invalid) - 1} more)" if len(result.invalid) > 1 else ""
-            raise CliError(
-                f"cannot land {paths.display(path)}: {reason}{more}; "
-                "rename it or add it to .micignore",
-                USAGE,
-            )
-        changes = (_to_change(root, c) for c in result.changes)
+        result = workflow.pending(mic, root, state)
         total = sum(c.size for c in result.changes)
         with byte_progress("landing", total, len(result.changes), enabled=not as_json) as update:
             progress = (lambda sent: update(sent.bytes)) if update else None
-            landed = mic.land(changes, session_id=session_id, progress=progress)
-        synced = _after_land(mic, root, state, result, landed.landing_position, session_id)
+            done = workflow.land(mic, root, state, result, progress=progress)
+    landed, synced = done.result, done.synced
     if as_json:
         print_json(
             {
@@ -316,93 +223,6 @@ def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = Fa
     )
     if synced:
         console.print(f"updated {synced} files landed by other sessions since position {old_base}")
-
-
-def _recover_if_ended(
-    mic: MicClient, root: Path, state: workdir.State, result: workdir.ScanResult
-) -> None:
-    """A session that is no longer active (landed by a run that died before recording it,
-    or abandoned elsewhere) is cleared from this directory, with an error saying so."""
-    session_id = _active(state)
-    session = mic.get_session(session_id)
-    if session.status == Status.ACTIVE:
-        return
-    if session.landing_position:
-        _after_land(mic, root, state, result, session.landing_position, session_id, verified=False)
-        raise CliError(
-            f"session {session_id} was already landed at position "
-            f"{session.landing_position}; this directory now bases on it",
-            STATE,
-        )
-    state.session_id = None
-    workdir.save_state(root, state)
-    raise CliError(
-        f"session {session_id} is {session.status}; cleared it from this directory", STATE
-    )
-
-
-def _after_land(
-    mic: MicClient,
-    root: Path,
-    state: workdir.State,
-    result: workdir.ScanResult,
-    position: int,
-    session_id: str,
-    *,
-    verified: bool = True,
-) -> int:
-    """Record the new base and manifest; bring in what others landed since the old base.
-
-    ``verified``: the files sent are those of ``result`` (false when recovering a landing
-    made by an earlier run: they are then left out of the manifest, to be hashed again).
-    Returns how many files the sync wrote or removed.
-    """
-    sent = {c.path for c in result.changes}
-    known = {c.path: c.sha256 for c in mic.iter_changes(session_id) if c.sha256}
-    manifest = workdir.Manifest()
-    for path, f in result.files.items():
-        sha = (known.get(path) if verified else None) if path in sent else f.sha256
-        if sha:
-            manifest.files[path] = workdir.FileRecord(sha, f.mode, f.size, f.mtime_ns)
-    synced = 0
-    if position > state.base_position + 1:
-        # Sessions landed between our base and us: the server checked they touched none of
-        # our paths, so their files are brought in as they are at our landing position.
-        synced = _sync(mic, root, state, manifest, result, sent, position)
-    state.session_id = None
-    state.base_position = position
-    workdir.save_state(root, state)
-    workdir.save_manifest(root, manifest)
-    return synced
-
-
-def _sync(
-    mic: MicClient,
-    root: Path,
-    state: workdir.State,
-    manifest: workdir.Manifest,
-    result: workdir.ScanResult,
-    sent: set[bytes],
-    position: int,
-) -> int:
-    tree = {e.path: e for e in mic.get_tree(state.organization, state.project, position=position)}
-    stale = [
-        e
-        for p, e in tree.items()
-        if p not in sent
-        and (
-            p not in manifest.files
-            or manifest.files[p].sha256 != e.sha256
-            or manifest.files[p].mode != e.mode
-        )
-    ]
-    gone = [p for p in result.files if p not in tree and p not in sent]
-    with workdir.open_root(root) as root_fd:
-        fetch_files(mic, root_fd, state.organization, state.project, position, stale, manifest)
-        for path in gone:
-            workdir.remove_file(root_fd, path)
-            manifest.files.pop(path, None)
-    return len(stale) + len(gone)
 
 
 # --- show, list -------------------------------------------------------------------------------
@@ -482,14 +302,23 @@ def show(
 def list_(
     ref: Annotated[str, typer.Argument(metavar="ORG/PROJECT", help="The project.")],
     status_: Annotated[
-        StatusFilter | None, typer.Option("--status", help="Only sessions with this status.")
+        SessionStatus | None, typer.Option("--status", help="Only sessions with this status.")
     ] = None,
     path: Annotated[
         str | None,
-        typer.Option("--path", metavar="GLOB", help="Only sessions that touched a matching path."),
+        typer.Option(
+            "--path",
+            metavar="GLOB",
+            help="Only sessions that touched a matching path; a directory (src or src/) "
+            "matches everything under it, as git pathspecs do.",
+        ),
     ] = None,
     text: Annotated[
-        str | None, typer.Option("--text", help="Only sessions whose goal contains this text.")
+        str | None,
+        typer.Option(
+            "--text",
+            help="Only sessions whose goal or conversation contains this text (any case).",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
     oldest_first: Annotated[bool, typer.Option("--oldest-first", help="Oldest first.")] = False,
@@ -505,7 +334,7 @@ def list_(
             mic.iter_sessions(
                 org,
                 project,
-                status=status_.value if status_ else None,
+                status=status_,
                 path_glob=path,
                 text=text,
                 limit=limit,

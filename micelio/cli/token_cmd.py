@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -15,19 +14,14 @@ from micelio.cli.output import (
     err_console,
     print_json,
 )
+from micelio.vocabulary import TokenRole
 
 app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
 
 
-class Role(StrEnum):
-    read = "read"
-    write = "write"
-    admin = "admin"
-
-
 @app.command("create")
 def create(
-    role: Annotated[Role, typer.Option("--role", help="What the token may do.")],
+    role: Annotated[TokenRole, typer.Option("--role", help="What the token may do.")],
     org: Annotated[
         str | None,
         typer.Option(
@@ -41,7 +35,7 @@ def create(
 ) -> None:
     """Create a token and print it. It is shown once: the server keeps only its hash."""
     with connect(server, token) as mic:
-        created = mic.create_token(role.value, organization=org, description=description)
+        created = mic.create_token(role, organization=org, description=description)
     if as_json:
         print_json(
             {"token": created.token, "organization": created.organization, "role": created.role}

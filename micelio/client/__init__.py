@@ -20,10 +20,6 @@ from micelio.client.errors import (
 from micelio.client.jobs import Claim, Job, JobRepository, RepositorySpec
 from micelio.client.landing import CHUNK_SIZE, Change, Landing, LandProgress, NewSession
 from micelio.client.models import (
-    MODE_EXECUTABLE,
-    MODE_FILE,
-    MODE_SYMLINK,
-    ChangeKind,
     ChangeStats,
     CreatedToken,
     Decision,
@@ -34,20 +30,15 @@ from micelio.client.models import (
     Project,
     Session,
     SessionChange,
-    Status,
     TreeEntry,
 )
 from micelio.client.shapes import change_to_dict, iso, session_to_dict
 
 __all__ = [
     "CHUNK_SIZE",
-    "MODE_EXECUTABLE",
-    "MODE_FILE",
-    "MODE_SYMLINK",
     "NO_SERVER",
     "AlreadyExists",
     "Change",
-    "ChangeKind",
     "ChangeStats",
     "Claim",
     "Conflict",
@@ -73,7 +64,6 @@ __all__ = [
     "RepositorySpec",
     "Session",
     "SessionChange",
-    "Status",
     "TreeEntry",
     "Unauthenticated",
     "Unavailable",

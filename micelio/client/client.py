@@ -36,7 +36,6 @@ from micelio.client.landing import (
     path_bytes,
 )
 from micelio.client.models import (
-    ChangeKind,
     ChangeStats,
     CreatedToken,
     Decision,
@@ -47,11 +46,11 @@ from micelio.client.models import (
     Project,
     Session,
     SessionChange,
-    Status,
     TreeEntry,
 )
 from micelio.v1 import micelio_pb2 as pb
 from micelio.v1 import micelio_pb2_grpc as rpc
+from micelio.vocabulary import ChangeType, SessionStatus
 
 MAX_MESSAGE = 16 * 1024 * 1024
 CHANNEL_OPTIONS = (
@@ -298,7 +297,7 @@ class MicClient:
         organization: str,
         project: str,
         *,
-        status: Status | str | None = None,
+        status: SessionStatus | str | None = None,
         path_glob: str | None = None,
         text: str | None = None,
         oldest_first: bool = False,
@@ -326,7 +325,7 @@ class MicClient:
         organization: str,
         project: str,
         *,
-        status: Status | str | None = None,
+        status: SessionStatus | str | None = None,
         path_glob: str | None = None,
         text: str | None = None,
         oldest_first: bool = False,
@@ -361,7 +360,7 @@ class MicClient:
         self,
         session_id: str,
         *,
-        change_type: ChangeKind | str | None = None,
+        change_type: ChangeType | str | None = None,
         page_size: int = 0,
         page_token: str = "",
     ) -> Page[SessionChange]:
@@ -375,7 +374,7 @@ class MicClient:
         return Page([convert.change_from_pb(c) for c in resp.changes], resp.next_page_token)
 
     def iter_changes(
-        self, session_id: str, *, change_type: ChangeKind | str | None = None, page_size: int = 0
+        self, session_id: str, *, change_type: ChangeType | str | None = None, page_size: int = 0
     ) -> Iterator[SessionChange]:
         """Every change of a session, in path order, fetching pages as needed."""
         token = ""

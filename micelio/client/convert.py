@@ -10,7 +10,6 @@ from google.protobuf import timestamp_pb2
 
 from micelio import paths, structs
 from micelio.client.models import (
-    ChangeKind,
     ChangeStats,
     CreatedToken,
     Decision,
@@ -19,33 +18,46 @@ from micelio.client.models import (
     Project,
     Session,
     SessionChange,
-    Status,
     TreeEntry,
 )
 from micelio.v1 import micelio_pb2 as pb
+from micelio.vocabulary import ChangeType, FileMode, SessionStatus, TokenRole
 
-_STATUS_FROM_PB = {
-    pb.SESSION_STATUS_UNSPECIFIED: Status.UNSPECIFIED,
-    pb.SESSION_STATUS_ACTIVE: Status.ACTIVE,
-    pb.SESSION_STATUS_LANDED: Status.LANDED,
-    pb.SESSION_STATUS_ABANDONED: Status.ABANDONED,
+# The protocol's UNSPECIFIED means "no filter" in requests; answers always name a value.
+_STATUS_TO_PB = {
+    SessionStatus.ACTIVE: pb.SESSION_STATUS_ACTIVE,
+    SessionStatus.LANDED: pb.SESSION_STATUS_LANDED,
+    SessionStatus.ABANDONED: pb.SESSION_STATUS_ABANDONED,
 }
-_STATUS_TO_PB = {v: k for k, v in _STATUS_FROM_PB.items()}
-_KIND_FROM_PB = {
-    pb.CHANGE_TYPE_UNSPECIFIED: ChangeKind.UNSPECIFIED,
-    pb.CHANGE_TYPE_ADDED: ChangeKind.ADDED,
-    pb.CHANGE_TYPE_MODIFIED: ChangeKind.MODIFIED,
-    pb.CHANGE_TYPE_DELETED: ChangeKind.DELETED,
+_STATUS_FROM_PB = {v: k for k, v in _STATUS_TO_PB.items()}
+_KIND_TO_PB = {
+    ChangeType.ADDED: pb.CHANGE_TYPE_ADDED,
+    ChangeType.MODIFIED: pb.CHANGE_TYPE_MODIFIED,
+    ChangeType.DELETED: pb.CHANGE_TYPE_DELETED,
 }
-_KIND_TO_PB = {v: k for k, v in _KIND_FROM_PB.items()}
+_KIND_FROM_PB = {v: k for k, v in _KIND_TO_PB.items()}
 
 
-def status_to_pb(status: Status | str | None) -> int:
-    return _STATUS_TO_PB[Status(status)] if status else pb.SESSION_STATUS_UNSPECIFIED
+def status_to_pb(status: SessionStatus | str | None) -> pb.SessionStatus:
+    return _STATUS_TO_PB[SessionStatus(status)] if status else pb.SESSION_STATUS_UNSPECIFIED
 
 
-def kind_to_pb(kind: ChangeKind | str | None) -> int:
-    return _KIND_TO_PB[ChangeKind(kind)] if kind else pb.CHANGE_TYPE_UNSPECIFIED
+def kind_to_pb(kind: ChangeType | str | None) -> pb.ChangeType:
+    return _KIND_TO_PB[ChangeType(kind)] if kind else pb.CHANGE_TYPE_UNSPECIFIED
+
+
+def status_from_pb(status: pb.SessionStatus) -> SessionStatus:
+    try:
+        return _STATUS_FROM_PB[status]
+    except KeyError:
+        raise ValueError(f"the server sent an unknown session status {status}") from None
+
+
+def kind_from_pb(kind: pb.ChangeType) -> ChangeType:
+    try:
+        return _KIND_FROM_PB[kind]
+    except KeyError:
+        raise ValueError(f"the server sent an unknown change type {kind}") from None
 
 
 # --- times ------------------------------------------------------------------------------------
@@ -55,7 +67,8 @@ def time_from_pb(message: Any, name: str) -> datetime | None:
     """The timestamp field ``name`` of ``message`` as an aware UTC datetime; None when unset."""
     if not message.HasField(name):
         return None
-    return getattr(message, name).ToDatetime(tzinfo=UTC)
+    stamp: timestamp_pb2.Timestamp = getattr(message, name)
+    return stamp.ToDatetime(tzinfo=UTC)
 
 
 def time_to_pb(value: datetime) -> timestamp_pb2.Timestamp:
@@ -86,7 +99,7 @@ def session_from_pb(s: pb.Session) -> Session:
         organization=s.organization,
         project=s.project,
         goal=s.goal,
-        status=_STATUS_FROM_PB.get(s.status, Status.UNSPECIFIED),
+        status=status_from_pb(s.status),
         conversation=tuple(message_from_pb(m) for m in s.conversation),
         decisions=tuple(decision_from_pb(d) for d in s.decisions),
         metadata=structs.to_dict(s.metadata),
@@ -103,7 +116,7 @@ def session_from_pb(s: pb.Session) -> Session:
 def change_from_pb(c: pb.SessionChange) -> SessionChange:
     return SessionChange(
         file_path=c.file_path,
-        change_type=_KIND_FROM_PB.get(c.change_type, ChangeKind.UNSPECIFIED),
+        change_type=kind_from_pb(c.change_type),
         size=c.size,
         mode=c.mode,
         sha256=c.sha256 or None,
@@ -117,7 +130,7 @@ def tree_entry_from_pb(e: pb.TreeEntry) -> TreeEntry:
     return TreeEntry(
         path=paths.from_wire(e.file_path, e.raw_path),
         file_path=e.file_path,
-        mode=e.mode,
+        mode=FileMode(e.mode),
         size=e.size,
         sha256=e.sha256,
         session_id=e.session_id,
@@ -134,7 +147,7 @@ def project_from_pb(p: pb.Project) -> Project:
 
 
 def token_from_pb(t: pb.CreateTokenResponse) -> CreatedToken:
-    return CreatedToken(t.token, t.organization or None, t.role)
+    return CreatedToken(t.token, t.organization or None, TokenRole(t.role))
 
 
 # --- records → protocol -----------------------------------------------------------------------

@@ -47,7 +47,8 @@ def local_server(data_dir: Path) -> str | None:
     pid = info.get("pid")
     if isinstance(pid, int) and pid > 0 and not _pid_alive(pid):
         return None  # left behind by a server that was killed
-    return info["address"]
+    address: str = info["address"]
+    return address
 
 
 def local_token(data_dir: Path) -> str | None:

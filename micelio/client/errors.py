@@ -5,6 +5,8 @@ Every class carries the server's message (``str(err)``) and the gRPC status name
 
 from __future__ import annotations
 
+from typing import cast
+
 import grpc
 
 
@@ -94,7 +96,8 @@ _SESSION_ID_KEYS = ("mic-session-id", "mic-session")
 def _trailer(err: grpc.RpcError, keys: tuple[str, ...]) -> list[str]:
     values: list[str] = []
     try:
-        trailers = err.trailing_metadata() or ()  # type: ignore[attr-defined]
+        # grpc-stubs types these as opaque _Metadatum; grpc's are (key, value) namedtuples.
+        trailers = cast("grpc.Metadata", err.trailing_metadata() or ())
     except Exception:  # not every RpcError is a Call (e.g. raised before the call started)
         return values
     for k, v in trailers:
@@ -105,8 +108,8 @@ def _trailer(err: grpc.RpcError, keys: tuple[str, ...]) -> list[str]:
 
 def from_rpc_error(err: grpc.RpcError, address: str = "") -> MicError:
     """The MicError for a failed call, keeping the server's message."""
-    status = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN  # type: ignore[attr-defined]
-    details = (err.details() if hasattr(err, "details") else None) or ""  # type: ignore[attr-defined]
+    status = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
+    details = (err.details() if hasattr(err, "details") else None) or ""
     if status == grpc.StatusCode.UNAVAILABLE:
         where = f" at {address}" if address else ""
         return Unavailable(

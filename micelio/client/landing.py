@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,8 +21,9 @@ from typing import Any
 from micelio import paths, structs
 from micelio.client import convert
 from micelio.client.errors import LandingError
-from micelio.client.models import MODE_FILE, MODE_SYMLINK, ChangeKind, Decision, Message
+from micelio.client.models import Decision, Message
 from micelio.v1 import micelio_pb2 as pb
+from micelio.vocabulary import ChangeType, FileMode
 
 CHUNK_SIZE = 1 << 20  # the protocol's maximum content chunk
 #: A request message takes items up to about this many bytes, and ends with its landing.
@@ -42,9 +43,9 @@ class Change:
     """
 
     path: bytes | str
-    change_type: ChangeKind | str
+    change_type: ChangeType | str
     content: Content = None
-    mode: int = MODE_FILE
+    mode: int = FileMode.FILE
     size: int | None = None
     metadata: Mapping[str, Any] | None = None
 
@@ -159,7 +160,9 @@ def land_header(
     return header
 
 
-def pack_items(items: Iterable[tuple[pb.LandItem, int]]) -> Iterator[pb.LandSessionRequest]:
+def pack_items(
+    items: Iterable[tuple[pb.LandItem, int]],
+) -> Generator[pb.LandSessionRequest, None, None]:
     """Request messages of consecutive ``(item, size)``: each fills up to ``REQUEST_BYTES``
     (an item larger than that travels alone)."""
     request = pb.LandSessionRequest()
@@ -211,7 +214,7 @@ class RequestStream:
         with contextlib.suppress(ValueError):
             self._iterator.close()
 
-    def _generate(self) -> Iterator[pb.LandSessionRequest]:
+    def _generate(self) -> Generator[pb.LandSessionRequest, None, None]:
         return pack_items(self._items())
 
     def _items(self) -> Iterator[tuple[pb.LandItem, int]]:
@@ -231,18 +234,18 @@ class RequestStream:
         raw = path_bytes(change.path)
         paths.validate_path(raw)  # fail before sending anything, with the rule it breaks
         file_path, raw_path = paths.to_wire(raw)
-        kind = ChangeKind(change.change_type)
+        kind = ChangeType(change.change_type)
         header = pb.ChangeHeader(
             file_path=file_path,
             raw_path=raw_path or b"",
             change_type=convert.kind_to_pb(kind),
             metadata=structs.from_mapping(change.metadata),
         )
-        if kind is ChangeKind.DELETED:
+        if kind is ChangeType.DELETED:
             yield pb.LandItem(change=header), header.ByteSize()
             self._tick(file_path, 0, changes=1)
             return
-        header.mode = change.mode or MODE_FILE
+        header.mode = change.mode or FileMode.FILE
         with _ContentReader(change) as (size, chunks):
             header.size = size
             yield pb.LandItem(change=header), header.ByteSize()
@@ -284,7 +287,7 @@ class _ContentReader:
 
     def _open_path(self, path: str) -> tuple[int, Iterable[bytes]]:
         change = self._change
-        if (change.mode & 0o170000) == (MODE_SYMLINK & 0o170000):
+        if (change.mode & 0o170000) == (FileMode.SYMLINK & 0o170000):
             target = os.fsencode(os.readlink(path))
             return _checked(change, len(target)), (target,) if target else ()
         # O_NOFOLLOW: a file that became a symlink since it was scanned is not followed.

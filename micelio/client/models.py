@@ -4,28 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from micelio.vocabulary import ChangeType, FileMode, SessionStatus, TokenRole
+
 T = TypeVar("T")
-
-MODE_FILE = 0o100644
-MODE_EXECUTABLE = 0o100755
-MODE_SYMLINK = 0o120000
-
-
-class Status(StrEnum):
-    UNSPECIFIED = "unspecified"
-    ACTIVE = "active"
-    LANDED = "landed"
-    ABANDONED = "abandoned"
-
-
-class ChangeKind(StrEnum):
-    UNSPECIFIED = "unspecified"
-    ADDED = "added"
-    MODIFIED = "modified"
-    DELETED = "deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +43,7 @@ class Session:
     organization: str
     project: str
     goal: str
-    status: Status
+    status: SessionStatus
     conversation: tuple[Message, ...] = ()
     decisions: tuple[Decision, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -76,9 +59,9 @@ class Session:
 @dataclass(frozen=True, slots=True)
 class SessionChange:
     file_path: str  # display form; see ``path`` for the exact bytes
-    change_type: ChangeKind
+    change_type: ChangeType
     size: int
-    mode: int
+    mode: int  # 0 when the protocol leaves it unset
     sha256: str | None  # None for deletions
     storage_key: str | None  # None when the content is inline (or a deletion)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -91,7 +74,7 @@ class TreeEntry:
 
     path: bytes
     file_path: str
-    mode: int
+    mode: FileMode
     size: int
     sha256: str
     session_id: str
@@ -117,7 +100,7 @@ class Project:
 class CreatedToken:
     token: str  # shown once: the server keeps only its hash
     organization: str | None
-    role: str
+    role: TokenRole
 
 
 @dataclass(frozen=True, slots=True)

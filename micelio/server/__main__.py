@@ -1,6 +1,6 @@
-"""``python -m micelio.server start ...``: the server command without the rest of the CLI
-(what the test fixtures launch)."""
+"""``python -m micelio.server start ...``: the server command alone, without the mic CLI
+(what the test fixtures and ``micelio.testing`` launch)."""
 
-from micelio.cli.server_cmd import app
+from micelio.server.command import app
 
 app(prog_name="python -m micelio.server")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from micelio import paths, workdir
+from micelio.vocabulary import FileMode
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Entry:
     sha256: str
 
 
-def entry(path: bytes, content: bytes, mode: int = workdir.MODE_FILE) -> Entry:
+def entry(path: bytes, content: bytes, mode: int = FileMode.FILE) -> Entry:
     return Entry(path, mode, len(content), hashlib.sha256(content).hexdigest())
 
 
@@ -75,8 +76,8 @@ def test_executable_bit_is_a_modification(tmp_path: Path) -> None:
     write(tmp_path, "run.sh", b"#!/bin/sh\n", exe=True)
     result = workdir.scan(tmp_path, [entry(b"run.sh", b"#!/bin/sh\n")])
     assert kinds(result) == {b"run.sh": "modified"}
-    assert result.changes[0].mode == workdir.MODE_EXECUTABLE
-    tree = [entry(b"run.sh", b"#!/bin/sh\n", workdir.MODE_EXECUTABLE)]
+    assert result.changes[0].mode == FileMode.EXECUTABLE
+    tree = [entry(b"run.sh", b"#!/bin/sh\n", FileMode.EXECUTABLE)]
     assert workdir.scan(tmp_path, tree).changes == []
 
 
@@ -91,11 +92,11 @@ def test_symlinks_are_files_whose_content_is_the_target(tmp_path: Path) -> None:
     result = workdir.scan(root, [])
     assert kinds(result) == {b"link": "added", b"escape": "added"}
     by_path = {c.path: c for c in result.changes}
-    assert by_path[b"link"].mode == workdir.MODE_SYMLINK
+    assert by_path[b"link"].mode == FileMode.SYMLINK
     assert by_path[b"link"].size == len(b"target.txt")
     tree = [
-        entry(b"link", b"target.txt", workdir.MODE_SYMLINK),
-        entry(b"escape", os.fsencode(outside), workdir.MODE_SYMLINK),
+        entry(b"link", b"target.txt", FileMode.SYMLINK),
+        entry(b"escape", os.fsencode(outside), FileMode.SYMLINK),
     ]
     assert workdir.scan(root, tree).changes == []
     # A regular file replaced by a symlink (same size even) is a modification.
@@ -171,7 +172,7 @@ def test_manifest_skips_hashing_unchanged_files(tmp_path: Path, monkeypatch) -> 
     info = os.stat(tmp_path / "big.bin")
     # The manifest claims a different sha256 for the same size and mtime: if it is believed,
     # the file is reported modified, which proves it was not hashed.
-    lie = workdir.FileRecord("0" * 64, workdir.MODE_FILE, info.st_size, info.st_mtime_ns)
+    lie = workdir.FileRecord("0" * 64, FileMode.FILE, info.st_size, info.st_mtime_ns)
     manifest = workdir.Manifest({b"big.bin": lie}, stamp_ns=info.st_mtime_ns + 1)
     tree = [entry(b"big.bin", b"0123456789")]
     assert kinds(workdir.scan(tmp_path, tree, manifest=manifest)) == {b"big.bin": "modified"}
@@ -192,7 +193,7 @@ def test_state_and_manifest_round_trip(tmp_path: Path) -> None:
     assert workdir.find_root(sub) == tmp_path.resolve()
     assert workdir.load_state(tmp_path) == state
     odd = b"caf\xe9/\xff\xfe"
-    manifest = workdir.Manifest({odd: workdir.FileRecord("ab" * 32, 0o100755, 7, 123)})
+    manifest = workdir.Manifest({odd: workdir.FileRecord("ab" * 32, FileMode.EXECUTABLE, 7, 123)})
     workdir.save_manifest(tmp_path, manifest)
     loaded = workdir.load_manifest(tmp_path)
     assert loaded.files == manifest.files
@@ -211,22 +212,22 @@ def test_write_file_modes_symlinks_and_checksums(tmp_path: Path) -> None:
         rec = workdir.write_file(
             root,
             b"bin/run",
-            workdir.MODE_EXECUTABLE,
+            FileMode.EXECUTABLE,
             [b"#!", b"/bin/sh"],
             hashlib.sha256(b"#!/bin/sh").hexdigest(),
         )
-        workdir.write_file(root, b"link", workdir.MODE_SYMLINK, [b"bin/run"])
-        workdir.write_file(root, b"empty", workdir.MODE_FILE, [])
+        workdir.write_file(root, b"link", FileMode.SYMLINK, [b"bin/run"])
+        workdir.write_file(root, b"empty", FileMode.FILE, [])
         with pytest.raises(workdir.WorkdirError, match="sha256"):
-            workdir.write_file(root, b"bad", workdir.MODE_FILE, [b"x"], "0" * 64)
-    assert rec.size == 9 and rec.mode == workdir.MODE_EXECUTABLE
+            workdir.write_file(root, b"bad", FileMode.FILE, [b"x"], "0" * 64)
+    assert rec.size == 9 and rec.mode == FileMode.EXECUTABLE
     assert os.stat(tmp_path / "bin/run").st_mode & stat.S_IXUSR
     assert os.readlink(tmp_path / "link") == "bin/run"
     assert (tmp_path / "empty").read_bytes() == b""
     assert not (tmp_path / "bad").exists()
     tree = [
-        entry(b"bin/run", b"#!/bin/sh", workdir.MODE_EXECUTABLE),
-        entry(b"link", b"bin/run", workdir.MODE_SYMLINK),
+        entry(b"bin/run", b"#!/bin/sh", FileMode.EXECUTABLE),
+        entry(b"link", b"bin/run", FileMode.SYMLINK),
         entry(b"empty", b""),
     ]
     assert workdir.scan(tmp_path, tree).changes == []
@@ -246,7 +247,7 @@ def test_write_file_modes_symlinks_and_checksums(tmp_path: Path) -> None:
 )
 def test_write_file_refuses_invalid_paths(tmp_path: Path, bad: bytes) -> None:
     with workdir.open_root(tmp_path) as root, pytest.raises(paths.InvalidPath):
-        workdir.write_file(root, bad, workdir.MODE_FILE, [b"x"])
+        workdir.write_file(root, bad, FileMode.FILE, [b"x"])
 
 
 def test_write_file_never_follows_a_symlinked_directory(tmp_path: Path) -> None:
@@ -256,16 +257,16 @@ def test_write_file_never_follows_a_symlinked_directory(tmp_path: Path) -> None:
     root_dir.mkdir()
     with workdir.open_root(root_dir) as root:
         # A hostile tree: a symlink to outside, then a file "through" it.
-        workdir.write_file(root, b"evil", workdir.MODE_SYMLINK, [os.fsencode(outside)])
+        workdir.write_file(root, b"evil", FileMode.SYMLINK, [os.fsencode(outside)])
         with pytest.raises(workdir.WorkdirError, match="symlink"):
-            workdir.write_file(root, b"evil/planted", workdir.MODE_FILE, [b"x"])
+            workdir.write_file(root, b"evil/planted", FileMode.FILE, [b"x"])
     assert list(outside.iterdir()) == []
 
 
 def test_remove_file_prunes_empty_directories(tmp_path: Path) -> None:
     with workdir.open_root(tmp_path) as root:
-        workdir.write_file(root, b"a/b/c.txt", workdir.MODE_FILE, [b"x"])
-        workdir.write_file(root, b"a/keep.txt", workdir.MODE_FILE, [b"x"])
+        workdir.write_file(root, b"a/b/c.txt", FileMode.FILE, [b"x"])
+        workdir.write_file(root, b"a/keep.txt", FileMode.FILE, [b"x"])
         workdir.remove_file(root, b"a/b/c.txt")
         workdir.remove_file(root, b"a/b/never-existed")
     assert not (tmp_path / "a" / "b").exists()

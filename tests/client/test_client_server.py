@@ -52,7 +52,7 @@ def project(mic: MicClient, request: pytest.FixtureRequest) -> tuple[str, str]:
 
 
 def test_create_form_lands_atomically_and_idempotently(
-    mic: MicClient, project, tmp_path: Path
+    mic: MicClient, project: tuple[str, str], tmp_path: Path
 ) -> None:
     org, proj = project
     big = tmp_path / "big"
@@ -101,7 +101,8 @@ def test_create_form_lands_atomically_and_idempotently(
     assert found is not None and found.session_id == session.session_id
     assert again.value.session_id in (None, session.session_id)
     assert mic.find_session(org, proj, external_id="git:nope") is None
-    assert mic.find_session(org, proj, latest=True).session_id == session.session_id
+    latest = mic.find_session(org, proj, latest=True)
+    assert latest is not None and latest.session_id == session.session_id
 
     tree = {e.path: e for e in mic.get_tree(org, proj)}
     assert set(tree) == {b"small.txt", b"dir/big.bin", b"caf\xe9", b"tool", b"link", b"empty"}
@@ -123,7 +124,9 @@ def test_create_form_lands_atomically_and_idempotently(
     assert d["external_id"] == "git:abc" and len(d["changes"]) == 6
 
 
-def test_failed_content_lands_nothing(mic: MicClient, project, tmp_path: Path) -> None:
+def test_failed_content_lands_nothing(
+    mic: MicClient, project: tuple[str, str], tmp_path: Path
+) -> None:
     org, proj = project
     session = mic.start_session(org, proj, "will fail")
 
@@ -159,7 +162,7 @@ def test_failed_content_lands_nothing(mic: MicClient, project, tmp_path: Path) -
         mic.add_message(session.session_id, "late")
 
 
-def test_pagination_and_filters(mic: MicClient, project) -> None:
+def test_pagination_and_filters(mic: MicClient, project: tuple[str, str]) -> None:
     org, proj = project
     for i in range(7):
         mic.land([Change(f"f{i}.txt", "added", b"x")], create=NewSession(org, proj, f"session {i}"))
@@ -177,7 +180,7 @@ def test_pagination_and_filters(mic: MicClient, project) -> None:
     assert len(page.items) == 5 and page.next_page_token and page.total == 8
 
 
-def test_errors_map_to_the_hierarchy(mic: MicClient, server: Any, project) -> None:
+def test_errors_map_to_the_hierarchy(mic: MicClient, server: Any, project: tuple[str, str]) -> None:
     org, proj = project
     with pytest.raises(NotFound):
         mic.get_session("ses_missing")
@@ -197,7 +200,9 @@ def test_errors_map_to_the_hierarchy(mic: MicClient, server: Any, project) -> No
     assert "127.0.0.1:9" in str(caught.value)
 
 
-def test_from_environment_reads_the_local_server(server: Any, monkeypatch) -> None:
+def test_from_environment_reads_the_local_server(
+    server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MIC_SERVER", raising=False)
     monkeypatch.delenv("MIC_TOKEN", raising=False)
     monkeypatch.setenv("MIC_DATA_DIR", str(server.data_dir))
@@ -206,7 +211,7 @@ def test_from_environment_reads_the_local_server(server: Any, monkeypatch) -> No
         client.list_organizations()
 
 
-def test_conflict_names_the_paths(mic: MicClient, project) -> None:
+def test_conflict_names_the_paths(mic: MicClient, project: tuple[str, str]) -> None:
     org, proj = project
     mic.land(
         [Change("a", "added", b"1"), Change("b", "added", b"1")],

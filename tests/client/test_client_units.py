@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -29,26 +31,34 @@ from micelio.client.landing import RequestStream, _StreamAborted, land_header
 from micelio.v1 import micelio_pb2 as pb
 
 
-def header(**kw) -> pb.LandHeader:
-    args = dict(
-        session_id="s1",
-        create=None,
+def header(
+    *,
+    session_id: str | None = "s1",
+    create: NewSession | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    landed_at: datetime | None = None,
+    started_at: datetime | None = None,
+    external_id: str | None = None,
+) -> pb.LandHeader:
+    return land_header(
+        session_id=session_id,
+        create=create,
         conversation=(),
         decisions=(),
-        metadata=None,
-        landed_at=None,
-        started_at=None,
-        external_id=None,
+        metadata=metadata,
+        landed_at=landed_at,
+        started_at=started_at,
+        external_id=external_id,
     )
-    args.update(kw)
-    return land_header(**args)
 
 
-def items(stream: RequestStream) -> list[tuple[str, object]]:
-    out = []
+def items(stream: RequestStream) -> list[tuple[str, Any]]:
+    """(kind, message) of every item; Any: the oneof's messages differ by kind."""
+    out: list[tuple[str, Any]] = []
     for req in stream:
         for item in req.items:
             kind = item.WhichOneof("item")
+            assert kind is not None
             out.append((kind, getattr(item, kind)))
     return out
 
@@ -121,9 +131,9 @@ def test_invalid_path_fails_before_anything_is_sent() -> None:
 
 
 def test_content_is_read_lazily_and_small_items_share_messages() -> None:
-    pulled = []
+    pulled: list[int] = []
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         for index in range(3):
             pulled.append(index)
             yield bytes([index]) * CHUNK_SIZE
@@ -169,7 +179,9 @@ def test_create_header_carries_everything() -> None:
 
 
 class FakeRpcError(grpc.RpcError):
-    def __init__(self, code: grpc.StatusCode, details: str, trailers=()) -> None:
+    def __init__(
+        self, code: grpc.StatusCode, details: str, trailers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         self._code, self._details, self._trailers = code, details, trailers
 
     def code(self) -> grpc.StatusCode:
@@ -178,7 +190,7 @@ class FakeRpcError(grpc.RpcError):
     def details(self) -> str:
         return self._details
 
-    def trailing_metadata(self):
+    def trailing_metadata(self) -> Any:  # (key, value) pairs, as grpc's calls give
         return self._trailers
 
 

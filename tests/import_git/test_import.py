@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from micelio.client import ChangeKind, MicClient
+from micelio.client import MicClient
+from micelio.vocabulary import ChangeType
 from tests.import_git.helpers import ROOT, first_parent_chain, git, mic, mic_json, project_state
 from tests.support.micserver import MicServer
 
@@ -78,7 +79,7 @@ def test_renames_name_each_other_with_their_similarity(
                 other = meta.get("renamed_from") or meta.get("renamed_to")
                 if other:
                     renamed[change.file_path] = (
-                        ChangeKind(change.change_type).value,
+                        ChangeType(change.change_type).value,
                         other,
                         meta["similarity"],
                     )

@@ -1,4 +1,9 @@
-"""``mic server start``: run a mic server in the foreground."""
+"""``mic server start`` and ``python -m micelio.server start``: run a mic server in the
+foreground.
+
+The server package owns its command, so that it starts without the rest of the CLI (as
+``python -m http.server`` does); ``mic`` mounts this same typer app as its ``server`` group.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,316 @@
+"""What the session commands do to a working directory, through a ``MicClient``.
+
+Checking out, starting a session, landing it and bringing in what other sessions landed
+meanwhile: the commands parse and print, this module does the work (as dulwich's ``porcelain``
+sits between its command line and its repository code). The coming ``mic sync`` lives here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from micelio import paths
+from micelio.client import Change, LandProgress, LandResult, MicClient, Session, TreeEntry
+from micelio.vocabulary import ChangeType, FileMode, SessionStatus
+from micelio.workdir.errors import WorkdirError
+from micelio.workdir.files import local_path, open_root, remove_file, write_file
+from micelio.workdir.scan import FileChange, ScanResult, scan
+from micelio.workdir.state import (
+    FileRecord,
+    Manifest,
+    State,
+    find_root,
+    load_manifest,
+    load_state,
+    save_manifest,
+    save_state,
+)
+
+# Files are fetched a few at a time: each is its own short stream, so latency dominates.
+FETCH_THREADS = 8
+
+
+class UnlandablePaths(WorkdirError):
+    """Files here that no session can carry (invalid names): rename them or ignore them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Landed:
+    """A landing made from this directory; ``synced`` files came from other sessions."""
+
+    result: LandResult
+    synced: int
+
+
+# --- where we are -----------------------------------------------------------------------------
+
+
+def locate(start: Path) -> tuple[Path | None, State | None]:
+    """The working directory at or above ``start`` and its state (None, None outside one)."""
+    root = find_root(start)
+    return root, load_state(root) if root else None
+
+
+def current(start: Path) -> tuple[Path, State]:
+    """The working directory at or above ``start``; an error outside one."""
+    root, state = locate(start)
+    if root is None or state is None:
+        raise WorkdirError(
+            "not a mic working directory (no .mic/ here or above): "
+            "use `mic session start` or `mic checkout`"
+        )
+    return root, state
+
+
+def active_session(state: State) -> str:
+    if not state.session_id:
+        raise WorkdirError("no active session here: start one with `mic session start`")
+    return state.session_id
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+
+def fetch_files(
+    mic: MicClient,
+    root_fd: int,
+    organization: str,
+    project: str,
+    position: int,
+    entries: Iterable[TreeEntry],
+    manifest: Manifest,
+    on_file: Callable[[TreeEntry], None] | None = None,
+) -> None:
+    """Write ``entries`` (of the tree at ``position``) below ``root_fd``, recording each in
+    ``manifest``. Every path is validated and no write follows a symlink (see ``files``)."""
+
+    def fetch(entry: TreeEntry) -> TreeEntry:
+        content = mic.read_file(organization, project, entry.path, position=position)
+        manifest.files[entry.path] = write_file(
+            root_fd, entry.path, entry.mode, content, entry.sha256
+        )
+        return entry
+
+    with ThreadPoolExecutor(FETCH_THREADS) as pool:
+        # Parallel writers may create the same directory at once: write_file tolerates that.
+        for done in pool.map(fetch, sorted(entries, key=lambda e: e.path)):
+            if on_file is not None:
+                on_file(done)
+
+
+def prepare_checkout(directory: Path) -> Path:
+    """Make ``directory`` (new or empty) ready for a checkout; returns it resolved."""
+    if directory.exists() and not directory.is_dir():
+        raise WorkdirError(f"{directory} exists and is not a directory")
+    if directory.is_dir() and any(directory.iterdir()):
+        raise WorkdirError(f"{directory} is not empty: check out into a new directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory.resolve()
+
+
+def checkout(
+    mic: MicClient,
+    root: Path,
+    organization: str,
+    project: str,
+    position: int,
+    entries: Iterable[TreeEntry],
+    on_file: Callable[[TreeEntry], None] | None = None,
+) -> None:
+    """Write the tree ``entries`` at ``position`` into the prepared ``root`` and record it."""
+    manifest = Manifest()
+    with open_root(root) as root_fd:
+        fetch_files(mic, root_fd, organization, project, position, entries, manifest, on_file)
+    # The manifest is written after the files: its mtime tells "racy" entries apart.
+    save_state(root, State(organization, project, position, server=mic.address))
+    save_manifest(root, manifest)
+
+
+# --- start ------------------------------------------------------------------------------------
+
+
+def check_startable(root: Path, state: State | None, organization: str, project: str) -> None:
+    """Refuse a second session, or a session of another project, in one directory."""
+    if state is None:
+        return
+    if state.session_id:
+        raise WorkdirError(
+            f"session {state.session_id} is already active in {root}: land or abandon it first"
+        )
+    if (state.organization, state.project) != (organization, project):
+        raise WorkdirError(f"{root} is a checkout of {state.ref}, not {organization}/{project}")
+
+
+def start_session(
+    mic: MicClient, root: Path, state: State | None, organization: str, project: str, goal: str
+) -> Session:
+    """Start a session on the directory's base (after ``check_startable``) and record it as
+    the directory's active session."""
+    if state is not None:
+        base = state.base_position
+    else:
+        # Without a checkout the directory is taken as the project's content: at a head
+        # with files, every file missing here would land as a deletion.
+        base = mic.get_project(organization, project).head_position
+        if base > 0:
+            raise WorkdirError(
+                f"{root} is not a checkout of {organization}/{project}, which has landed "
+                f"sessions (head {base}): run `mic checkout {organization}/{project} DIR` "
+                "and start there"
+            )
+    session = mic.start_session(organization, project, goal, base_position=base)
+    save_state(
+        root,
+        State(
+            organization,
+            project,
+            session.base_position,
+            server=mic.address,
+            session_id=session.session_id,
+        ),
+    )
+    return session
+
+
+def forget_session(start: Path, session_id: str) -> None:
+    """Clear ``session_id`` from the working directory here, if it is its active one."""
+    root, state = locate(start)
+    if root and state and state.session_id == session_id:
+        state.session_id = None
+        save_state(root, state)
+
+
+# --- land -------------------------------------------------------------------------------------
+
+
+def pending(mic: MicClient, root: Path, state: State) -> ScanResult:
+    """The changes of the directory against its base position."""
+    tree = mic.get_tree(state.organization, state.project, position=state.base_position)
+    return scan(root, tree, manifest=load_manifest(root))
+
+
+def to_change(root: Path, change: FileChange) -> Change:
+    """A scanned change as the client sends it."""
+    if change.kind == ChangeType.DELETED:
+        return Change(change.path, ChangeType.DELETED)
+    local = local_path(root, change.path)
+    if change.mode == FileMode.SYMLINK:
+        return Change(
+            change.path, change.kind, os.readlink(local), mode=change.mode, size=change.size
+        )
+    # A Path: read in chunks while sending, and checked against the size the scan saw.
+    return Change(
+        change.path, change.kind, Path(os.fsdecode(local)), mode=change.mode, size=change.size
+    )
+
+
+def land(
+    mic: MicClient,
+    root: Path,
+    state: State,
+    result: ScanResult,
+    *,
+    progress: Callable[[LandProgress], None] | None = None,
+) -> Landed:
+    """Land the active session with the scanned ``result``, then bring the directory to the
+    landing position."""
+    session_id = active_session(state)
+    recover_if_ended(mic, root, state, result)
+    if result.invalid:
+        path, reason = result.invalid[0]
+        more = f" (and {len(result.invalid) - 1} more)" if len(result.invalid) > 1 else ""
+        raise UnlandablePaths(
+            f"cannot land {paths.display(path)}: {reason}{more}; rename it or add it to .micignore"
+        )
+    changes: Iterator[Change] = (to_change(root, c) for c in result.changes)
+    landed = mic.land(changes, session_id=session_id, progress=progress)
+    synced = after_land(mic, root, state, result, landed.landing_position, session_id)
+    return Landed(landed, synced)
+
+
+def recover_if_ended(mic: MicClient, root: Path, state: State, result: ScanResult) -> None:
+    """A session that is no longer active (landed by a run that died before recording it,
+    or abandoned elsewhere) is cleared from this directory, with an error saying so."""
+    session_id = active_session(state)
+    session = mic.get_session(session_id)
+    if session.status == SessionStatus.ACTIVE:
+        return
+    if session.landing_position:
+        after_land(mic, root, state, result, session.landing_position, session_id, verified=False)
+        raise WorkdirError(
+            f"session {session_id} was already landed at position "
+            f"{session.landing_position}; this directory now bases on it"
+        )
+    state.session_id = None
+    save_state(root, state)
+    raise WorkdirError(f"session {session_id} is {session.status}; cleared it from this directory")
+
+
+def after_land(
+    mic: MicClient,
+    root: Path,
+    state: State,
+    result: ScanResult,
+    position: int,
+    session_id: str,
+    *,
+    verified: bool = True,
+) -> int:
+    """Record the new base and manifest; bring in what others landed since the old base.
+
+    ``verified``: the files sent are those of ``result`` (false when recovering a landing
+    made by an earlier run: they are then left out of the manifest, to be hashed again).
+    Returns how many files the sync wrote or removed.
+    """
+    sent = {c.path for c in result.changes}
+    known = {c.path: c.sha256 for c in mic.iter_changes(session_id) if c.sha256}
+    manifest = Manifest()
+    for path, f in result.files.items():
+        sha = (known.get(path) if verified else None) if path in sent else f.sha256
+        if sha:
+            manifest.files[path] = FileRecord(sha, f.mode, f.size, f.mtime_ns)
+    synced = 0
+    if position > state.base_position + 1:
+        # Sessions landed between our base and us: the server checked they touched none of
+        # our paths, so their files are brought in as they are at our landing position.
+        synced = sync(mic, root, state, manifest, result, sent, position)
+    state.session_id = None
+    state.base_position = position
+    save_state(root, state)
+    save_manifest(root, manifest)
+    return synced
+
+
+def sync(
+    mic: MicClient,
+    root: Path,
+    state: State,
+    manifest: Manifest,
+    result: ScanResult,
+    sent: set[bytes],
+    position: int,
+) -> int:
+    """Bring the files of the tree at ``position`` that this directory did not send; returns
+    how many were written or removed."""
+    tree = {e.path: e for e in mic.get_tree(state.organization, state.project, position=position)}
+    stale = [
+        e
+        for p, e in tree.items()
+        if p not in sent
+        and (
+            p not in manifest.files
+            or manifest.files[p].sha256 != e.sha256
+            or manifest.files[p].mode != e.mode
+        )
+    ]
+    gone = [p for p in result.files if p not in tree and p not in sent]
+    with open_root(root) as root_fd:
+        fetch_files(mic, root_fd, state.organization, state.project, position, stale, manifest)
+        for path in gone:
+            remove_file(root_fd, path)
+            manifest.files.pop(path, None)
+    return len(stale) + len(gone)
