@@ -26,7 +26,7 @@ from micelio.cli.output import (
     when,
 )
 from micelio.client import Session, session_to_dict
-from micelio.vocabulary import ChangeType, MessageRole, SessionStatus
+from micelio.vocabulary import NOTE_ROLES, ChangeType, MessageRole, SessionStatus
 from micelio.workdir import ScanResult, workflow
 
 app = typer.Typer(
@@ -82,10 +82,19 @@ def start(
 # --- note, decide, abandon --------------------------------------------------------------------
 
 
+def _note_role(value: str) -> str:
+    if value not in NOTE_ROLES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(NOTE_ROLES)}")
+    return value
+
+
 @app.command("note")
 def note(
     text: Annotated[str, typer.Argument(help="The message.")],
-    role: Annotated[MessageRole, typer.Option("--role", help="Who says it.")] = MessageRole.HUMAN,
+    role: Annotated[
+        str,
+        typer.Option("--role", callback=_note_role, help=f"Who says it: {', '.join(NOTE_ROLES)}."),
+    ] = MessageRole.HUMAN,
     author: Annotated[str, typer.Option("--author", help="Name of the speaker.")] = "",
     session: SessionOpt = None,
     server: ServerOpt = None,
@@ -95,7 +104,7 @@ def note(
     """Add a message to the session's conversation."""
     session_id, recorded = _target(session)
     with connect(server, token, fallback=recorded) as mic:
-        updated = mic.add_message(session_id, text, role=role, author=author)
+        updated = mic.add_message(session_id, text, role=MessageRole(role), author=author)
     _done(updated, as_json, f"noted ({len(updated.conversation)} messages)")
 
 
