@@ -14,8 +14,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
-from micelio.database.models import CHANGE_TYPES, Session, SessionChange
+from micelio.database.models import Session, SessionChange
 from micelio.paths import InvalidPath, from_wire, validate_path
+from micelio.vocabulary import ChangeType
 
 #: Rows per INSERT and the content bytes one batch may hold: bounded memory for any session.
 BATCH_ROWS = 500
@@ -104,9 +105,9 @@ def change_stats_for(db: DbSession, session_pks: Sequence[int]) -> dict[int, Cha
     return {
         pk: ChangeStats(
             total=sum(c.values()),
-            added=c.get("added", 0),
-            modified=c.get("modified", 0),
-            deleted=c.get("deleted", 0),
+            added=c.get(ChangeType.ADDED, 0),
+            modified=c.get(ChangeType.MODIFIED, 0),
+            deleted=c.get(ChangeType.DELETED, 0),
         )
         for pk, c in counts.items()
     }
@@ -155,9 +156,9 @@ def _row(session: Session, change: NewChange) -> dict[str, Any]:
         raise ValueError(str(exc)) from exc
     has_content = change.content is not None
     has_key = bool(change.storage_key)
-    if change_type == "deleted" and (has_content or has_key):
+    if change_type == ChangeType.DELETED and (has_content or has_key):
         raise ValueError(f"deletion of {change.file_path} carries content")
-    if change_type != "deleted" and has_content == has_key:
+    if change_type != ChangeType.DELETED and has_content == has_key:
         raise ValueError(f"{change.file_path}: need exactly one of content and storage_key")
     return {
         "session_pk": session.id,
@@ -176,6 +177,6 @@ def _row(session: Session, change: NewChange) -> dict[str, Any]:
 
 
 def _check_type(change_type: str) -> str:
-    if change_type not in CHANGE_TYPES:
+    if change_type not in frozenset(ChangeType):
         raise ValueError(f"unknown change type {change_type!r} (added, modified, deleted)")
     return change_type

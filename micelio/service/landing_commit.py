@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from micelio.database import api
 from micelio.database.engine import Database
-from micelio.database.models import STATUS_ACTIVE, STATUS_LANDED, Project, Session, utcnow
+from micelio.database.models import Project, Session, utcnow
 from micelio.database.tree import conflicting_paths, versions_at
 from micelio.service.errors import AlreadyExists, Cancelled, Conflict, FailedPrecondition
 from micelio.service.ingest import IncomingChange, Receiver
@@ -36,6 +36,7 @@ from micelio.service.views import (
     message_to_json,
     session_view,
 )
+from micelio.vocabulary import SessionStatus
 
 #: How long after the end of a landing stream a cancellation may still be reported.
 CANCEL_GRACE_S = 0.005
@@ -105,7 +106,7 @@ def commit_group(
                 session = _session_for_commit(db, item.target, project, now)
                 position = project.head_position + 1
                 _apply_header(session, item.header, now)
-                session.status = STATUS_LANDED
+                session.status = SessionStatus.LANDED
                 session.landed_at = item.header.landed_at or now
                 session.landing_position = position
                 project.head_position = position
@@ -213,7 +214,7 @@ def _still_wanted(client_alive: Callable[[], bool], stream_end: float) -> bool:
 
 
 def check_active(session: Session) -> None:
-    if session.status != STATUS_ACTIVE:
+    if session.status != SessionStatus.ACTIVE:
         raise FailedPrecondition(
             f"session {session.session_id} is {session.status}: only an active session lands",
             session_id=session.session_id,

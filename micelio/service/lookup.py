@@ -51,11 +51,6 @@ def session(
     return row[0], row[1], row[2]
 
 
-def organization_of_session(db: DbSession, session_id: str) -> str:
-    """Only the organization handle (for a permission check before loading more)."""
-    return session(db, session_id)[1]
-
-
 def change(db: DbSession, session: Session, file_path: str) -> SessionChange:
     """The session's change of a path (its wire form)."""
     found = db.scalar(
