@@ -224,7 +224,7 @@ class BrowseService:
                     .where(Project.id.in_({s.project_id for s in sessions}))
                 ).tuples()
             }
-            stats = api.change_stats_for(db, [s.id for s in sessions])
+            stats = api.get_change_stats_by_session(db, [s.id for s in sessions])
             views = [
                 session_view(s, *handles[s.project_id], stats.get(s.id, ChangeStats()))
                 for s in sessions
@@ -274,7 +274,7 @@ class BrowseService:
             sessions = sessions[:size]
             if where.before:
                 sessions.reverse()
-            stats = api.change_stats_for(db, [s.id for s in sessions])
+            stats = api.get_change_stats_by_session(db, [s.id for s in sessions])
         rows = [
             SessionRow(
                 session_id=s.session_id,

@@ -12,7 +12,7 @@ from micelio.service import lookup
 from micelio.service.auth import Principal, require_org
 from micelio.service.errors import DataLoss, InvalidArgument, NotFound, Unavailable
 from micelio.storage import READ_CHUNK, ObjectNotFound, ObjectStore, StorageError
-from micelio.vocabulary import TokenRole
+from micelio.vocabulary import ChangeType, TokenRole
 
 
 def wire_path(file_path: str, raw_path: bytes) -> str:
@@ -92,7 +92,7 @@ class ContentService:
             session, org, _ = lookup.session(db, session_id)
             require_org(principal, org, TokenRole.READ, "read sessions")
             change = lookup.change(db, session, path)
-            if change.change_type == "deleted":
+            if change.change_type == ChangeType.DELETED:
                 raise NotFound(f"session {session_id} deletes {path}: it has no content")
             return self._content(change)
 

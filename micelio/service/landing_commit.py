@@ -119,7 +119,7 @@ def commit_group(
                 [item.receiver for item in group],
                 lambda paths: _previous_versions(db, project.id, paths, head_before),
             )
-            inserted = api.create_changes_of(
+            inserted = api.create_changes_for_sessions(
                 db,
                 [
                     (session, _new_changes(item.receiver, session_counts))
