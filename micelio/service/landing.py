@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ class Lander:
         items: Iterator[Any],
         *,
         client_alive: Callable[[], bool] = lambda: True,
-    ) -> Iterator[list[LandResult]]:
+    ) -> Generator[list[LandResult], None, None]:
         """Land consecutive sessions of one stream, each atomically: every ``LandHeaderIn``
         after the first ends the session before it. Yields the (brief) results of each
         commit, in stream order. The stream stops at the first failure, which is raised

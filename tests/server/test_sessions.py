@@ -22,7 +22,7 @@ from tests.support.rpc import (
 )
 
 
-def _meta(**values: object) -> struct_pb2.Struct:
+def _meta(**values: Any) -> struct_pb2.Struct:
     out = struct_pb2.Struct()
     out.update(values)
     return out
@@ -139,7 +139,7 @@ def test_create_and_land_is_idempotent_by_external_id(api: Api, project: tuple[s
     with expect_error(grpc.StatusCode.ALREADY_EXISTS) as caught:
         api.land(land_requests(header(), [Change("f", ADDED, b"x")]))
     assert trailer(caught[0], "mic-session-id") == first.session.session_id
-    assert first.session.session_id in caught[0].details()
+    assert first.session.session_id in (caught[0].details() or "")
     project_now = api.projects.GetProject(pb.GetProjectRequest(organization=org, handle=proj))
     assert project_now.head_position == 1
 
@@ -271,9 +271,9 @@ def test_list_sessions_filters_and_pages(api: Api, project: tuple[str, str]) -> 
     api.sessions.AbandonSession(pb.AbandonSessionRequest(session_id=made[2]))
 
     def listing(**kwargs: Any) -> pb.ListSessionsResponse:
-        return api.sessions.ListSessions(
-            pb.ListSessionsRequest(organization=org, project=proj, **kwargs)
-        )
+        request = pb.ListSessionsRequest(organization=org, project=proj, **kwargs)
+        response: pb.ListSessionsResponse = api.sessions.ListSessions(request)
+        return response
 
     everything = listing()
     assert everything.total == 7
@@ -426,7 +426,7 @@ def test_conflict_on_many_paths_stays_within_metadata_limits(
     api.land_files(first.session_id, dict.fromkeys(paths, None))
     with expect_error(grpc.StatusCode.ABORTED, paths[2]) as caught:
         api.land_files(second.session_id, dict.fromkeys([*paths[:3], "new"], None))
-    assert "more" not in caught[0].details()
+    assert "more" not in (caught[0].details() or "")
     assert trailers(caught[0], "mic-conflicting-paths") == paths[:3]
     with expect_error(grpc.StatusCode.ABORTED, "more") as caught:
         api.land(
