@@ -143,7 +143,7 @@ class Receiver:
 
     def _receive_change(self, header: ChangeHeaderIn, items: Peekable) -> None:
         change = self._check_header(header)
-        if change.change_type == "deleted":
+        if change.change_type == ChangeType.DELETED:
             self.changes.append(change)
             return
         digest = _Digest()
@@ -194,7 +194,7 @@ class Receiver:
         if header.size < 0:
             raise InvalidArgument(f"{file_path}: negative size")
         mode = header.mode
-        if header.change_type == "deleted":
+        if header.change_type == ChangeType.DELETED:
             if header.size:
                 raise InvalidArgument(f"{file_path}: a deletion carries no content (size 0)")
             mode = 0

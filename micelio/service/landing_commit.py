@@ -36,7 +36,7 @@ from micelio.service.views import (
     message_to_json,
     session_view,
 )
-from micelio.vocabulary import SessionStatus
+from micelio.vocabulary import ChangeType, SessionStatus
 
 #: How long after the end of a landing stream a cancellation may still be reported.
 CANCEL_GRACE_S = 0.005
@@ -246,7 +246,7 @@ def _new_changes(receiver: Receiver, counts: dict[str, LineCounts]) -> Iterator[
             file_path=change.file_path,
             change_type=change.change_type,
             raw_path=change.raw_path,
-            content=content if change.change_type != "deleted" else None,
+            content=content if change.change_type != ChangeType.DELETED else None,
             storage_key=change.storage_key,
             size=change.size,
             sha256=change.sha256,
@@ -260,7 +260,7 @@ def _change_metadata(change: IncomingChange, counts: LineCounts | None) -> dict[
     binary, lines). Line counts: the client's when it sent them (importers know the real
     diff), else computed: against the previous version for small texts, else whole files."""
     meta = dict(change.client_metadata)
-    if change.change_type == "deleted":
+    if change.change_type == ChangeType.DELETED:
         meta.update(size=0, mode=0)
         added, deleted = counts or (0, 0)
     else:
@@ -281,9 +281,9 @@ def _stats(changes: list[IncomingChange]) -> api.ChangeStats:
     kinds = Counter(c.change_type for c in changes)
     return api.ChangeStats(
         total=len(changes),
-        added=kinds["added"],
-        modified=kinds["modified"],
-        deleted=kinds["deleted"],
+        added=kinds[ChangeType.ADDED],
+        modified=kinds[ChangeType.MODIFIED],
+        deleted=kinds[ChangeType.DELETED],
     )
 
 

@@ -4,7 +4,7 @@ timeline, and the login form. Each handler returns a whole page built with ``htm
 from __future__ import annotations
 
 from micelio.service.browse import SessionFilter
-from micelio.vocabulary import SessionStatus
+from micelio.vocabulary import ChangeType, SessionStatus
 from micelio.web import timeline as timeline_svg
 from micelio.web.exchange import Context, Request, Response, ok
 from micelio.web.html import Markup, html, join, url
@@ -53,9 +53,9 @@ def organization(ctx: Context, request: Request, org: str) -> Response:
             handle=p.handle,
             name=p.name if p.name != p.handle else "",
             head=p.head_position,
-            active=p.counts.get("active", 0),
-            landed=p.counts.get("landed", 0),
-            abandoned=p.counts.get("abandoned", 0),
+            active=p.counts.get(SessionStatus.ACTIVE, 0),
+            landed=p.counts.get(SessionStatus.LANDED, 0),
+            abandoned=p.counts.get(SessionStatus.ABANDONED, 0),
         )
         for p in projects
     )
@@ -242,7 +242,7 @@ def history(ctx: Context, request: Request, org: str, project: str) -> Response:
             href=session_href(r.session_id),
             goal=first_line(r.goal),
             landed=when(r.landed_at),
-            size=size(r.size) if r.change_type != "deleted" else "",
+            size=size(r.size) if r.change_type != ChangeType.DELETED else "",
             note=_rename_note(r.metadata),
             diff=url(session_href(r.session_id) + "/change", {"path": path, "view": "diff"}),
         )

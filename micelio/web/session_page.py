@@ -328,7 +328,7 @@ def _change_item(session: SessionView, change: Any) -> Markup:
         '<a href="{content}">Open the content</a></div></details></li>',
         badge=change_badge(change.change_type),
         path=change.file_path,
-        size=size(change.size) if change.change_type != "deleted" else "",
+        size=size(change.size) if change.change_type != ChangeType.DELETED else "",
         note=_kind_note(change.mode, change.metadata),
         content=content_url,
         content_f=url(href, {"path": change.file_path, "fragment": "1"}),
@@ -394,7 +394,7 @@ def change(ctx: Context, request: Request, session_id: str) -> Response:
 
 def _content(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
     change = detail.change
-    if change.change_type == "deleted":
+    if change.change_type == ChangeType.DELETED:
         return html(
             '<p class="note">Deleted in this session: it has no content '
             "(see the diff for what was removed).</p>"
@@ -440,7 +440,7 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
     old = new = None
     old_binary = new_binary = False
     old_path = previous.change.file_path if previous is not None else change.file_path
-    if previous is not None and previous.change.change_type != "deleted":
+    if previous is not None and previous.change.change_type != ChangeType.DELETED:
         chunks = ctx.services.content.read_file(
             request.user,
             detail.organization,
@@ -451,7 +451,7 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
         )
         old = diffs.read_capped(chunks, diffs.MAX_DIFF_BYTES)
         old_binary = diffs.is_binary(old.data, previous.change.metadata)
-    if change.change_type != "deleted":
+    if change.change_type != ChangeType.DELETED:
         chunks = ctx.services.content.read_change(
             request.user, detail.session_id, change.file_path, b""
         )
