@@ -260,10 +260,13 @@ class BrowseService:
             key = where.after or where.before
             pk = None
             if key:
+                # Found among the project's sessions, not the filtered ones: a key that has
+                # left the filter since (an active session landed) still places the page.
+                project_id = lookup.project(db, where.organization, where.project).id
                 pk = db.scalar(
-                    query.with_only_columns(Session.id)
-                    .where(Session.session_id == key)
-                    .order_by(None)
+                    select(Session.id).where(
+                        Session.session_id == key, Session.project_id == project_id
+                    )
                 )
                 if pk is None:
                     raise InvalidArgument(f"unknown page key {key!r}")
