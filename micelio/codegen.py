@@ -13,7 +13,8 @@ GENERATED = ("micelio_pb2.py", "micelio_pb2.pyi", "micelio_pb2_grpc.py")
 
 def generate(out_dir: Path) -> list[Path]:
     """Run protoc on every .proto under protos/ with its output rooted at ``out_dir``."""
-    import grpc_tools
+    # grpc_tools ships neither types nor a py.typed marker.
+    import grpc_tools  # type: ignore[import-untyped]
     from grpc_tools import protoc
 
     include = Path(grpc_tools.__file__).parent / "_proto"

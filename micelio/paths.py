@@ -82,9 +82,3 @@ def storage_key(session_id: str, file_path: str) -> str:
     validate_session_id(session_id)
     validate_path(file_path.encode("utf-8", "surrogateescape"))
     return f"sessions/{session_id}/changes/{file_path}"
-
-
-def session_prefix(session_id: str) -> str:
-    """Key prefix of every object of a session (with the trailing slash)."""
-    validate_session_id(session_id)
-    return f"sessions/{session_id}/"

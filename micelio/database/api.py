@@ -1,4 +1,14 @@
-"""The context API over sessions and their changes (functions of the original system).
+"""The context API over sessions and their changes: the only code that reads or writes
+``session_changes`` rows for the service layer (listings' filters aside, ``service/browse.py``).
+
+- ``get_session_with_changes(db, session_id)``: a session with its changes loaded
+- ``get_session_change(db, session, file_path)``: one change of a session
+- ``list_session_changes(db, session, ...)``: changes in path order, filtered and paged
+- ``count_session_changes(db, session, change_type)``: how many
+- ``get_session_change_stats(db, session)`` / ``get_change_stats_by_session(db, pks)``: counts
+  by type, of one session or of many in one query
+- ``create_session_changes(db, session, changes)`` / ``create_changes_for_sessions(db, pairs)``:
+  insert a landing's changes, of one session or of many sharing the batches
 
 Every function takes the SQLAlchemy session (``db``) of the caller's transaction and never
 commits: the caller decides the transaction's extent (``Database.read()``/``write()``).
@@ -14,8 +24,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
-from micelio.database.models import CHANGE_TYPES, Session, SessionChange
+from micelio.database.models import Session, SessionChange
 from micelio.paths import InvalidPath, from_wire, validate_path
+from micelio.vocabulary import ChangeType
 
 #: Rows per INSERT and the content bytes one batch may hold: bounded memory for any session.
 BATCH_ROWS = 500
@@ -54,6 +65,15 @@ def get_session_with_changes(db: DbSession, session_id: str) -> Session | None:
     ).one_or_none()
 
 
+def get_session_change(db: DbSession, session: Session, file_path: str) -> SessionChange | None:
+    """The session's change of ``file_path`` (its stored, wire form), or None."""
+    return db.scalar(
+        select(SessionChange).where(
+            SessionChange.session_pk == session.id, SessionChange.file_path == file_path
+        )
+    )
+
+
 def list_session_changes(
     db: DbSession,
     session: Session,
@@ -77,7 +97,7 @@ def list_session_changes(
 
 def get_session_change_stats(db: DbSession, session: Session) -> ChangeStats:
     """How many changes the session has: total, added, modified, deleted."""
-    return change_stats_for(db, [session.id]).get(session.id, ChangeStats())
+    return get_change_stats_by_session(db, [session.id]).get(session.id, ChangeStats())
 
 
 def count_session_changes(db: DbSession, session: Session, change_type: str | None = None) -> int:
@@ -89,7 +109,9 @@ def count_session_changes(db: DbSession, session: Session, change_type: str | No
     return int(db.scalar(query) or 0)
 
 
-def change_stats_for(db: DbSession, session_pks: Sequence[int]) -> dict[int, ChangeStats]:
+def get_change_stats_by_session(
+    db: DbSession, session_pks: Sequence[int]
+) -> dict[int, ChangeStats]:
     """Stats of several sessions (by primary key) in one query; absent ones have none."""
     if not session_pks:
         return {}
@@ -104,9 +126,9 @@ def change_stats_for(db: DbSession, session_pks: Sequence[int]) -> dict[int, Cha
     return {
         pk: ChangeStats(
             total=sum(c.values()),
-            added=c.get("added", 0),
-            modified=c.get("modified", 0),
-            deleted=c.get("deleted", 0),
+            added=c.get(ChangeType.ADDED, 0),
+            modified=c.get(ChangeType.MODIFIED, 0),
+            deleted=c.get(ChangeType.DELETED, 0),
         )
         for pk, c in counts.items()
     }
@@ -119,10 +141,10 @@ def create_session_changes(db: DbSession, session: Session, changes: Iterable[Ne
     iterable that produces contents lazily keeps memory bounded. Raises ``ValueError`` on an
     invalid change; then no row of the call remains (a savepoint is rolled back).
     """
-    return create_changes_of(db, [(session, changes)])[0]
+    return create_changes_for_sessions(db, [(session, changes)])[0]
 
 
-def create_changes_of(
+def create_changes_for_sessions(
     db: DbSession, sessions: Iterable[tuple[Session, Iterable[NewChange]]]
 ) -> list[int]:
     """``create_session_changes`` for several sessions at once, sharing the batches (one
@@ -155,9 +177,9 @@ def _row(session: Session, change: NewChange) -> dict[str, Any]:
         raise ValueError(str(exc)) from exc
     has_content = change.content is not None
     has_key = bool(change.storage_key)
-    if change_type == "deleted" and (has_content or has_key):
+    if change_type == ChangeType.DELETED and (has_content or has_key):
         raise ValueError(f"deletion of {change.file_path} carries content")
-    if change_type != "deleted" and has_content == has_key:
+    if change_type != ChangeType.DELETED and has_content == has_key:
         raise ValueError(f"{change.file_path}: need exactly one of content and storage_key")
     return {
         "session_pk": session.id,
@@ -176,6 +198,6 @@ def _row(session: Session, change: NewChange) -> dict[str, Any]:
 
 
 def _check_type(change_type: str) -> str:
-    if change_type not in CHANGE_TYPES:
+    if change_type not in frozenset(ChangeType):
         raise ValueError(f"unknown change type {change_type!r} (added, modified, deleted)")
     return change_type

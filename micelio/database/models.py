@@ -28,10 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-STATUS_ACTIVE = "active"
-STATUS_LANDED = "landed"
-STATUS_ABANDONED = "abandoned"
-CHANGE_TYPES = ("added", "modified", "deleted")
+from micelio.vocabulary import SessionStatus
 
 
 def utcnow() -> datetime:
@@ -123,7 +120,7 @@ class Session(Base):
     # [{"decision", "reasoning", "at"}]
     decisions: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
-    status: Mapped[str] = mapped_column(String(16), default=STATUS_ACTIVE)
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ACTIVE)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     landed_at: Mapped[datetime | None]
     abandoned_at: Mapped[datetime | None]

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import Session as DbSession
 
 from micelio.database.models import Session, SessionChange
+from micelio.vocabulary import ChangeType
 
 #: Rows fetched per round trip while streaming a tree.
 TREE_FETCH = 1000
@@ -66,7 +67,7 @@ def iter_tree(
         )
         .join(ranked, ranked.c.id == SessionChange.id)
         .join(Session, Session.id == SessionChange.session_pk)
-        .where(ranked.c.rank == 1, SessionChange.change_type != "deleted")
+        .where(ranked.c.rank == 1, SessionChange.change_type != ChangeType.DELETED)
         .order_by(SessionChange.file_path)
         .execution_options(yield_per=TREE_FETCH)
     )
@@ -88,7 +89,7 @@ def version_at(
         .order_by(SessionChange.landing_position.desc())
         .limit(1)
     ).first()
-    if change is None or change.change_type == "deleted":
+    if change is None or change.change_type == ChangeType.DELETED:
         return None
     return change
 
@@ -141,7 +142,7 @@ def versions_at(
             change.landing_position == latest,
         )
         for file_path, change_type, size, data, meta in db.execute(query):
-            if change_type != "deleted":
+            if change_type != ChangeType.DELETED:
                 found[file_path] = VersionRow(file_path, size, data, meta or {})
     return found
 

@@ -23,19 +23,24 @@ from micelio.service.views import (
     TreeRow,
 )
 from micelio.v1 import micelio_pb2 as pb
+from micelio.vocabulary import ChangeType, SessionStatus
 
-STATUS_TO_PB = {
-    "active": pb.SESSION_STATUS_ACTIVE,
-    "landed": pb.SESSION_STATUS_LANDED,
-    "abandoned": pb.SESSION_STATUS_ABANDONED,
+STATUS_TO_PB: dict[str, pb.SessionStatus] = {
+    SessionStatus.ACTIVE: pb.SESSION_STATUS_ACTIVE,
+    SessionStatus.LANDED: pb.SESSION_STATUS_LANDED,
+    SessionStatus.ABANDONED: pb.SESSION_STATUS_ABANDONED,
 }
-STATUS_FROM_PB = {v: k for k, v in STATUS_TO_PB.items()}
-CHANGE_TO_PB = {
-    "added": pb.CHANGE_TYPE_ADDED,
-    "modified": pb.CHANGE_TYPE_MODIFIED,
-    "deleted": pb.CHANGE_TYPE_DELETED,
+STATUS_FROM_PB: dict[int, SessionStatus] = {
+    pb_value: SessionStatus(status) for status, pb_value in STATUS_TO_PB.items()
 }
-CHANGE_FROM_PB = {v: k for k, v in CHANGE_TO_PB.items()}
+CHANGE_TO_PB: dict[str, pb.ChangeType] = {
+    ChangeType.ADDED: pb.CHANGE_TYPE_ADDED,
+    ChangeType.MODIFIED: pb.CHANGE_TYPE_MODIFIED,
+    ChangeType.DELETED: pb.CHANGE_TYPE_DELETED,
+}
+CHANGE_FROM_PB: dict[int, ChangeType] = {
+    pb_value: ChangeType(kind) for kind, pb_value in CHANGE_TO_PB.items()
+}
 
 
 # -- scalars ------------------------------------------------------------------------------
@@ -52,7 +57,8 @@ def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
 def from_timestamp(message: Any, name: str) -> datetime | None:
     if not message.HasField(name):
         return None
-    return getattr(message, name).ToDatetime(tzinfo=UTC)
+    stamp: timestamp_pb2.Timestamp = getattr(message, name)
+    return stamp.ToDatetime(tzinfo=UTC)
 
 
 def from_struct(message: Any, name: str) -> dict[str, Any]:

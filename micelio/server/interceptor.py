@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -20,6 +20,10 @@ EXEMPT_PREFIXES = (
     "/grpc.reflection.v1alpha.ServerReflection/",
     "/grpc.reflection.v1.ServerReflection/",
 )
+if TYPE_CHECKING:  # generic only in the type stubs
+    _Interceptor = grpc.ServerInterceptor[Any, Any]
+else:
+    _Interceptor = grpc.ServerInterceptor
 _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
     "mic_principal", default=None
 )
@@ -32,17 +36,17 @@ def current_principal() -> Principal:
     return principal
 
 
-class AuthInterceptor(grpc.ServerInterceptor):
+class AuthInterceptor(_Interceptor):
     def __init__(self, tokens: TokenAuthority) -> None:
         self._tokens = tokens
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = continuation(handler_call_details)
-        method = handler_call_details.method  # type: ignore[attr-defined]
+        method = handler_call_details.method
         if handler is None or method.startswith(EXEMPT_PREFIXES):
             return handler
         return _wrap(handler, self._tokens)
@@ -61,7 +65,9 @@ def _authenticate(tokens: TokenAuthority, context: grpc.ServicerContext) -> Prin
         raise  # abort raises; this only satisfies the type checker
 
 
-def _wrap(handler: grpc.RpcMethodHandler, tokens: TokenAuthority) -> grpc.RpcMethodHandler:
+def _wrap(
+    handler: grpc.RpcMethodHandler[Any, Any], tokens: TokenAuthority
+) -> grpc.RpcMethodHandler[Any, Any]:
     def unary_response(behavior: Callable[..., Any]) -> Callable[..., Any]:
         def run(request: Any, context: grpc.ServicerContext) -> Any:
             token = _principal.set(_authenticate(tokens, context))
@@ -110,6 +116,8 @@ def _wrap(handler: grpc.RpcMethodHandler, tokens: TokenAuthority) -> grpc.RpcMet
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+    if handler.stream_stream is None:  # grpc sets exactly one of the four behaviours
+        raise TypeError("a method handler without behaviour")
     return grpc.stream_stream_rpc_method_handler(
         stream_response(handler.stream_stream),
         request_deserializer=handler.request_deserializer,

@@ -10,8 +10,8 @@ from micelio.server import convert
 from micelio.server.errors import streaming, unary
 from micelio.server.interceptor import current_principal
 from micelio.service import Services
+from micelio.service.browse import SessionFilter
 from micelio.service.errors import InvalidArgument
-from micelio.service.sessions import SessionFilter
 from micelio.service.views import LandResult
 from micelio.v1 import micelio_pb2 as pb
 from micelio.v1 import micelio_pb2_grpc as rpc
@@ -73,7 +73,7 @@ class SessionServicer(rpc.SessionServiceServicer):
             text=request.text,
             oldest_first=request.oldest_first,
         )
-        page = self._s.sessions.list(
+        page = self._s.browse.list_page(
             current_principal(), where, request.page_size, request.page_token
         )
         return pb.ListSessionsResponse(

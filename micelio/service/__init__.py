@@ -12,6 +12,7 @@ from micelio.config import ServerConfig
 from micelio.database.engine import Database
 from micelio.database.migrate import upgrade
 from micelio.service.auth import TokenAuthority
+from micelio.service.browse import BrowseService
 from micelio.service.content import ContentService
 from micelio.service.jobs import JobService
 from micelio.service.landing import Lander
@@ -27,6 +28,7 @@ class Services:
     tokens: TokenAuthority
     projects: ProjectService
     sessions: SessionService
+    browse: BrowseService
     lander: Lander
     content: ContentService
     jobs: JobService
@@ -46,6 +48,7 @@ class Services:
             tokens=TokenAuthority(db),
             projects=ProjectService(db),
             sessions=SessionService(db),
+            browse=BrowseService(db),
             lander=Lander(db, store, inline_threshold=config.inline_threshold, spool_dir=spool_dir),
             content=ContentService(db, store),
             jobs=JobService(db),

@@ -25,12 +25,10 @@ from micelio.service.errors import (
     Unauthenticated,
 )
 from micelio.service.views import NewToken
+from micelio.vocabulary import TokenRole
 
 log = logging.getLogger(__name__)
 
-READ, WRITE, ADMIN = "read", "write", "admin"
-ROLES = (READ, WRITE, ADMIN)
-_RANK = {role: rank for rank, role in enumerate(ROLES)}
 TOKEN_PREFIX = "mic_"
 
 
@@ -47,8 +45,8 @@ class Principal:
     def server_wide(self) -> bool:
         return self.organization_id is None
 
-    def has_role(self, role: str) -> bool:
-        return _RANK[self.role] >= _RANK[role]
+    def has_role(self, role: TokenRole) -> bool:
+        return TokenRole(self.role).includes(role)
 
 
 def hash_token(token: str) -> str:
@@ -59,12 +57,12 @@ def new_token_value() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def require_role(principal: Principal, role: str, action: str) -> None:
+def require_role(principal: Principal, role: TokenRole, action: str) -> None:
     if not principal.has_role(role):
         raise PermissionDenied(f"a {principal.role} token cannot {action} (needs {role})")
 
 
-def require_org(principal: Principal, organization: str, role: str, action: str) -> None:
+def require_org(principal: Principal, organization: str, role: TokenRole, action: str) -> None:
     """The token may act on ``organization`` with at least ``role``."""
     if not principal.server_wide and principal.organization != organization:
         raise PermissionDenied(
@@ -119,13 +117,13 @@ class TokenAuthority:
         self, principal: Principal, organization: str, role: str, description: str
     ) -> NewToken:
         """A new token; only admins mint, an organization's admin only for that organization."""
-        if role not in ROLES:
+        if role not in frozenset(TokenRole):
             raise InvalidArgument(f"unknown role {role!r} (read, write, admin)")
         if not organization:
-            if not (principal.server_wide and principal.has_role(ADMIN)):
+            if not (principal.server_wide and principal.has_role(TokenRole.ADMIN)):
                 raise PermissionDenied("only a server-wide admin token mints server-wide tokens")
         else:
-            require_org(principal, organization, ADMIN, "mint tokens")
+            require_org(principal, organization, TokenRole.ADMIN, "mint tokens")
         value = new_token_value()
         with self._db.write() as db:
             org_id = None
@@ -169,7 +167,7 @@ class TokenAuthority:
                     Token(
                         token_hash=digest,
                         organization_id=None,
-                        role=ADMIN,
+                        role=TokenRole.ADMIN,
                         description=f"bootstrap admin token ({path})",
                     )
                 )

@@ -9,9 +9,10 @@ from micelio.database.engine import Database
 from micelio.database.models import SessionChange
 from micelio.database.tree import TreeRow, iter_tree, version_at
 from micelio.service import lookup
-from micelio.service.auth import READ, Principal, require_org
+from micelio.service.auth import Principal, require_org
 from micelio.service.errors import DataLoss, InvalidArgument, NotFound, Unavailable
 from micelio.storage import READ_CHUNK, ObjectNotFound, ObjectStore, StorageError
+from micelio.vocabulary import ChangeType, TokenRole
 
 
 def wire_path(file_path: str, raw_path: bytes) -> str:
@@ -33,7 +34,7 @@ class ContentService:
         self, principal: Principal, organization: str, project: str, position: int | None
     ) -> tuple[int, int]:
         """``(project_id, position)``: None or -1 means the head; beyond the head: NotFound."""
-        require_org(principal, organization, READ, "read projects")
+        require_org(principal, organization, TokenRole.READ, "read projects")
         with self._db.read() as db:
             proj = lookup.project(db, organization, project)
             if position is None or position == -1:
@@ -89,9 +90,9 @@ class ContentService:
         path = wire_path(file_path, raw_path)
         with self._db.read() as db:
             session, org, _ = lookup.session(db, session_id)
-            require_org(principal, org, READ, "read sessions")
+            require_org(principal, org, TokenRole.READ, "read sessions")
             change = lookup.change(db, session, path)
-            if change.change_type == "deleted":
+            if change.change_type == ChangeType.DELETED:
                 raise NotFound(f"session {session_id} deletes {path}: it has no content")
             return self._content(change)
 

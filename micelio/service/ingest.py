@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from micelio import paths
-from micelio.database.models import CHANGE_TYPES
 from micelio.service import limits
 from micelio.service.errors import InvalidArgument, Unavailable
 from micelio.storage import ObjectStore, StorageError
+from micelio.vocabulary import CHANGE_MODES, ChangeType, FileMode
 
 SPOOL_MEMORY = 8 * 1024 * 1024
 #: Git's heuristic: a NUL in the first 8000 bytes makes a file binary.
@@ -116,7 +116,9 @@ class Receiver:
         self.threshold = inline_threshold
         # Closed by close(), which land() always calls.
         self.spool: BinaryIO = tempfile.SpooledTemporaryFile(  # type: ignore[assignment]  # noqa: SIM115
-            max_size=SPOOL_MEMORY, dir=spool_dir, prefix="mic-land-"
+            max_size=SPOOL_MEMORY,
+            dir=None if spool_dir is None else str(spool_dir),
+            prefix="mic-land-",
         )
         self.changes: list[IncomingChange] = []
         self.written_keys: list[str] = []
@@ -141,7 +143,7 @@ class Receiver:
 
     def _receive_change(self, header: ChangeHeaderIn, items: Peekable) -> None:
         change = self._check_header(header)
-        if change.change_type == "deleted":
+        if change.change_type == ChangeType.DELETED:
             self.changes.append(change)
             return
         digest = _Digest()
@@ -168,7 +170,7 @@ class Receiver:
         change.sha256 = digest.sha.hexdigest()
         change.binary = b"\x00" in digest.head
         change.lines = 0 if change.binary else digest.lines
-        if change.mode == limits.MODE_GITLINK and not _HEX_ID.match(digest.head):
+        if change.mode == FileMode.GITLINK and not _HEX_ID.match(digest.head):
             raise InvalidArgument(
                 f"{change.file_path}: a gitlink's content must be a 40- or 64-hex commit id"
             )
@@ -181,7 +183,7 @@ class Receiver:
         except paths.InvalidPath as exc:
             raise InvalidArgument(f"invalid path: {exc}") from exc
         file_path, raw_path = paths.to_wire(raw)
-        if header.change_type not in CHANGE_TYPES:
+        if header.change_type not in frozenset(ChangeType):
             raise InvalidArgument(
                 f"{file_path}: unknown change type {header.change_type} (added, modified, deleted)"
             )
@@ -192,17 +194,17 @@ class Receiver:
         if header.size < 0:
             raise InvalidArgument(f"{file_path}: negative size")
         mode = header.mode
-        if header.change_type == "deleted":
+        if header.change_type == ChangeType.DELETED:
             if header.size:
                 raise InvalidArgument(f"{file_path}: a deletion carries no content (size 0)")
             mode = 0
         else:
-            mode = mode or limits.MODE_FILE
-            if mode not in limits.ALLOWED_MODES:
+            mode = mode or FileMode.FILE
+            if mode not in CHANGE_MODES:
                 raise InvalidArgument(
                     f"{file_path}: mode {mode:o} not allowed (100644, 100755, 120000, 160000)"
                 )
-            if mode == limits.MODE_GITLINK and header.size not in (40, 64):
+            if mode == FileMode.GITLINK and header.size not in (40, 64):
                 raise InvalidArgument(f"{file_path}: a gitlink's content is a 40/64-hex id")
         return IncomingChange(
             file_path=file_path,

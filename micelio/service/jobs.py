@@ -29,7 +29,6 @@ from micelio.database.models import (
     REPO_FAILED,
     REPO_QUEUED,
     REPO_RUNNING,
-    STATUS_LANDED,
     MigrationJob,
     MigrationRepository,
     Organization,
@@ -39,7 +38,7 @@ from micelio.database.models import (
 )
 from micelio.database.models import Session as MicSession
 from micelio.service import limits
-from micelio.service.auth import READ, WRITE, Principal, require_org
+from micelio.service.auth import Principal, require_org
 from micelio.service.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -47,6 +46,7 @@ from micelio.service.errors import (
     NotFound,
     PermissionDenied,
 )
+from micelio.vocabulary import SessionStatus, TokenRole
 
 MIN_LEASE_SECONDS = 2.0
 MAX_LEASE_SECONDS = 3600.0
@@ -146,7 +146,7 @@ class JobService:
         _check_job(job_id, digest, specs)
         organizations = sorted({s.organization for s in specs})
         for org in organizations:
-            require_org(principal, org, WRITE, "run migration jobs")
+            require_org(principal, org, TokenRole.WRITE, "run migration jobs")
         try:
             return self._create(job_id, digest, organizations, specs, retry_failed)
         except IntegrityError:
@@ -185,7 +185,7 @@ class JobService:
 
     def get_job(self, principal: Principal, job_id: str) -> JobView:
         with self._db.read() as db:
-            job = _load(db, principal, job_id, READ)
+            job = _load(db, principal, job_id, TokenRole.READ)
             return _job_view(db, job, _now(db))
 
     def list_jobs(self, principal: Principal) -> list[JobView]:
@@ -195,7 +195,7 @@ class JobService:
                     MigrationJob.created_at.desc(), MigrationJob.id.desc()
                 )
             )
-            visible = [j for j in jobs if _may(principal, j, READ)]
+            visible = [j for j in jobs if _may(principal, j, TokenRole.READ)]
             now = _now(db)
             return [_job_view(db, j, now, repositories=False) for j in visible]
 
@@ -212,7 +212,7 @@ class JobService:
         """Claim repository ``index``, else the first claimable one, under a new lease."""
         lease = _lease(lease_seconds)
         with self._db.write() as db:
-            job = _load(db, principal, job_id, WRITE)
+            job = _load(db, principal, job_id, TokenRole.WRITE)
             now = _now(db)
             if index is not None:
                 candidates = [_position(db, job, index)]
@@ -277,7 +277,7 @@ class JobService:
         """Extend a lease and record progress."""
         lease = _lease(lease_seconds)
         with self._db.write() as db:
-            job = _load(db, principal, job_id, WRITE)
+            job = _load(db, principal, job_id, TokenRole.WRITE)
             now = _now(db)
             repo = _leased(db, job, index, lease_id)
             _count_time(repo, now)
@@ -302,7 +302,7 @@ class JobService:
         if outcome == "failed" and not error.strip():
             raise InvalidArgument("a failed repository needs its error")
         with self._db.write() as db:
-            job = _load(db, principal, job_id, WRITE)
+            job = _load(db, principal, job_id, TokenRole.WRITE)
             now = _now(db)
             repo = _leased(db, job, index, lease_id)
             _count_time(repo, now)
@@ -358,7 +358,7 @@ def _lease(seconds: float) -> timedelta:
     return timedelta(seconds=min(MAX_LEASE_SECONDS, max(MIN_LEASE_SECONDS, seconds or 0.0)))
 
 
-def _may(principal: Principal, job: MigrationJob, role: str) -> bool:
+def _may(principal: Principal, job: MigrationJob, role: TokenRole) -> bool:
     try:
         for org in job.organizations:
             require_org(principal, org, role, "see migration jobs")
@@ -450,7 +450,7 @@ def _insert_job(
     return job
 
 
-def _load(db: DbSession, principal: Principal, job_id: str, role: str) -> MigrationJob:
+def _load(db: DbSession, principal: Principal, job_id: str, role: TokenRole) -> MigrationJob:
     if not job_id:
         raise InvalidArgument("job_id is required")
     job = db.scalar(select(MigrationJob).where(MigrationJob.job_id == job_id))
@@ -532,7 +532,7 @@ def _project_figures(db: DbSession, project: str) -> tuple[int, int, int]:
         db.scalar(
             select(func.count())
             .select_from(MicSession)
-            .where(MicSession.project_id == project_id, MicSession.status == STATUS_LANDED)
+            .where(MicSession.project_id == project_id, MicSession.status == SessionStatus.LANDED)
         )
         or 0
     )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session as DbSession
 from micelio.database.engine import Database
 from micelio.database.models import Session
 from micelio.service import limits, lookup
-from micelio.service.auth import WRITE, Principal, require_org
+from micelio.service.auth import Principal, require_org
 from micelio.service.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from micelio.service.ingest import Peekable, Receiver
 from micelio.service.landing_commit import (
@@ -46,6 +46,7 @@ from micelio.service.landing_commit import (
 from micelio.service.sessions import check_start, new_session_id
 from micelio.service.views import LandResult
 from micelio.storage import ObjectStore
+from micelio.vocabulary import TokenRole
 
 __all__ = ["LandHeaderIn", "Lander"]
 
@@ -107,7 +108,7 @@ class Lander:
         items: Iterator[Any],
         *,
         client_alive: Callable[[], bool] = lambda: True,
-    ) -> Iterator[list[LandResult]]:
+    ) -> Generator[list[LandResult], None, None]:
         """Land consecutive sessions of one stream, each atomically: every ``LandHeaderIn``
         after the first ends the session before it. Yields the (brief) results of each
         commit, in stream order. The stream stops at the first failure, which is raised
@@ -257,7 +258,7 @@ class Lander:
             raise InvalidArgument("LandHeader: session_id (or create) is required")
         with self._db.read() as db:
             session, org, project_handle = lookup.session(db, header.session_id)
-            require_org(principal, org, WRITE, "land sessions")
+            require_org(principal, org, TokenRole.WRITE, "land sessions")
             check_active(session)
             if header.external_id and context.check_unique:
                 _check_external_id(db, session.project_id, header.external_id, session.session_id)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from micelio.database import api
 from micelio.database.engine import Database
-from micelio.database.models import STATUS_ACTIVE, STATUS_LANDED, Project, Session, utcnow
+from micelio.database.models import Project, Session, utcnow
 from micelio.database.tree import conflicting_paths, versions_at
 from micelio.service.errors import AlreadyExists, Cancelled, Conflict, FailedPrecondition
 from micelio.service.ingest import IncomingChange, Receiver
@@ -36,6 +36,7 @@ from micelio.service.views import (
     message_to_json,
     session_view,
 )
+from micelio.vocabulary import ChangeType, SessionStatus
 
 #: How long after the end of a landing stream a cancellation may still be reported.
 CANCEL_GRACE_S = 0.005
@@ -105,7 +106,7 @@ def commit_group(
                 session = _session_for_commit(db, item.target, project, now)
                 position = project.head_position + 1
                 _apply_header(session, item.header, now)
-                session.status = STATUS_LANDED
+                session.status = SessionStatus.LANDED
                 session.landed_at = item.header.landed_at or now
                 session.landing_position = position
                 project.head_position = position
@@ -118,7 +119,7 @@ def commit_group(
                 [item.receiver for item in group],
                 lambda paths: _previous_versions(db, project.id, paths, head_before),
             )
-            inserted = api.create_changes_of(
+            inserted = api.create_changes_for_sessions(
                 db,
                 [
                     (session, _new_changes(item.receiver, session_counts))
@@ -213,7 +214,7 @@ def _still_wanted(client_alive: Callable[[], bool], stream_end: float) -> bool:
 
 
 def check_active(session: Session) -> None:
-    if session.status != STATUS_ACTIVE:
+    if session.status != SessionStatus.ACTIVE:
         raise FailedPrecondition(
             f"session {session.session_id} is {session.status}: only an active session lands",
             session_id=session.session_id,
@@ -245,7 +246,7 @@ def _new_changes(receiver: Receiver, counts: dict[str, LineCounts]) -> Iterator[
             file_path=change.file_path,
             change_type=change.change_type,
             raw_path=change.raw_path,
-            content=content if change.change_type != "deleted" else None,
+            content=content if change.change_type != ChangeType.DELETED else None,
             storage_key=change.storage_key,
             size=change.size,
             sha256=change.sha256,
@@ -259,7 +260,7 @@ def _change_metadata(change: IncomingChange, counts: LineCounts | None) -> dict[
     binary, lines). Line counts: the client's when it sent them (importers know the real
     diff), else computed: against the previous version for small texts, else whole files."""
     meta = dict(change.client_metadata)
-    if change.change_type == "deleted":
+    if change.change_type == ChangeType.DELETED:
         meta.update(size=0, mode=0)
         added, deleted = counts or (0, 0)
     else:
@@ -280,9 +281,9 @@ def _stats(changes: list[IncomingChange]) -> api.ChangeStats:
     kinds = Counter(c.change_type for c in changes)
     return api.ChangeStats(
         total=len(changes),
-        added=kinds["added"],
-        modified=kinds["modified"],
-        deleted=kinds["deleted"],
+        added=kinds[ChangeType.ADDED],
+        modified=kinds[ChangeType.MODIFIED],
+        deleted=kinds[ChangeType.DELETED],
     )
 
 

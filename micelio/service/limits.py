@@ -37,13 +37,6 @@ MAX_REASON = 64 * KIB
 MAX_EXTERNAL_ID = 400
 MAX_PROJECT_NAME = 200
 MAX_ITEMS = 10_000
-#: Modes a change may carry: file, executable, symlink (content = target), gitlink (content =
-#: the 40- or 64-hex commit id).
-MODE_FILE = 0o100644
-MODE_EXECUTABLE = 0o100755
-MODE_SYMLINK = 0o120000
-MODE_GITLINK = 0o160000
-ALLOWED_MODES = frozenset({MODE_FILE, MODE_EXECUTABLE, MODE_SYMLINK, MODE_GITLINK})
 
 _HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from micelio.service.ingest import IncomingChange, Receiver
+from micelio.vocabulary import ChangeType
 
 #: Texts are compared line by line up to this size (larger ones keep whole-file counts).
 DIFF_MAX_BYTES = 64 * 1024
@@ -40,7 +41,7 @@ def group_line_counts(
     from_db: list[tuple[int, IncomingChange]] = []
     for index, receiver in enumerate(receivers):
         for change in receiver.changes:
-            if change.change_type != "added" and not change.binary:
+            if change.change_type != ChangeType.ADDED and not change.binary:
                 earlier = latest.get(change.file_path)
                 if earlier is None:
                     from_db.append((index, change))
@@ -57,7 +58,7 @@ def group_line_counts(
 
 
 def _spooled_previous(receiver: Receiver, change: IncomingChange) -> Previous | None:
-    if change.change_type == "deleted":
+    if change.change_type == ChangeType.DELETED:
         return None
     text = change.inline and not change.binary and change.size <= DIFF_MAX_BYTES
     return Previous(
@@ -75,7 +76,7 @@ def _count(
 ) -> None:
     if previous is None or previous.binary:
         return
-    if change.change_type == "deleted":
+    if change.change_type == ChangeType.DELETED:
         counts[change.file_path] = (0, previous.lines)
     elif change.inline and change.size <= DIFF_MAX_BYTES and previous.content is not None:
         counts[change.file_path] = line_delta(previous.content, receiver.read_spooled(change))

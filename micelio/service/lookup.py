@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from micelio.database import api
 from micelio.database.models import Organization, Project, Session, SessionChange
 from micelio.service.errors import InvalidArgument, NotFound
 
@@ -51,18 +52,9 @@ def session(
     return row[0], row[1], row[2]
 
 
-def organization_of_session(db: DbSession, session_id: str) -> str:
-    """Only the organization handle (for a permission check before loading more)."""
-    return session(db, session_id)[1]
-
-
 def change(db: DbSession, session: Session, file_path: str) -> SessionChange:
     """The session's change of a path (its wire form)."""
-    found = db.scalar(
-        select(SessionChange).where(
-            SessionChange.session_pk == session.id, SessionChange.file_path == file_path
-        )
-    )
+    found = api.get_session_change(db, session, file_path)
     if found is None:
         raise NotFound(f"session {session.session_id} has no change of {file_path}")
     return found

@@ -12,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from micelio.database.engine import Database
 from micelio.database.models import Organization, Project
 from micelio.service import limits, lookup
-from micelio.service.auth import ADMIN, READ, WRITE, Principal, require_org, require_role
+from micelio.service.auth import Principal, require_org, require_role
 from micelio.service.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from micelio.service.views import OrganizationView, ProjectView, organization_view, project_view
+from micelio.vocabulary import TokenRole
 
 
 class ProjectService:
@@ -27,7 +28,7 @@ class ProjectService:
         limits.check_handle("organization", handle)
         if not principal.server_wide:
             raise PermissionDenied("only a server-wide admin token creates organizations")
-        require_role(principal, ADMIN, "create organizations")
+        require_role(principal, TokenRole.ADMIN, "create organizations")
         try:
             with self._db.write() as db:
                 existing = db.scalar(select(Organization).where(Organization.handle == handle))
@@ -50,7 +51,7 @@ class ProjectService:
             return organization_view(lookup.organization(db, handle))
 
     def get_organization(self, principal: Principal, handle: str) -> OrganizationView:
-        require_org(principal, handle, READ, "read organizations")
+        require_org(principal, handle, TokenRole.READ, "read organizations")
         with self._db.read() as db:
             return organization_view(lookup.organization(db, handle))
 
@@ -73,7 +74,7 @@ class ProjectService:
         limits.check_handle("project", handle)
         if len(name) > limits.MAX_PROJECT_NAME:
             raise InvalidArgument(f"project name longer than {limits.MAX_PROJECT_NAME} characters")
-        require_org(principal, organization, WRITE, "create projects")
+        require_org(principal, organization, TokenRole.WRITE, "create projects")
         try:
             with self._db.write() as db:
                 org = lookup.organization(db, organization)
@@ -98,12 +99,12 @@ class ProjectService:
             return self.get_project(principal, organization, handle)
 
     def get_project(self, principal: Principal, organization: str, handle: str) -> ProjectView:
-        require_org(principal, organization, READ, "read projects")
+        require_org(principal, organization, TokenRole.READ, "read projects")
         with self._db.read() as db:
             return project_view(lookup.project(db, organization, handle), organization)
 
     def list_projects(self, principal: Principal, organization: str) -> list[ProjectView]:
-        require_org(principal, organization, READ, "read projects")
+        require_org(principal, organization, TokenRole.READ, "read projects")
         with self._db.read() as db:
             org = lookup.organization(db, organization)
             projects = db.scalars(

@@ -1,45 +1,31 @@
-"""Sessions outside landing: start, read, list, abandon, notes and decisions."""
+"""Sessions outside landing: start, read, abandon, notes and decisions (listing: ``browse``)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from micelio import paths
 from micelio.database import api
 from micelio.database.engine import Database
-from micelio.database.models import (
-    CHANGE_TYPES,
-    STATUS_ABANDONED,
-    STATUS_ACTIVE,
-    STATUS_LANDED,
-    Organization,
-    Project,
-    Session,
-    SessionChange,
-    utcnow,
-)
+from micelio.database.models import Project, Session, utcnow
 from micelio.service import limits, lookup, pagination
-from micelio.service.auth import READ, WRITE, Principal, require_org
+from micelio.service.auth import Principal, require_org
 from micelio.service.errors import (
     AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
 )
-from micelio.service.globs import glob_to_regex
 from micelio.service.views import (
     ChangePage,
     Decision,
     Message,
-    Page,
     SessionView,
     StartRequest,
     change_view,
@@ -47,8 +33,7 @@ from micelio.service.views import (
     message_to_json,
     session_view,
 )
-
-STATUSES = (STATUS_ACTIVE, STATUS_LANDED, STATUS_ABANDONED)
+from micelio.vocabulary import ChangeType, SessionStatus, TokenRole
 
 
 def new_session_id() -> str:
@@ -65,7 +50,7 @@ def check_start(principal: Principal, request: StartRequest) -> str:
     limits.check_metadata("session", request.metadata)
     if request.base_position is not None and request.base_position < -1:
         raise InvalidArgument("base_position must be >= 0 (or -1 for the head)")
-    require_org(principal, request.organization, WRITE, "start sessions")
+    require_org(principal, request.organization, TokenRole.WRITE, "start sessions")
     session_id = request.session_id or new_session_id()
     try:
         paths.validate_session_id(session_id)
@@ -105,22 +90,12 @@ def build_session(
         conversation=[message_to_json(m, now) for m in request.conversation],
         decisions=[decision_to_json(d, now) for d in request.decisions],
         meta=dict(request.metadata),
-        status=STATUS_ACTIVE,
+        status=SessionStatus.ACTIVE,
         started_at=now,
         base_position=base,
     )
     db.add(session)
     return session, project
-
-
-@dataclass(frozen=True)
-class SessionFilter:
-    organization: str = ""
-    project: str = ""
-    status: str = ""
-    path_glob: str = ""
-    text: str = ""
-    oldest_first: bool = False
 
 
 class SessionService:
@@ -142,13 +117,13 @@ class SessionService:
     def get(self, principal: Principal, session_id: str) -> SessionView:
         with self._db.read() as db:
             session, org, project = lookup.session(db, session_id)
-            require_org(principal, org, READ, "read sessions")
+            require_org(principal, org, TokenRole.READ, "read sessions")
             return session_view(session, org, project, api.get_session_change_stats(db, session))
 
     def stats(self, principal: Principal, session_id: str) -> api.ChangeStats:
         with self._db.read() as db:
             session, org, _ = lookup.session(db, session_id)
-            require_org(principal, org, READ, "read sessions")
+            require_org(principal, org, TokenRole.READ, "read sessions")
             return api.get_session_change_stats(db, session)
 
     def find(
@@ -160,7 +135,7 @@ class SessionService:
         *,
         latest: bool = False,
     ) -> SessionView:
-        require_org(principal, organization, READ, "read sessions")
+        require_org(principal, organization, TokenRole.READ, "read sessions")
         if not latest and not external_id:
             raise InvalidArgument("give an external_id or set latest")
         with self._db.read() as db:
@@ -179,83 +154,6 @@ class SessionService:
             stats = api.get_session_change_stats(db, session)
             return session_view(session, organization, project, stats)
 
-    def list(
-        self, principal: Principal, where: SessionFilter, page_size: int, page_token: str
-    ) -> Page:
-        organization = where.organization
-        if not principal.server_wide:
-            if organization and organization != principal.organization:
-                raise PermissionDenied(
-                    f"a token of organization {principal.organization!r} cannot list sessions "
-                    f"of {organization!r}"
-                )
-            organization = principal.organization or ""
-        if where.project and not organization:
-            raise InvalidArgument("a project filter needs its organization")
-        if where.status and where.status not in STATUSES:
-            raise InvalidArgument(f"unknown status {where.status!r}")
-        size = pagination.page_size(page_size, 50, 1000)
-        scope = pagination.scope_digest(
-            organization,
-            where.project,
-            where.status,
-            where.path_glob,
-            where.text,
-            where.oldest_first,
-        )
-        after = pagination.decode(page_token, scope)
-        with self._db.read() as db:
-            query = self._filtered(db, organization, where)
-            total = int(db.scalar(select(func.count()).select_from(query.subquery())) or 0)
-            order = Session.id.asc() if where.oldest_first else Session.id.desc()
-            if after is not None:
-                if not isinstance(after, int):
-                    raise InvalidArgument("malformed page token")
-                query = query.where(
-                    Session.id > after if where.oldest_first else Session.id < after
-                )
-            rows = db.execute(query.order_by(order).limit(size + 1)).all()
-            more = len(rows) > size
-            rows = rows[:size]
-            stats = api.change_stats_for(db, [row[0].id for row in rows])
-            views = [
-                session_view(s, org, proj, stats.get(s.id, api.ChangeStats()))
-                for s, org, proj in rows
-            ]
-        token = pagination.encode(scope, rows[-1][0].id) if more and rows else ""
-        return Page(sessions=views, next_page_token=token, total=total)
-
-    def _filtered(
-        self, db: DbSession, organization: str, where: SessionFilter
-    ) -> Select[tuple[Session, str, str]]:
-        query = (
-            select(Session, Organization.handle, Project.handle)
-            .join(Project, Project.id == Session.project_id)
-            .join(Organization, Organization.id == Project.organization_id)
-        )
-        if organization:
-            org = lookup.organization(db, organization)
-            query = query.where(Project.organization_id == org.id)
-        if where.project:
-            query = query.where(
-                Session.project_id == lookup.project(db, organization, where.project).id
-            )
-        if where.status:
-            query = query.where(Session.status == where.status)
-        if where.text:
-            query = query.where(
-                func.lower(Session.goal).contains(where.text.lower(), autoescape=True)
-            )
-        if where.path_glob:
-            pattern = glob_to_regex(where.path_glob)
-            query = query.where(
-                exists().where(
-                    SessionChange.session_pk == Session.id,
-                    SessionChange.file_path.regexp_match(pattern),
-                )
-            )
-        return query
-
     def list_changes(
         self,
         principal: Principal,
@@ -264,7 +162,7 @@ class SessionService:
         page_token: str,
         change_type: str = "",
     ) -> ChangePage:
-        if change_type and change_type not in CHANGE_TYPES:
+        if change_type and change_type not in frozenset(ChangeType):
             raise InvalidArgument(f"unknown change type {change_type!r}")
         size = pagination.page_size(page_size, 500, 5000)
         scope = pagination.scope_digest(session_id, change_type)
@@ -273,7 +171,7 @@ class SessionService:
             raise InvalidArgument("malformed page token")
         with self._db.read() as db:
             session, org, _ = lookup.session(db, session_id)
-            require_org(principal, org, READ, "read sessions")
+            require_org(principal, org, TokenRole.READ, "read sessions")
             changes = api.list_session_changes(
                 db, session, change_type=change_type or None, after_path=after, limit=size + 1
             )
@@ -286,7 +184,7 @@ class SessionService:
         limits.check_text("reason", reason, limits.MAX_REASON)
 
         def apply(session: Session) -> None:
-            session.status = STATUS_ABANDONED
+            session.status = SessionStatus.ABANDONED
             session.abandoned_at = utcnow()
             if reason:
                 session.meta = {**session.meta, "abandon_reason": reason}
@@ -321,8 +219,8 @@ class SessionService:
         with self._db.write() as db:
             # Row lock: concurrent notes on PostgreSQL must not overwrite each other's list.
             session, org, project = lookup.session(db, session_id, for_update=True)
-            require_org(principal, org, WRITE, action)
-            if session.status != STATUS_ACTIVE:
+            require_org(principal, org, TokenRole.WRITE, action)
+            if session.status != SessionStatus.ACTIVE:
                 raise FailedPrecondition(
                     f"session {session_id} is {session.status}: cannot {action}"
                 )

@@ -61,8 +61,8 @@ class S3Store:
         return cls(
             parts.netloc,
             parts.path.strip("/"),
-            endpoint_url=(query.get("endpoint") or [None])[0],
-            region=(query.get("region") or [None])[0],
+            endpoint_url=_first(query.get("endpoint")),
+            region=_first(query.get("region")),
         )
 
     def _key(self, key: str) -> str:
@@ -186,3 +186,7 @@ def _iter_body(body: Any, key: str) -> Iterator[bytes]:
         raise StorageError(f"reading {key!r} failed: {exc}") from exc
     finally:
         body.close()
+
+
+def _first(values: list[str] | None) -> str | None:
+    return values[0] if values else None

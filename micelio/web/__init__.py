@@ -1,7 +1,8 @@
 """The read-only web viewer that ``mic server start`` serves next to gRPC (docs/web.md).
 
-It runs in the server process and calls the service layer directly: same database, same object
-store, same token rules. ``start_web(services, "127.0.0.1:7421")`` starts it in a thread.
+It runs in the server process and calls the service layer directly (listings, history and the
+timeline come from ``service/browse.py``, as for gRPC): same database, same object store, same
+token rules. ``start_web(services, "127.0.0.1:7421")`` starts it in a thread.
 
 | module | job |
 | --- | --- |
@@ -10,7 +11,6 @@ store, same token rules. ``start_web(services, "127.0.0.1:7421")`` starts it in 
 | ``auth`` | the login cookie and same-origin checks |
 | ``pages`` / ``session_page`` | the pages |
 | ``layout`` / ``html`` | the page shell, formatters, and escaping (every value goes through it) |
-| ``queries`` | read queries beyond the RPCs: keyset listing, file history, timeline data |
 | ``diffs`` / ``timeline`` | bounded content reads and diffs; the SVG timeline |
 | ``static`` | the stylesheet, the one small script, the icon |
 """

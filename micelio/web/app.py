@@ -27,7 +27,6 @@ from micelio.web import auth, pages, session_page, static
 from micelio.web.exchange import Context, Request, Response, ok, redirect
 from micelio.web.html import html
 from micelio.web.layout import error_page
-from micelio.web.queries import WebQueries
 
 log = logging.getLogger("micelio.web")
 
@@ -66,7 +65,7 @@ _STATUS = {
 
 class WebApp:
     def __init__(self, services: Services) -> None:
-        self.context = Context(services, WebQueries(services.db))
+        self.context = Context(services)
 
     def handle(self, request: Request) -> Response:
         try:

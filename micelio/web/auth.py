@@ -9,16 +9,16 @@ because the viewer speaks plain HTTP on loopback; put it behind TLS to expose it
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from micelio.service.auth import Principal, TokenAuthority
+from micelio.web.exchange import Headers
 
 COOKIE = "mic_token"
 _TOKEN = re.compile(r"^[A-Za-z0-9._~-]{1,512}$")
 
 
-def cookie_token(headers: Mapping[str, str]) -> str | None:
+def cookie_token(headers: Headers) -> str | None:
     """The token in the ``Cookie`` header, if any (parsed by hand: ``http.cookies`` gives up
     on a whole header when another site's cookie on the same host is malformed)."""
     header = headers.get("Cookie") or ""
@@ -62,7 +62,7 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def same_origin(headers: Mapping[str, str]) -> bool:
+def same_origin(headers: Headers) -> bool:
     """A form post comes from one of our pages: refuses cross-site posts (login CSRF)."""
     site = headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.message import Message
+from typing import TypeAlias
 
 from micelio.service import Services
 from micelio.service.auth import Principal
 from micelio.web.html import Markup
-from micelio.web.queries import WebQueries
 
 HTML = "text/html; charset=utf-8"
+#: A request's headers: the HTTP server's (case-insensitive) message, or a plain mapping.
+Headers: TypeAlias = "Mapping[str, str] | Message[str, str]"
 
 
 @dataclass(frozen=True)
 class Context:
-    """The process's services (the same objects the gRPC servicers use) and the web's
-    own read queries over the same database."""
+    """The process's services: the same objects the gRPC servicers use."""
 
     services: Services
-    queries: WebQueries
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Request:
     method: str
     path: str
     query: dict[str, str]  # first value of each parameter
-    headers: Mapping[str, str]  # case-insensitive lookups (an email.message.Message)
+    headers: Headers
     form: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from micelio.vocabulary import ChangeType, SessionStatus
 from micelio.web.html import Markup, html, join, segment
 
-STATUS_CLASSES = {"active": "st-active", "landed": "st-landed", "abandoned": "st-abandoned"}
-CHANGE_BADGES = {
-    "added": ("A", "ch-added"),
-    "modified": ("M", "ch-modified"),
-    "deleted": ("D", "ch-deleted"),
+STATUS_CLASSES: dict[str, str] = {status: f"st-{status}" for status in SessionStatus}
+CHANGE_BADGES: dict[str, tuple[str, str]] = {
+    ChangeType.ADDED: ("A", "ch-added"),
+    ChangeType.MODIFIED: ("M", "ch-modified"),
+    ChangeType.DELETED: ("D", "ch-deleted"),
 }
 
 

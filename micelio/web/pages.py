@@ -3,7 +3,8 @@ timeline, and the login form. Each handler returns a whole page built with ``htm
 
 from __future__ import annotations
 
-from micelio.service.sessions import STATUSES
+from micelio.service.browse import SessionFilter
+from micelio.vocabulary import ChangeType, SessionStatus
 from micelio.web import timeline as timeline_svg
 from micelio.web.exchange import Context, Request, Response, ok
 from micelio.web.html import Markup, html, join, url
@@ -19,11 +20,11 @@ from micelio.web.layout import (
     status_badge,
     when,
 )
-from micelio.web.queries import ListQuery
 
 SESSIONS_PER_PAGE = 50
 HISTORY_PER_PAGE = 100
 TIMELINE_SPAN = 500
+STATUSES = tuple(SessionStatus)
 
 
 def home(ctx: Context, request: Request) -> Response:
@@ -42,7 +43,7 @@ def home(ctx: Context, request: Request) -> Response:
 
 
 def organization(ctx: Context, request: Request, org: str) -> Response:
-    projects = ctx.queries.projects(request.user, org)
+    projects = ctx.services.browse.projects(request.user, org)
     rows = join(
         html(
             '<tr><td><a href="{href}">{handle}</a></td><td>{name}</td>'
@@ -52,9 +53,9 @@ def organization(ctx: Context, request: Request, org: str) -> Response:
             handle=p.handle,
             name=p.name if p.name != p.handle else "",
             head=p.head_position,
-            active=p.counts.get("active", 0),
-            landed=p.counts.get("landed", 0),
-            abandoned=p.counts.get("abandoned", 0),
+            active=p.counts.get(SessionStatus.ACTIVE, 0),
+            landed=p.counts.get(SessionStatus.LANDED, 0),
+            abandoned=p.counts.get(SessionStatus.ABANDONED, 0),
         )
         for p in projects
     )
@@ -93,21 +94,17 @@ def _project_tabs(org: str, project: str, current: str) -> Markup:
 
 
 def sessions(ctx: Context, request: Request, org: str, project: str) -> Response:
-    where = ListQuery(
+    where = SessionFilter(
+        organization=org,
+        project=project,
         status=request.arg("status") if request.arg("status") in STATUSES else "",
         path_glob=request.arg("path").strip(),
         text=request.arg("q").strip(),
         oldest_first=request.arg("sort") == "oldest",
-    )
-    listing = ctx.queries.list_sessions(
-        request.user,
-        org,
-        project,
-        where,
         after=request.arg("after"),
         before=request.arg("before"),
-        size=SESSIONS_PER_PAGE,
     )
+    listing = ctx.services.browse.list_sessions(request.user, where, size=SESSIONS_PER_PAGE)
     filters = {
         "sort": "oldest" if where.oldest_first else "",
         "status": where.status,
@@ -180,7 +177,7 @@ def sessions(ctx: Context, request: Request, org: str, project: str) -> Response
     return ok(page(f"{org}/{project}", body, crumbs=_project_crumbs(org, project)))
 
 
-def _filter_form(action: str, where: ListQuery) -> Markup:
+def _filter_form(action: str, where: SessionFilter) -> Markup:
     def option(value: str, label: str, current: str) -> Markup:
         selected = Markup(" selected") if value == current else ""
         return html('<option value="{v}"{s}>{label}</option>', v=value, s=selected, label=label)
@@ -227,7 +224,7 @@ def history(ctx: Context, request: Request, org: str, project: str) -> Response:
         )
         return ok(page("File history", body, crumbs=crumbs))
     before = request.arg("before")
-    listing = ctx.queries.file_history(
+    listing = ctx.services.browse.file_history(
         request.user,
         org,
         project,
@@ -245,7 +242,7 @@ def history(ctx: Context, request: Request, org: str, project: str) -> Response:
             href=session_href(r.session_id),
             goal=first_line(r.goal),
             landed=when(r.landed_at),
-            size=size(r.size) if r.change_type != "deleted" else "",
+            size=size(r.size) if r.change_type != ChangeType.DELETED else "",
             note=_rename_note(r.metadata),
             diff=url(session_href(r.session_id) + "/change", {"path": path, "view": "diff"}),
         )
@@ -296,7 +293,7 @@ def _rename_note(metadata: dict[str, object]) -> Markup:
 
 def timeline(ctx: Context, request: Request, org: str, project: str) -> Response:
     last = request.arg("last")
-    view = ctx.queries.timeline(
+    view = ctx.services.browse.timeline(
         request.user,
         org,
         project,

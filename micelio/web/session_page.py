@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from micelio.service.limits import MODE_GITLINK, MODE_SYMLINK
+from micelio.service.browse import ChangeDetail, author_of
 from micelio.service.views import SessionView
+from micelio.vocabulary import ChangeType, FileMode
 from micelio.web import diffs
 from micelio.web.exchange import Context, Request, Response, ok
 from micelio.web.html import Markup, html, join, url
@@ -22,13 +23,12 @@ from micelio.web.layout import (
     status_badge,
     when,
 )
-from micelio.web.queries import ChangeDetail, author_of
 
 CHANGES_PER_PAGE = 200
 #: Messages shown before "show all": a conversation may hold 10,000 messages of 1 MiB.
 MESSAGES_SHOWN = 200
 MESSAGE_CHARS = 64 * 1024
-CHANGE_TYPES = ("added", "modified", "deleted")
+CHANGE_TYPES = tuple(ChangeType)
 
 
 def show(ctx: Context, request: Request, session_id: str) -> Response:
@@ -328,7 +328,7 @@ def _change_item(session: SessionView, change: Any) -> Markup:
         '<a href="{content}">Open the content</a></div></details></li>',
         badge=change_badge(change.change_type),
         path=change.file_path,
-        size=size(change.size) if change.change_type != "deleted" else "",
+        size=size(change.size) if change.change_type != ChangeType.DELETED else "",
         note=_kind_note(change.mode, change.metadata),
         content=content_url,
         content_f=url(href, {"path": change.file_path, "fragment": "1"}),
@@ -340,9 +340,9 @@ def _change_item(session: SessionView, change: Any) -> Markup:
 
 def _kind_note(mode: int, metadata: dict[str, Any]) -> Markup:
     notes = []
-    if mode == MODE_SYMLINK:
+    if mode == FileMode.SYMLINK:
         notes.append("symlink")
-    elif mode == MODE_GITLINK:
+    elif mode == FileMode.GITLINK:
         notes.append("submodule")
     elif mode == 0o100755:
         notes.append("executable")
@@ -358,7 +358,7 @@ def _kind_note(mode: int, metadata: dict[str, Any]) -> Markup:
 def change(ctx: Context, request: Request, session_id: str) -> Response:
     """One change's content or diff: a fragment for the page's script, or a whole page."""
     path = request.arg("path")
-    detail = ctx.queries.change(request.user, session_id, path)
+    detail = ctx.services.browse.change(request.user, session_id, path)
     view = "diff" if request.arg("view") == "diff" else "content"
     inner = _diff(ctx, request, detail) if view == "diff" else _content(ctx, request, detail)
     if request.fragment:
@@ -394,7 +394,7 @@ def change(ctx: Context, request: Request, session_id: str) -> Response:
 
 def _content(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
     change = detail.change
-    if change.change_type == "deleted":
+    if change.change_type == ChangeType.DELETED:
         return html(
             '<p class="note">Deleted in this session: it has no content '
             "(see the diff for what was removed).</p>"
@@ -409,11 +409,11 @@ def _content(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
         mode=change.mode,
         sha=change.sha256 or "—",
     )
-    if change.mode == MODE_SYMLINK:
+    if change.mode == FileMode.SYMLINK:
         return facts + html(
             '<p>Symbolic link to <code class="path">{t}</code></p>', t=diffs.as_text(read.data)
         )
-    if change.mode == MODE_GITLINK:
+    if change.mode == FileMode.GITLINK:
         return facts + html(
             "<p>Submodule at commit <code>{c}</code></p>", c=diffs.as_text(read.data)
         )
@@ -440,7 +440,7 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
     old = new = None
     old_binary = new_binary = False
     old_path = previous.change.file_path if previous is not None else change.file_path
-    if previous is not None and previous.change.change_type != "deleted":
+    if previous is not None and previous.change.change_type != ChangeType.DELETED:
         chunks = ctx.services.content.read_file(
             request.user,
             detail.organization,
@@ -451,7 +451,7 @@ def _diff(ctx: Context, request: Request, detail: ChangeDetail) -> Markup:
         )
         old = diffs.read_capped(chunks, diffs.MAX_DIFF_BYTES)
         old_binary = diffs.is_binary(old.data, previous.change.metadata)
-    if change.change_type != "deleted":
+    if change.change_type != ChangeType.DELETED:
         chunks = ctx.services.content.read_change(
             request.user, detail.session_id, change.file_path, b""
         )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from micelio.service.browse import Timeline, TimelinePoint
 from micelio.web.html import Markup, html, join, segment
-from micelio.web.queries import Timeline, TimelinePoint
 
 WIDTH, HEIGHT = 960, 380
 LEFT, RIGHT, TOP, BOTTOM = 64, 56, 16, 48

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.conftest import MicServerFactory
 from tests.support.micserver import MicServer
 from tests.support.rpc import Api
+
+MicServerFactory = Callable[..., MicServer]
 
 
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
-def server(request: pytest.FixtureRequest, mic_server) -> MicServer:
+def server(request: pytest.FixtureRequest, mic_server: MicServerFactory) -> MicServer:
     """One server per database kind, shared by the core suite (tests use unique projects)."""
     return mic_server(db=request.param)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 import uuid
+from typing import Any
 
 import grpc
 import pytest
@@ -59,7 +60,7 @@ def test_missing_and_wrong_tokens(sqlite_server: MicServer) -> None:
             )
 
 
-def pb_stub(channel: grpc.Channel):
+def pb_stub(channel: grpc.Channel) -> Any:
     from micelio.v1 import micelio_pb2_grpc
 
     return micelio_pb2_grpc.ProjectServiceStub(channel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -21,7 +22,9 @@ SESSIONS = 10
     [workers.land_sessions, workers.create_and_land],
     ids=["start-then-land", "create-and-land"],
 )
-def test_concurrent_landings(api: Api, server: MicServer, project: tuple[str, str], work) -> None:
+def test_concurrent_landings(
+    api: Api, server: MicServer, project: tuple[str, str], work: Callable[..., list[int]]
+) -> None:
     org, proj = project
     # spawn: a forked child would inherit this process's gRPC threads.
     context = multiprocessing.get_context("spawn")

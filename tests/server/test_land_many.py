@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -29,12 +30,14 @@ def _landing(
 
 
 @pytest.fixture
-def client(server: MicServer):
+def client(server: MicServer) -> Iterator[MicClient]:
     with MicClient(server.address, server.token) as c:
         yield c
 
 
-def test_sessions_land_in_order_with_consecutive_positions(client, project) -> None:
+def test_sessions_land_in_order_with_consecutive_positions(
+    client: MicClient, project: tuple[str, str]
+) -> None:
     org, proj = project
     big = bytes(range(256)) * 1200  # 300 KiB: object storage, chunked
     landings = [
@@ -50,7 +53,9 @@ def test_sessions_land_in_order_with_consecutive_positions(client, project) -> N
     assert b"".join(client.read_file(org, proj, "big3.bin")) == big
 
 
-def test_a_failure_keeps_the_sessions_before_it_and_lands_none_after(client, project) -> None:
+def test_a_failure_keeps_the_sessions_before_it_and_lands_none_after(
+    client: MicClient, project: tuple[str, str]
+) -> None:
     org, proj = project
     landings = [
         _landing(org, proj, 0, {"a.txt": b"a"}, external="x:0"),
@@ -67,7 +72,9 @@ def test_a_failure_keeps_the_sessions_before_it_and_lands_none_after(client, pro
     assert sorted(e.file_path for e in client.get_tree(org, proj)) == ["a.txt", "b.txt"]
 
 
-def test_a_bad_path_mid_stream_stores_nothing_of_that_session(client, project) -> None:
+def test_a_bad_path_mid_stream_stores_nothing_of_that_session(
+    client: MicClient, project: tuple[str, str]
+) -> None:
     """The client refuses the path before sending it and cancels the stream: the session
     before it lands or not (depending on whether the server read the next header before the
     cancellation), the bad one and those after it never do."""
@@ -97,7 +104,7 @@ def test_a_bad_path_mid_stream_stores_nothing_of_that_session(client, project) -
 
 
 def test_a_failure_in_a_group_commit_lands_those_before_it_and_cleans_up_after(
-    client, project, server: MicServer
+    client: MicClient, project: tuple[str, str], server: MicServer
 ) -> None:
     """Sessions that arrive together are committed together; when one of them cannot land,
     the others before it still do, and the objects of those after it are deleted."""
@@ -135,7 +142,9 @@ def test_a_failure_in_a_group_commit_lands_those_before_it_and_cleans_up_after(
     )
 
 
-def test_line_counts_follow_the_earlier_sessions_of_the_same_stream(client, project) -> None:
+def test_line_counts_follow_the_earlier_sessions_of_the_same_stream(
+    client: MicClient, project: tuple[str, str]
+) -> None:
     org, proj = project
     steps = [
         ("added", b"1\n2\n3\n"),
@@ -155,7 +164,9 @@ def test_line_counts_follow_the_earlier_sessions_of_the_same_stream(client, proj
     assert counts == [(3, 0), (2, 1), (1, 0), (0, 5)]
 
 
-def test_answers_are_brief_and_the_session_keeps_everything(client, project) -> None:
+def test_answers_are_brief_and_the_session_keeps_everything(
+    client: MicClient, project: tuple[str, str]
+) -> None:
     org, proj = project
     landing = Landing(
         changes=[Change("a.txt", "added", b"a")],

@@ -51,11 +51,13 @@ def _wait_for_receivers() -> None:
             assert not thread.is_alive()
 
 
-def test_a_caller_that_stops_listening_mid_retry_leaves_nothing_behind(lander) -> None:
-    lander, objects = lander
+def test_a_caller_that_stops_listening_mid_retry_leaves_nothing_behind(
+    lander: tuple[Lander, Path],
+) -> None:
+    service, objects = lander
     # Session 3 takes session 0's external id: its group fails and is retried one at a time.
     items = [item for n in range(6) for item in _session(n, "taken" if n in (0, 3) else str(n))]
-    answers = lander.land_many(ADMIN, iter(items))
+    answers = service.land_many(ADMIN, iter(items))
     first = next(answers)
     assert [r.landing_position for r in first] in ([1], [1, 2, 3])
     answers.close()  # the caller hangs up before hearing the rest
@@ -65,23 +67,25 @@ def test_a_caller_that_stops_listening_mid_retry_leaves_nothing_behind(lander) -
     # Nothing is left marked as being landed: the sessions that did not land can land now.
     again = [item for n in range(len(first), 6) for item in _session(n, f"again {n}")]
     positions = [
-        r.landing_position for results in lander.land_many(ADMIN, iter(again)) for r in results
+        r.landing_position for results in service.land_many(ADMIN, iter(again)) for r in results
     ]
     assert positions == list(range(len(first) + 1, 7))
 
 
-def test_the_failing_session_is_named_after_the_ones_before_it_land(lander) -> None:
-    lander, objects = lander
+def test_the_failing_session_is_named_after_the_ones_before_it_land(
+    lander: tuple[Lander, Path],
+) -> None:
+    service, objects = lander
     items = [item for n in range(6) for item in _session(n, "taken" if n in (0, 3) else str(n))]
     landed = []
     with pytest.raises(AlreadyExists, match="taken"):
-        for results in lander.land_many(ADMIN, iter(items)):
+        for results in service.land_many(ADMIN, iter(items)):
             landed += [r.landing_position for r in results]
     assert landed == [1, 2, 3]
     _wait_for_receivers()
     assert {p.parent.parent.name for p in objects.rglob("*.bin")} == {"ses_0", "ses_1", "ses_2"}
     again = [item for n in range(3, 6) for item in _session(n, f"again {n}")]
     positions = [
-        r.landing_position for results in lander.land_many(ADMIN, iter(again)) for r in results
+        r.landing_position for results in service.land_many(ADMIN, iter(again)) for r in results
     ]
     assert positions == [4, 5, 6]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -12,6 +13,7 @@ from micelio import paths
 from micelio.storage import LocalStore, ObjectNotFound, S3Store, UnsafeKey, open_store
 from micelio.storage.s3 import PART_SIZE
 from tests.server.test_validation import BAD_PATHS
+from tests.support.seaweed import SeaweedS3
 
 
 @pytest.mark.parametrize("bad", [*BAD_PATHS, "", "a/b/.."], ids=lambda p: repr(p)[:30])
@@ -105,12 +107,17 @@ def test_local_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.s3
-def test_s3_store_multipart(seaweed, s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_store_multipart(
+    seaweed: SeaweedS3, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name, value in seaweed.env().items():
         monkeypatch.setenv(name, value)
     store = open_store(seaweed.storage_url(s3_bucket, prefix="unit/store"))
     assert isinstance(store, S3Store)
     # Over two parts: the upload is multipart, with at most one part in memory.
     _exercise(store, 2 * PART_SIZE + 123)
-    uploads = seaweed.client().list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
+    # The boto3 client is untyped.
+    uploads = (
+        cast(Any, seaweed).client().list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
+    )
     assert [u for u in uploads if u["Key"].startswith("unit/store/")] == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import grpc
 from google.protobuf import struct_pb2, timestamp_pb2
 
@@ -19,7 +22,7 @@ from tests.support.rpc import (
 )
 
 
-def _meta(**values: object) -> struct_pb2.Struct:
+def _meta(**values: Any) -> struct_pb2.Struct:
     out = struct_pb2.Struct()
     out.update(values)
     return out
@@ -136,7 +139,7 @@ def test_create_and_land_is_idempotent_by_external_id(api: Api, project: tuple[s
     with expect_error(grpc.StatusCode.ALREADY_EXISTS) as caught:
         api.land(land_requests(header(), [Change("f", ADDED, b"x")]))
     assert trailer(caught[0], "mic-session-id") == first.session.session_id
-    assert first.session.session_id in caught[0].details()
+    assert first.session.session_id in (caught[0].details() or "")
     project_now = api.projects.GetProject(pb.GetProjectRequest(organization=org, handle=proj))
     assert project_now.head_position == 1
 
@@ -267,10 +270,10 @@ def test_list_sessions_filters_and_pages(api: Api, project: tuple[str, str]) -> 
     api.land_files(made[1], {"docs/readme.md": b"x"})
     api.sessions.AbandonSession(pb.AbandonSessionRequest(session_id=made[2]))
 
-    def listing(**kwargs: object) -> pb.ListSessionsResponse:
-        return api.sessions.ListSessions(
-            pb.ListSessionsRequest(organization=org, project=proj, **kwargs)
-        )
+    def listing(**kwargs: Any) -> pb.ListSessionsResponse:
+        request = pb.ListSessionsRequest(organization=org, project=proj, **kwargs)
+        response: pb.ListSessionsResponse = api.sessions.ListSessions(request)
+        return response
 
     everything = listing()
     assert everything.total == 7
@@ -307,6 +310,36 @@ def test_list_sessions_filters_and_pages(api: Api, project: tuple[str, str]) -> 
         listing(page_size=3, page_token=first.next_page_token, text="other filter")
     assert listing(page_size=3).sessions[0].stats.total == 0
     assert [s.stats.total for s in listing(oldest_first=True, page_size=2).sessions] == [1, 1]
+
+
+def test_list_sessions_searches_any_script_and_the_conversation(
+    api: Api, project: tuple[str, str]
+) -> None:
+    """Text ignores case for every script on both databases, in the goal and the messages;
+    a folder glob covers what the folder holds, and a glob costs time linear in the path."""
+    org, proj = project
+    goals = ["Éclair au café", "ΣΟΦΙΑ", "Привет мир", "Straße bauen", "plain"]
+    made = [api.start(org, proj, goal).session_id for goal in goals]
+    talk = pb.ConversationMessage(role="human", content="Please fix the ÜBER-Parser")
+    made.append(api.start(org, proj, "quiet goal", conversation=[talk]).session_id)
+    api.land_files(made[4], {"src/app/main.py": b"x", "a" * 150 + "/b.txt": b"y"})
+
+    def found(**kwargs: Any) -> list[str]:
+        request = pb.ListSessionsRequest(organization=org, project=proj, **kwargs)
+        return [s.session_id for s in api.sessions.ListSessions(request).sessions]
+
+    assert found(text="éCLAIR") == [made[0]]
+    assert found(text="σοφια") == [made[1]]
+    assert found(text="ПРИВЕТ") == [made[2]]
+    assert found(text="STRASSE") == found(text="straße") == [made[3]]
+    assert found(text="über-parser") == [made[5]]
+    assert found(text="100%") == []
+    assert found(path_glob="src") == found(path_glob="src/") == [made[4]]
+    assert found(path_glob="app") == [made[4]]  # no "/": a folder name at any depth
+    assert found(path_glob="sr") == []
+    started = time.perf_counter()
+    assert found(path_glob="**a**a**a**a**ab") == []
+    assert time.perf_counter() - started < 5  # backtracking would take minutes
 
 
 def test_list_changes_pages_and_stats(api: Api, project: tuple[str, str]) -> None:
@@ -393,7 +426,7 @@ def test_conflict_on_many_paths_stays_within_metadata_limits(
     api.land_files(first.session_id, dict.fromkeys(paths, None))
     with expect_error(grpc.StatusCode.ABORTED, paths[2]) as caught:
         api.land_files(second.session_id, dict.fromkeys([*paths[:3], "new"], None))
-    assert "more" not in caught[0].details()
+    assert "more" not in (caught[0].details() or "")
     assert trailers(caught[0], "mic-conflicting-paths") == paths[:3]
     with expect_error(grpc.StatusCode.ABORTED, "more") as caught:
         api.land(

@@ -25,7 +25,7 @@ def test_storage_split(
     with Api(server.address, server.token) as api:
         api.project("split", "p")
         session = api.start("split", "p", "storage split")
-        landed = api.land_files(session.session_id, files)
+        landed = api.land_files(session.session_id, {**files})
         assert landed.bytes_inline == 1024
         assert landed.bytes_stored == 300 * 1024 + 20 * 1024 * 1024
         changes = {
@@ -50,7 +50,9 @@ def _object(server: MicServer, storage: str, request: pytest.FixtureRequest, key
     if storage == "file":
         return (server.data_dir / "objects" / key).read_bytes()
     seaweed = request.getfixturevalue("seaweed")
+    assert server.storage_url is not None
     bucket, _, rest = server.storage_url.removeprefix("s3://").partition("/")
     prefix = rest.split("?")[0]
     body = seaweed.client().get_object(Bucket=bucket, Key=f"{prefix}/{key}")["Body"]
-    return body.read()
+    content: bytes = body.read()
+    return content

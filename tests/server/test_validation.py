@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 import pytest
@@ -108,7 +108,7 @@ def _chunk(data: bytes) -> pb.LandItem:
     return pb.LandItem(chunk=pb.ContentChunk(data=data))
 
 
-MALFORMED = {
+MALFORMED: dict[str, tuple[Callable[[str], Iterator[pb.LandItem]], str]] = {
     "empty stream": (lambda sid: iter(()), "LandHeader"),
     "chunk first": (lambda sid: iter([_chunk(b"x"), _header(sid)]), "LandHeader"),
     "change first": (lambda sid: iter([_change("a", 1), _chunk(b"x")]), "LandHeader"),

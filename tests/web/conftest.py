@@ -88,7 +88,7 @@ class Site:
         if form is not None:
             body = urlencode(form).encode()
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
         try:
             conn.request(method, path, body=body, headers=sent)
             response = conn.getresponse()

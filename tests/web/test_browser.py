@@ -8,8 +8,10 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
+
+# The viewer is tested in Chrome, whose driver also reads the console (get_log).
+from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -38,7 +40,8 @@ def login(driver: WebDriver, site: Site, token: str) -> None:
     driver.find_element(By.NAME, "token").send_keys(token)
     driver.find_element(By.CSS_SELECTOR, "section.login button").click()
     WebDriverWait(driver, WAIT).until(lambda d: "/login" not in d.current_url)
-    driver.get_log("browser")  # drained: each test judges only its own console
+    # Drained: each test judges only its own console. (Selenium leaves get_log untyped.)
+    driver.get_log("browser")  # type: ignore[no-untyped-call]
 
 
 def texts(driver: WebDriver, css: str) -> list[str]:
@@ -47,7 +50,8 @@ def texts(driver: WebDriver, css: str) -> list[str]:
 
 def severe_logs(driver: WebDriver) -> list[dict[str, Any]]:
     """Console errors: a CSP violation by our own pages would show here."""
-    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    logs: list[dict[str, Any]] = driver.get_log("browser")  # type: ignore[no-untyped-call]
+    return [e for e in logs if e.get("level") == "SEVERE"]
 
 
 def project_url(site: Site, sub: str = "", **query: str) -> str:
@@ -217,7 +221,7 @@ def test_timeline_draws_every_landed_session(browser: WebDriver, site: Site) -> 
     browser.get(project_url(site, "timeline"))
     circles = browser.find_elements(By.CSS_SELECTOR, "svg.timeline circle.tl-point")
     assert len(circles) == len(site.sessions)
-    radii = {float(c.get_attribute("r")) for c in circles}
+    radii = {float(c.get_attribute("r") or "nan") for c in circles}
     assert len(radii) > 3, "circles are sized by change count"
     screenshot(browser, "timeline")
     href = browser.find_element(By.CSS_SELECTOR, "svg.timeline a").get_dom_attribute("href")

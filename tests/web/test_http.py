@@ -361,3 +361,29 @@ def test_web_off_and_malformed_web_addresses(tmp_path: Path) -> None:
     _, err = bad.communicate(timeout=60)
     assert bad.returncode == 2 and b"--web" in err, err
     assert time.monotonic() - started < 60
+
+
+def test_search_and_path_filters_match_the_grpc_rules(site: Site) -> None:
+    """The web lists through the same read service as ListSessions: case folded in every
+    script, conversation included, a folder glob covering what the folder holds."""
+    with MicClient(site.server.address, site.admin) as mic:
+        mic.create_project(ORG, "scripts", exist_ok=True)
+        eclair = mic.land(
+            [Change("pâtisserie/recette.md", "added", b"x\n")],
+            create=NewSession(ORG, "scripts", "Éclair au café"),
+        ).session.session_id
+        talk = mic.land(
+            [Change("other.txt", "added", b"y\n")],
+            create=NewSession(
+                ORG, "scripts", "quiet", conversation=[Message("human", "ПРИВЕТ мир")]
+            ),
+        ).session.session_id
+
+    def listed(**query: str) -> str:
+        answer = site.get(f"/o/{ORG}/scripts?{urlencode(query)}", site.reader)
+        assert answer.status == 200
+        return answer.body
+
+    assert eclair in listed(q="éCLAIR") and talk not in listed(q="éCLAIR")
+    assert talk in listed(q="привет") and eclair not in listed(q="привет")
+    assert eclair in listed(path="pâtisserie") and talk not in listed(path="pâtisserie/")

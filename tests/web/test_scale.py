@@ -20,7 +20,7 @@ from sqlalchemy import insert, update
 from micelio.config import default_db_url
 from micelio.database.engine import Database
 from micelio.database.migrate import upgrade
-from micelio.database.models import Organization, Project, Session, SessionChange
+from micelio.database.models import Base, Organization, Project
 from tests.support.micserver import MicServer
 from tests.web.conftest import Answer, Site
 
@@ -64,14 +64,16 @@ def build(data_dir: Path) -> dict[str, Any]:
     db = Database(default_db_url(data_dir))
     upgrade(db.engine)
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    sessions, changes = Session.__table__, SessionChange.__table__
+    sessions, changes = Base.metadata.tables["sessions"], Base.metadata.tables["session_changes"]
     with db.engine.begin() as conn:
-        org_id = conn.execute(insert(Organization).values(handle="bulk")).inserted_primary_key[0]
+        org_id = conn.execute(
+            insert(Organization).values(handle="bulk").returning(Organization.id)
+        ).scalar_one()
         project_id = conn.execute(
-            insert(Project).values(
-                organization_id=org_id, handle="big", name="big", head_position=0
-            )
-        ).inserted_primary_key[0]
+            insert(Project)
+            .values(organization_id=org_id, handle="big", name="big", head_position=0)
+            .returning(Project.id)
+        ).scalar_one()
         batch: list[dict[str, Any]] = []
         positions: list[int] = []
         head = 0
@@ -113,7 +115,8 @@ def build(data_dir: Path) -> dict[str, Any]:
         head += 1
         big_at = start + timedelta(minutes=SESSIONS + 1)
         big_pk = conn.execute(
-            insert(sessions).values(
+            insert(sessions)
+            .values(
                 session_id="bulk-big",
                 project_id=project_id,
                 goal="ten thousand files",
@@ -126,7 +129,8 @@ def build(data_dir: Path) -> dict[str, Any]:
                 base_position=head - 1,
                 landing_position=head,
             )
-        ).inserted_primary_key[0]
+            .returning(sessions.c.id)
+        ).scalar_one()
         conn.execute(
             insert(changes),
             [

@@ -1,14 +1,15 @@
-"""The viewer's pure pieces: escaping, redirect targets, glob prefixes, diffs, the listen
-address, the timeline's scale."""
+"""The viewer's pure pieces: escaping, redirect targets, diffs, the listen address, the
+timeline's scale."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from micelio.web import diffs
 from micelio.web.auth import normalized, safe_next, same_origin
 from micelio.web.html import Markup, escape, html, join, url
-from micelio.web.queries import author_of, literal_prefix
 from micelio.web.server import parse_listen
 from micelio.web.timeline import MAX_RADIUS, MIN_RADIUS, radius
 
@@ -72,24 +73,10 @@ def test_same_origin() -> None:
     assert not same_origin({"Host": "h", "Sec-Fetch-Site": "same-site"})
 
 
-def test_literal_prefix_of_globs() -> None:
-    assert literal_prefix("src/*.py") == "src/"
-    assert literal_prefix("/src/app/main.py") == "src/app/main.py"
-    assert literal_prefix("src/a[bc]/x") == "src/a"
-    assert literal_prefix("*.py") == "" and literal_prefix("**/x/y") == ""
-
-
-def test_author_of_imported_and_native_sessions() -> None:
-    meta = {"commits": [{"author": {"name": "Ann", "email": "ann@x"}}]}
-    assert author_of(meta) == "Ann <ann@x>"
-    assert author_of({"author": "bob"}) == "bob"
-    assert author_of({"commits": "garbage"}) == "" and author_of({}) == ""
-
-
 def test_read_capped_stops_and_closes_the_source() -> None:
     closed = []
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         try:
             for _ in range(100):
                 yield b"x" * 10
