@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import MicServerFactory
+from tests.support.fixture_types import MicServerFactory
 from tests.support.micserver import MicServer
 from tests.support.rpc import Api
 
