@@ -15,9 +15,13 @@ from tests.support.cli import Mic, assert_one_line_error
 BIG = 3 * 1024 * 1024 + 17  # over the inline threshold, several chunks
 
 
-def snapshot(root: Path, skip: tuple[bytes, ...] = (b".mic", b".git")) -> dict[bytes, tuple]:
+# ("link", target) or ("file", content, executable)
+Entry = tuple[str, bytes] | tuple[str, bytes, bool]
+
+
+def snapshot(root: Path, skip: tuple[bytes, ...] = (b".mic", b".git")) -> dict[bytes, Entry]:
     """path -> ("link", target) | ("file", content, executable), without .mic/.git."""
-    out: dict[bytes, tuple] = {}
+    out: dict[bytes, Entry] = {}
     base = os.fsencode(root)
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames[:] = [d for d in dirnames if d not in skip]

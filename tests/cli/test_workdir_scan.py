@@ -166,7 +166,9 @@ def test_fifo_is_skipped(tmp_path: Path) -> None:
     assert workdir.scan(tmp_path, []).changes == []
 
 
-def test_manifest_skips_hashing_unchanged_files(tmp_path: Path, monkeypatch) -> None:
+def test_manifest_skips_hashing_unchanged_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(tmp_path, "big.bin", b"0123456789")
     info = os.stat(tmp_path / "big.bin")
     # The manifest claims a different sha256 for the same size and mtime: if it is believed,

@@ -21,7 +21,7 @@ def free_port(*, also_free: int | None = None) -> int:
     for _ in range(200):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+            port: int = sock.getsockname()[1]
         if also_free is None:
             return port
         other = port + also_free
