@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from tests.support.micserver import start_mic_server
+from tests.support.migrations import BIG_COMMITS, FIXTURES
 from tests.support.procs import free_port, stop_pid, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ("merge", "rename", "tags", "kitchen-sink", "encoding")
 
 
 @pytest.fixture(scope="session")
@@ -83,9 +83,6 @@ def fixture_repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return repos
 
 
-BIG_COMMITS = 1000
-
-
 @pytest.fixture(scope="session")
 def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("batch-big") / "big.git"
@@ -112,18 +109,6 @@ def _build(name: str, dest: Path) -> Path:
         capture_output=True,
     )
     return dest
-
-
-def write_manifest(path: Path, repos: dict[str, Path], org: str, *, extra: str = "") -> Path:
-    """A manifest importing each repository into ORG/NAME (``kitchen-sink`` per commit)."""
-    lines = ["[defaults]", 'strategy = "auto"', extra, ""]
-    for name, repo in repos.items():
-        lines += ["[[repository]]", f'source = "{repo}"', f'project = "{org}/{name}"']
-        if name == "kitchen-sink":
-            lines.append('strategy = "commit"')
-        lines.append("")
-    path.write_text("\n".join(lines))
-    return path
 
 
 @pytest.fixture(scope="session")

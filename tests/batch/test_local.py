@@ -6,16 +6,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from micelio.client import MicClient
-from tests.batch.conftest import BIG_COMMITS, FIXTURES, write_manifest
-from tests.import_git.helpers import ROOT, first_parent_chain, mic, mic_json
+from tests.support.cli import Result, mic, mic_json, spawn_mic
+from tests.support.gitrepo import first_parent_chain
+from tests.support.migrations import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +27,7 @@ def _heads(server, projects: list[str]) -> dict[str, int]:
         return {p: client.get_project(*p.split("/")).head_position for p in projects}
 
 
-def _run(manifest: Path, server, *args: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+def _run(manifest: Path, server, *args: str) -> tuple[Result, Any]:
     result = mic("migrate", "run", str(manifest), "--json", *args, env=server.env, check=False)
     return result, json.loads(result.stdout)
 
@@ -65,9 +64,11 @@ def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path
 
     # Every imported repository passes the real `mic verify`.
     verifies = [
-        subprocess.Popen(
-            [sys.executable, "-m", "micelio", "verify", f"local/{name}", str(fixture_repos[name])],
-            env={**os.environ, "PYTHONPATH": str(ROOT), **server.env},
+        spawn_mic(
+            "verify",
+            f"local/{name}",
+            str(fixture_repos[name]),
+            env=server.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -112,27 +113,21 @@ def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_
             '[defaults]\nstrategy = "auto"', '[defaults]\nstrategy = "commit"'
         )
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "micelio",
-            "migrate",
-            "run",
-            str(manifest),
-            "--workers",
-            "2",
-            "--lease",
-            "3",
-        ],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **server.env},
-        cwd=ROOT,
+    proc = spawn_mic(
+        "migrate",
+        "run",
+        str(manifest),
+        "--workers",
+        "2",
+        "--lease",
+        "3",
+        env=server.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        _wait_mid_import(server, "killed-batch", 0, "killed/big", sessions=60)
+        wait_mid_import(server, "killed-batch", 0, "killed/big", sessions=60)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -148,23 +143,3 @@ def test_whole_batch_killed_then_run_again(server, fixture_repos, big_repo, tmp_
     assert rows[0]["sessions"] == rows[0]["commits"] == BIG_COMMITS
     out = mic("verify", "killed/big", str(big_repo), env=server.env).stdout
     assert out.startswith(f"ok: {BIG_COMMITS} sessions"), out
-
-
-def _wait_mid_import(
-    server, job_id: str, index: int, project: str, *, sessions: int, timeout: float = 120
-) -> Any:
-    """The repository once a worker has claimed it and landed at least ``sessions`` sessions
-    (read from the project itself: the job's figures come only with each lease renewal)."""
-    org, name = project.split("/")
-    deadline = time.monotonic() + timeout
-    with MicClient(server.address, server.token) as client:
-        while time.monotonic() < deadline:
-            try:
-                repo = client.get_job(job_id).repositories[index]
-                head = client.get_project(org, name).head_position
-            except Exception:  # not registered or created yet
-                repo, head = None, 0
-            if repo is not None and repo.status == "running" and head >= sessions:
-                return repo
-            time.sleep(0.02)
-    raise AssertionError(f"repository {index} of {job_id} made no progress")

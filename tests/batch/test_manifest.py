@@ -8,7 +8,7 @@ import pytest
 
 from importers.batch.manifest import ManifestError, parse
 from micelio.client import RepositorySpec
-from tests.import_git.helpers import mic
+from tests.support.cli import mic
 
 GOOD = """
 [defaults]

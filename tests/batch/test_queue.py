@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,15 @@ import pytest
 
 from importers.batch.manifest import load
 from micelio.client import MicClient
-from tests.batch.conftest import BIG_COMMITS, FIXTURES, write_manifest
-from tests.batch.test_local import _wait_mid_import
-from tests.import_git.helpers import ROOT, mic
+from tests.support.cli import mic, spawn_mic
+from tests.support.migrations import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
 from tests.support.procs import stop_pid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 
 
 def _cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "micelio", *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", **env},
-        cwd=ROOT,
-        text=True,
-        **kwargs,
-    )
+    return spawn_mic(*args, env=env, **kwargs)
 
 
 def test_queue_job_survives_a_killed_worker(
@@ -58,7 +50,7 @@ def test_queue_job_survives_a_killed_worker(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        big = _wait_mid_import(first, job_id, 0, "queued/big", sessions=60)
+        big = wait_mid_import(first, job_id, 0, "queued/big", sessions=60)
         victim = int(big.worker.rsplit(":", 1)[1])
         assert victim in [w.pid for w in workers], (big.worker, [w.pid for w in workers])
         os.kill(victim, signal.SIGKILL)

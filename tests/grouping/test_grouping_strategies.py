@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from importers.grouping import STRATEGIES, PlannedSession, plan_sessions
-from tests.grouping._history import DAY, HOUR, chain, covers, extents, make
+from tests.support.history import DAY, HOUR, chain, covers, extents, make
 
 
 def _mixed() -> list:

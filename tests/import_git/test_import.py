@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import signal
 import subprocess
@@ -14,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from micelio.client import ChangeKind, MicClient
-from tests.import_git.helpers import ROOT, first_parent_chain, git, mic, mic_json, project_state
+from tests.support.cli import ROOT, mic, mic_json, spawn_mic
+from tests.support.gitrepo import first_parent_chain, git
+from tests.support.projects import project_state
 
 
 @pytest.fixture(scope="module")
@@ -211,28 +211,9 @@ def test_url_is_cloned_into_the_cache(server, fixture_repos, tmp_path) -> None:
 
 def test_embedded_server_runs_for_the_import_only(fixture_repos, tmp_path) -> None:
     repo = fixture_repos["kitchen-sink"]
-    env = {"MIC_DATA_DIR": str(tmp_path / "data"), "MIC_SERVER": "", "MIC_TOKEN": ""}
-    env = {k: v for k, v in env.items() if v}
-    clean = {k: v for k, v in os.environ.items() if k not in ("MIC_SERVER", "MIC_TOKEN")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "micelio",
-            "import",
-            "git",
-            str(repo),
-            "--project",
-            "emb/k",
-            "--json",
-        ],
-        env={**clean, **env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["sessions"] > 0
+    env = {"MIC_DATA_DIR": str(tmp_path / "data"), "MIC_SERVER": None, "MIC_TOKEN": None}
+    result = mic("import", "git", str(repo), "--project", "emb/k", "--json", env=env, timeout=300)
+    assert result.json()["sessions"] > 0
     assert not (tmp_path / "data" / "server.json").exists(), "the embedded server stopped"
     assert (tmp_path / "data" / "admin.token").exists()
 
@@ -259,21 +240,16 @@ def crash_repo(tmp_path_factory) -> Path:
     return repo
 
 
-def _start_import(repo: Path, project: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "micelio",
-            "import",
-            "git",
-            str(repo),
-            "--project",
-            project,
-            "--strategy",
-            "commit",
-        ],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+def _start_import(repo: Path, project: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return spawn_mic(
+        "import",
+        "git",
+        str(repo),
+        "--project",
+        project,
+        "--strategy",
+        "commit",
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

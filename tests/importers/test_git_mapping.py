@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,36 +17,11 @@ from importers.git.mapping import (
     net_changes,
     with_sizes,
 )
-from importers.git.records import ZERO_OID, Commit, RawChange, Signature
 from importers.git.walk import walk
-from tests.importers.gittools import ls_tree
+from tests.support.git_changes import A1, A2, A3, F, chain, oid, raw
+from tests.support.gitrepo import ls_tree
 
-Entry = tuple[int, str]
-F, X, L, G = 0o100644, 0o100755, 0o120000, 0o160000
-SIG = Signature("T", "t@example.com", 0, "+0000")
-
-
-def raw(status: str, path: bytes, old: Entry | None, new: Entry | None) -> RawChange:
-    old_mode, old_oid = old or (0, ZERO_OID)
-    new_mode, new_oid = new or (0, ZERO_OID)
-    return RawChange(status, path, old_mode, new_mode, old_oid, new_oid)
-
-
-def chain(*changes: Sequence[RawChange]) -> list[Commit]:
-    """Consecutive first-parent commits with these changes."""
-    commits: list[Commit] = []
-    for i, commit_changes in enumerate(changes):
-        parents = (commits[-1].oid,) if commits else ()
-        oid = f"{i + 1:040x}"
-        commits.append(Commit(oid, parents, "", SIG, SIG, "", b"", changes=tuple(commit_changes)))
-    return commits
-
-
-def oid(n: int) -> str:
-    return f"{n:x}".rjust(40, "a")
-
-
-A1, A2, A3 = (F, oid(1)), (F, oid(2)), (F, oid(3))
+X, L, G = 0o100755, 0o120000, 0o160000
 
 
 def summary(changes: list[PlannedChange]) -> list[tuple]:

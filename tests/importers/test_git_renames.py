@@ -10,8 +10,7 @@ from importers.git.gitcmd import GitError, empty_tree
 from importers.git.mapping import net_changes
 from importers.git.renames import RenameFinder, pair_similar, similar_renames
 from importers.git.walk import walk
-from tests.importers.test_git_mapping import A1, A2, A3, F, chain, oid, raw
-from tests.importers.test_git_walk import by_subject
+from tests.support.git_changes import A1, A2, A3, F, by_subject, chain, oid, raw
 
 
 def _renamed(changes) -> dict[bytes, tuple[bytes | None, int | None]]:

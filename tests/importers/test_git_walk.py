@@ -11,14 +11,10 @@ import pytest
 from fixtures import build
 from importers.git import walk as walk_mod
 from importers.git.gitcmd import GitError, run_git
-from importers.git.records import EMPTY_TREE_OID, MODE_GITLINK, MODE_SYMLINK, Commit
+from importers.git.records import EMPTY_TREE_OID, MODE_GITLINK, MODE_SYMLINK
 from importers.git.walk import first_parent_chain, resolve_ref, tags_by_commit, walk
-from tests.importers.gittools import cat_file, child_processes
-
-
-def by_subject(commits: list[Commit]) -> dict[str, Commit]:
-    return {c.subject: c for c in commits}
-
+from tests.support.git_changes import by_subject
+from tests.support.gitrepo import cat_file, child_processes
 
 # -- order and completeness ------------------------------------------------------------------
 

@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # terminal keeps rich from wrapping the text output the tests read.
 _FIXED_ENV = {"MIC_DEBUG": "", "COLUMNS": "200"}
 
+# Variables added to the environment of a run; None removes one (as click's CliRunner does).
+Env = Mapping[str, str | None]
+
 
 @dataclass(frozen=True)
 class Result:
@@ -64,7 +67,7 @@ def _app() -> typer.Typer:
 
 def invoke(
     *args: str,
-    env: Mapping[str, str],
+    env: Env,
     cwd: Path | None = None,
     check: bool = True,
     input: str | None = None,
@@ -93,15 +96,14 @@ def invoke(
     return result.check() if check else result
 
 
-def process_env(env: Mapping[str, str]) -> dict[str, str]:
+def process_env(env: Env) -> dict[str, str]:
     """The environment of a `mic` subprocess: ours, this checkout first on the path, ``env``."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path, **_FIXED_ENV, **env}
+    merged = {**os.environ, "PYTHONPATH": path, **_FIXED_ENV, **env}
+    return {key: value for key, value in merged.items() if value is not None}
 
 
-def spawn_mic(
-    *args: str, env: Mapping[str, str], cwd: Path | None = None, **popen: Any
-) -> subprocess.Popen[str]:
+def spawn_mic(*args: str, env: Env, cwd: Path | None = None, **popen: Any) -> subprocess.Popen[str]:
     """Start ``python -m micelio ARGS`` in the background (``popen`` as for ``Popen``)."""
     popen.setdefault("stdin", subprocess.DEVNULL)
     return subprocess.Popen(
@@ -115,7 +117,7 @@ def spawn_mic(
 
 def mic(
     *args: str,
-    env: Mapping[str, str],
+    env: Env,
     cwd: Path | None = None,
     check: bool = True,
     timeout: float = 600,
@@ -132,7 +134,7 @@ def mic(
     return result.check() if check else result
 
 
-def mic_json(*args: str, env: Mapping[str, str], cwd: Path | None = None) -> Any:
+def mic_json(*args: str, env: Env, cwd: Path | None = None) -> Any:
     """``mic ARGS --json`` as a real process, its output parsed."""
     return mic(*args, "--json", env=env, cwd=cwd).json()
 
@@ -152,11 +154,9 @@ class Mic:
     """`mic` bound to a server's environment and run in a directory: ``mic(work, "session",
     "land")``; in this process by default, as a real process with ``in_process=False``."""
 
-    env: Mapping[str, str]
+    env: Env
     in_process: bool = True
 
-    def __call__(
-        self, cwd: Path, *args: str, check: bool = True, env: Mapping[str, str] | None = None
-    ) -> Result:
+    def __call__(self, cwd: Path, *args: str, check: bool = True, env: Env | None = None) -> Result:
         run = invoke if self.in_process else mic
         return run(*args, env={**self.env, **(env or {})}, cwd=cwd, check=check)

@@ -22,7 +22,7 @@ from micelio.database.engine import Database
 from micelio.database.migrate import upgrade
 from micelio.database.models import Organization, Project, Session, SessionChange
 from tests.support.micserver import MicServer
-from tests.web.conftest import Answer, Site
+from tests.support.web import Answer, Site
 
 SESSIONS = 100_000
 BIG = 10_000
