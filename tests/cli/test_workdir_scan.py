@@ -282,4 +282,6 @@ def test_scan_is_fast_enough_for_a_few_thousand_files(tmp_path: Path) -> None:
         tree.append(entry(f"d{i % 20}/f{i}.txt".encode(), content))
     started = time.monotonic()
     assert workdir.scan(tmp_path, tree).changes == []
-    assert time.monotonic() - started < 5
+    # Well under a second; the bound, generous for a loaded CI, catches a scan that went
+    # quadratic in the files (each one compared with every tree entry) or re-reads them.
+    assert time.monotonic() - started < 30
