@@ -8,7 +8,7 @@ import pytest
 
 from importers.batch.manifest import ManifestError, parse
 from micelio.client import RepositorySpec
-from tests.support.cli import mic
+from tests.support.cli import invoke
 
 GOOD = """
 [defaults]
@@ -85,11 +85,11 @@ def test_cli_refuses_a_bad_manifest_and_registers_nothing(mic_server, tmp_path: 
     ]
     for text in cases:
         bad.write_text(text)
-        result = mic("migrate", "run", str(bad), env=server.env, check=False)
+        result = invoke("migrate", "run", str(bad), env=server.env, check=False)
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"error: {bad}"), result.stderr
         assert result.stdout == ""
-    missing = mic("migrate", "run", str(tmp_path / "nope.toml"), env=server.env, check=False)
+    missing = invoke("migrate", "run", str(tmp_path / "nope.toml"), env=server.env, check=False)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
-    assert mic("migrate", "status", "--json", env=server.env).stdout.strip() == "[]"
+    assert invoke("migrate", "status", "--json", env=server.env).stdout.strip() == "[]"

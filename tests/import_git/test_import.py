@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from micelio.client import ChangeKind, MicClient
-from tests.support.cli import ROOT, mic, mic_json, spawn_mic
+from tests.support.cli import ROOT, invoke, invoke_json, mic, mic_json, spawn_mic
 from tests.support.gitrepo import first_parent_chain, git
 from tests.support.projects import project_state
 
@@ -54,7 +54,7 @@ def test_every_fixture_imports_and_verifies(server, fixture_repos: dict[str, Pat
 
 
 def test_renames_name_each_other_with_their_similarity(server, fixture_repos) -> None:
-    mic(
+    invoke(
         "import",
         "git",
         str(fixture_repos["rename"]),
@@ -88,10 +88,10 @@ def test_grouped_import_verifies(server, fixture_repos: dict[str, Path]) -> None
     repo = fixture_repos["kitchen-sink"]
     for strategy in ("auto", "merge", "cluster"):
         project = f"grouped/{strategy}"
-        mic(
+        invoke(
             "import", "git", str(repo), "--project", project, "--strategy", strategy, env=server.env
         )
-        report = mic_json("verify", project, str(repo), env=server.env)
+        report = invoke_json("verify", project, str(repo), env=server.env)
         assert report["ok"], (strategy, report)
 
 
@@ -99,13 +99,13 @@ def test_plan_json_lists_every_first_parent_commit_once(server, fixture_repos) -
     repo = fixture_repos["kitchen-sink"]
     chain = first_parent_chain(repo)
     for strategy in ("commit", "merge", "cluster", "auto"):
-        plan = mic_json(
+        plan = invoke_json(
             "import", "git", str(repo), "--plan", "--strategy", strategy, env=server.env
         )
         commits = [c for s in plan["sessions"] for c in s["commits"]]
         assert commits == chain, strategy
         assert all(s["goal"] for s in plan["sessions"])
-    per_commit = mic_json(
+    per_commit = invoke_json(
         "import", "git", str(repo), "--plan", "--strategy", "commit", env=server.env
     )
     assert len(per_commit["sessions"]) == len(chain)
@@ -114,8 +114,8 @@ def test_plan_json_lists_every_first_parent_commit_once(server, fixture_repos) -
 def test_imported_session_keeps_the_commit_story(server, fixture_repos) -> None:
     repo = fixture_repos["kitchen-sink"]
     project = "story/kitchen"
-    mic("import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env)
-    sessions = mic_json("session", "list", project, "--limit", "1000", env=server.env)
+    invoke("import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env)
+    sessions = invoke_json("session", "list", project, "--limit", "1000", env=server.env)
     merges = [s for s in sessions if s["metadata"]["commits"][-1]["brought_in"]]
     assert merges, "kitchen-sink has merges that bring in commits"
     for s in merges:
@@ -145,32 +145,32 @@ def _clone(src: Path, dest: Path) -> Path:
 def test_incremental_import_lands_only_new_commits(server, fixture_repos, tmp_path) -> None:
     repo = _clone(fixture_repos["kitchen-sink"], tmp_path / "work")
     project = "incr/kitchen"
-    first = mic_json(
+    first = invoke_json(
         "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
     )
     (repo / "new-file.txt").write_text("hello\n")
     git(repo, "add", "new-file.txt")
     git(repo, "commit", "-q", "-m", "Add a new file")
     git(repo, "commit", "-q", "--allow-empty", "-m", "An empty follow-up")
-    second = mic_json(
+    second = invoke_json(
         "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
     )
     assert second["commits"] == 2
     assert second["already_imported_commits"] == first["commits"]
-    again = mic_json(
+    again = invoke_json(
         "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
     )
     assert again["commits"] == 0 and again["sessions"] == 0
-    assert mic_json("verify", project, str(repo), env=server.env)["ok"]
+    assert invoke_json("verify", project, str(repo), env=server.env)["ok"]
 
 
 def test_rewritten_branch_stops_with_a_clear_message(server, fixture_repos, tmp_path) -> None:
     repo = _clone(fixture_repos["kitchen-sink"], tmp_path / "work")
     project = "rewrite/kitchen"
-    mic("import", "git", str(repo), "--project", project, env=server.env)
+    invoke("import", "git", str(repo), "--project", project, env=server.env)
     git(repo, "reset", "-q", "--hard", "HEAD~1")
     git(repo, "commit", "-q", "--allow-empty", "-m", "Rewritten history")
-    result = mic("import", "git", str(repo), "--project", project, env=server.env, check=False)
+    result = invoke("import", "git", str(repo), "--project", project, env=server.env, check=False)
     assert result.returncode != 0
     assert "rewritten" in result.stderr
     assert "Traceback" not in result.stderr
@@ -189,11 +189,11 @@ def test_bad_input_is_one_line_and_lands_nothing(server, tmp_path) -> None:
         ("verify", "bad/none", str(not_a_repo)),
     ]
     for args in cases:
-        result = mic(*args, env=server.env, check=False)
+        result = invoke(*args, env=server.env, check=False)
         assert result.returncode != 0, args
         assert "Traceback" not in result.stderr, args
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
-    orgs = mic("org", "list", "--json", env=server.env).stdout
+    orgs = invoke("org", "list", "--json", env=server.env).stdout
     assert '"bad"' not in orgs, "a refused import creates nothing"
 
 
@@ -201,12 +201,12 @@ def test_url_is_cloned_into_the_cache(server, fixture_repos, tmp_path) -> None:
     repo = fixture_repos["kitchen-sink"]
     url = repo.resolve().as_uri()
     env = {**server.env, "MIC_CACHE_DIR": str(tmp_path / "cache")}
-    summary = mic_json(
+    summary = invoke_json(
         "import", "git", url, "--project", "url/kitchen", "--strategy", "commit", env=env
     )
     assert summary["commits"] == len(first_parent_chain(repo))
     assert any((tmp_path / "cache" / "git").iterdir())
-    assert mic_json("verify", "url/kitchen", url, env=env)["ok"]
+    assert invoke_json("verify", "url/kitchen", url, env=env)["ok"]
 
 
 def test_embedded_server_runs_for_the_import_only(fixture_repos, tmp_path) -> None:

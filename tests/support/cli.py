@@ -96,6 +96,11 @@ def invoke(
     return result.check() if check else result
 
 
+def invoke_json(*args: str, env: Env, cwd: Path | None = None) -> Any:
+    """``mic ARGS --json`` in this process, its output parsed."""
+    return invoke(*args, "--json", env=env, cwd=cwd).json()
+
+
 def process_env(env: Env) -> dict[str, str]:
     """The environment of a `mic` subprocess: ours, this checkout first on the path, ``env``."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
