@@ -119,7 +119,7 @@ class _Authed:
 @dataclass
 class Change:
     path: str
-    change_type: pb.ChangeType = ADDED
+    change_type: int = ADDED  # any number: tests send unknown ones too
     data: bytes = b""
     mode: int = 0
     size: int | None = None  # declared size; default len(data)
@@ -141,7 +141,8 @@ def land_requests(
             change=pb.ChangeHeader(
                 file_path=change.path,
                 raw_path=change.raw_path,
-                change_type=change.change_type,
+                # proto3 enums are open: an unknown number goes on the wire as it is
+                change_type=cast(pb.ChangeType, change.change_type),
                 mode=change.mode,
                 size=len(change.data) if change.size is None else change.size,
                 metadata=meta,
