@@ -71,7 +71,6 @@ def test_local_job_reports_each_repository(server, fixture_repos, tmp_path: Path
             env=server.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
         for name in FIXTURES
     ]

@@ -111,11 +111,11 @@ def process_env(env: Env) -> dict[str, str]:
 def spawn_mic(*args: str, env: Env, cwd: Path | None = None, **popen: Any) -> subprocess.Popen[str]:
     """Start ``python -m micelio ARGS`` in the background (``popen`` as for ``Popen``)."""
     popen.setdefault("stdin", subprocess.DEVNULL)
+    popen.setdefault("text", True)
     return subprocess.Popen(
         [sys.executable, "-m", "micelio", *args],
         env=process_env(env),
         cwd=cwd or ROOT,
-        text=True,
         **popen,
     )
 
