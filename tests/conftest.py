@@ -22,11 +22,12 @@ not installed the fixture FAILS (``scripts/setup --test`` installs them); it nev
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.fixture_types import MicServerFactory
 from tests.support.micserver import STARTED, MicServer, start_mic_server
 from tests.support.postgres import PostgresCluster
 from tests.support.seaweed import SeaweedS3
@@ -74,9 +75,6 @@ def s3_storage_url(seaweed: SeaweedS3, s3_bucket: str) -> str:
 @pytest.fixture(scope="session")
 def s3_env(seaweed: SeaweedS3) -> dict[str, str]:
     return seaweed.env()
-
-
-MicServerFactory = Callable[..., MicServer]
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.batch.helpers import BIG_COMMITS, FIXTURES
+from tests.support.fixture_types import MicServerFactory
 from tests.support.micserver import MicServer, start_mic_server
+from tests.support.migrations import BIG_COMMITS, FIXTURES
 from tests.support.procs import free_port, stop_pid, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +113,7 @@ def _build(name: str, dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def two_servers(
-    mic_server: Callable[..., MicServer], tmp_path_factory: pytest.TempPathFactory
+    mic_server: MicServerFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[MicServer, MicServer]:
     """Two mic server processes on one PostgreSQL database and one SeaweedFS bucket prefix."""
     first = mic_server(db="postgres", storage="s3")

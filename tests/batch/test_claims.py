@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,6 +18,7 @@ from micelio.client import (
     PermissionDenied,
     RepositorySpec,
 )
+from tests.support.fixture_types import MicServerFactory
 from tests.support.micserver import MicServer
 
 DIGEST = "ab" * 32
@@ -28,7 +29,7 @@ def _specs(org: str, count: int) -> list[RepositorySpec]:
 
 
 @pytest.fixture(scope="module")
-def server(mic_server: Callable[..., MicServer]) -> MicServer:
+def server(mic_server: MicServerFactory) -> MicServer:
     return mic_server()
 
 

@@ -6,21 +6,21 @@ import json
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from micelio.client import MicClient
-from tests.batch.helpers import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
-from tests.import_git.helpers import ROOT, first_parent_chain, mic, mic_json
+from tests.support.cli import Result, mic, mic_json, spawn_mic
+from tests.support.fixture_types import MicServerFactory
+from tests.support.gitrepo import first_parent_chain
 from tests.support.micserver import MicServer
+from tests.support.migrations import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
 
 
 @pytest.fixture(scope="module")
-def server(mic_server: Callable[..., MicServer]) -> MicServer:
+def server(mic_server: MicServerFactory) -> MicServer:
     return mic_server()
 
 
@@ -29,9 +29,7 @@ def _heads(server: MicServer, projects: list[str]) -> dict[str, int]:
         return {p: client.get_project(*p.split("/")).head_position for p in projects}
 
 
-def _run(
-    manifest: Path, server: MicServer, *args: str
-) -> tuple[subprocess.CompletedProcess[str], Any]:
+def _run(manifest: Path, server: MicServer, *args: str) -> tuple[Result, Any]:
     result = mic("migrate", "run", str(manifest), "--json", *args, env=server.env, check=False)
     return result, json.loads(result.stdout)
 
@@ -70,12 +68,13 @@ def test_local_job_reports_each_repository(
 
     # Every imported repository passes the real `mic verify`.
     verifies = [
-        subprocess.Popen(
-            [sys.executable, "-m", "micelio", "verify", f"local/{name}", str(fixture_repos[name])],
-            env={**os.environ, "PYTHONPATH": str(ROOT), **server.env},
+        spawn_mic(
+            "verify",
+            f"local/{name}",
+            str(fixture_repos[name]),
+            env=server.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
         for name in FIXTURES
     ]
@@ -119,21 +118,15 @@ def test_whole_batch_killed_then_run_again(
             '[defaults]\nstrategy = "auto"', '[defaults]\nstrategy = "commit"'
         )
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "micelio",
-            "migrate",
-            "run",
-            str(manifest),
-            "--workers",
-            "2",
-            "--lease",
-            "3",
-        ],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **server.env},
-        cwd=ROOT,
+    proc = spawn_mic(
+        "migrate",
+        "run",
+        str(manifest),
+        "--workers",
+        "2",
+        "--lease",
+        "3",
+        env=server.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from importers.batch.manifest import ManifestError, parse
 from micelio.client import RepositorySpec
-from tests.import_git.helpers import mic
-from tests.support.micserver import MicServer
+from tests.support.cli import invoke
+from tests.support.fixture_types import MicServerFactory
 
 GOOD = """
 [defaults]
@@ -78,7 +77,7 @@ def test_validation_errors_are_one_line(text: str, message: str, tmp_path: Path)
 
 
 def test_cli_refuses_a_bad_manifest_and_registers_nothing(
-    mic_server: Callable[..., MicServer], tmp_path: Path
+    mic_server: MicServerFactory, tmp_path: Path
 ) -> None:
     server = mic_server()
     bad = tmp_path / "bad.toml"
@@ -89,11 +88,11 @@ def test_cli_refuses_a_bad_manifest_and_registers_nothing(
     ]
     for text in cases:
         bad.write_text(text)
-        result = mic("migrate", "run", str(bad), env=server.env, check=False)
+        result = invoke("migrate", "run", str(bad), env=server.env, check=False)
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"error: {bad}"), result.stderr
         assert result.stdout == ""
-    missing = mic("migrate", "run", str(tmp_path / "nope.toml"), env=server.env, check=False)
+    missing = invoke("migrate", "run", str(tmp_path / "nope.toml"), env=server.env, check=False)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
-    assert mic("migrate", "status", "--json", env=server.env).stdout.strip() == "[]"
+    assert invoke("migrate", "status", "--json", env=server.env).stdout.strip() == "[]"

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,16 @@ import pytest
 
 from importers.batch.manifest import load
 from micelio.client import MicClient
-from tests.batch.helpers import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
-from tests.import_git.helpers import ROOT, mic
+from tests.support.cli import mic, spawn_mic
 from tests.support.micserver import MicServer
+from tests.support.migrations import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
 from tests.support.procs import stop_pid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 
 
 def _cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "micelio", *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", **env},
-        cwd=ROOT,
-        text=True,
-        **kwargs,
-    )
+    return spawn_mic(*args, env=env, **kwargs)
 
 
 def test_queue_job_survives_a_killed_worker(

@@ -1,4 +1,4 @@
-"""errors.run: one line on stderr, a documented exit code, no traceback (no server)."""
+"""errors.run: one line on stderr, a documented exit code, no traceback (in process, no server)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from micelio import paths
 from micelio.cli import errors
 from micelio.client import Conflict, NotFound, PermissionDenied, Unavailable
 from micelio.workdir import WorkdirError
+from tests.support.cli import assert_one_line_error, invoke
 
 
 def make_app(exc: BaseException) -> typer.Typer:
@@ -43,38 +44,28 @@ def make_app(exc: BaseException) -> typer.Typer:
         (RuntimeError("unexpected"), errors.GENERIC, "error: RuntimeError: unexpected"),
     ],
 )
-def test_one_line_and_exit_code(exc, code, text, capsys, monkeypatch) -> None:
-    monkeypatch.delenv("MIC_DEBUG", raising=False)
-    with pytest.raises(SystemExit) as caught:
-        errors.run(make_app(exc), ["boom"])
-    assert caught.value.code == code
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: ")
-    assert text in err
-    assert "Traceback" not in err
+def test_one_line_and_exit_code(exc: BaseException, code: int, text: str) -> None:
+    result = invoke("boom", env={}, app=make_app(exc), check=False)
+    assert_one_line_error(result, code)
+    assert text in result.stderr
 
 
-def test_success_exits_zero(capsys) -> None:
-    with pytest.raises(SystemExit) as caught:
-        errors.run(make_app(RuntimeError()), ["fine"])
-    assert caught.value.code == 0
-    assert capsys.readouterr().out == "fine\n"
+def test_success_exits_zero() -> None:
+    result = invoke("fine", env={}, app=make_app(RuntimeError()))
+    assert result.returncode == 0 and result.stdout == "fine\n"
 
 
-def test_usage_errors_are_typers_with_code_2(capsys) -> None:
-    with pytest.raises(SystemExit) as caught:
-        errors.run(make_app(RuntimeError()), ["boom", "--no-such-option"])
-    assert caught.value.code == errors.USAGE
-    assert "Traceback" not in capsys.readouterr().err
+def test_usage_errors_are_typers_with_code_2() -> None:
+    result = invoke("boom", "--no-such-option", env={}, app=make_app(RuntimeError()), check=False)
+    assert result.returncode == errors.USAGE
+    assert "No such option" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_debug_reraises(monkeypatch) -> None:
-    monkeypatch.setenv("MIC_DEBUG", "1")
-    with pytest.raises(RuntimeError):
-        errors.run(make_app(RuntimeError("x")), ["boom"])
+def test_debug_reraises() -> None:
+    with pytest.raises(RuntimeError, match=r"^x$"):
+        invoke("boom", env={"MIC_DEBUG": "1"}, app=make_app(RuntimeError("x")))
 
 
-def test_keyboard_interrupt_is_130(capsys) -> None:
-    with pytest.raises(SystemExit) as caught:
-        errors.run(make_app(KeyboardInterrupt()), ["boom"])
-    assert caught.value.code == errors.INTERRUPTED
+def test_keyboard_interrupt_is_130() -> None:
+    result = invoke("boom", env={}, app=make_app(KeyboardInterrupt()), check=False)
+    assert result.returncode == errors.INTERRUPTED and "Traceback" not in result.stderr

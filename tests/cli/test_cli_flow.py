@@ -1,4 +1,7 @@
-"""The whole native flow through the real CLI and a real server, and its error paths."""
+"""The whole native flow through the CLI and a real server process, and its error paths.
+
+The CLI runs in process (``mic``); ``test_real_process_*`` runs the real ``python -m micelio``
+end to end, so the entry point itself stays covered."""
 
 from __future__ import annotations
 
@@ -7,14 +10,18 @@ import stat
 from pathlib import Path
 
 from micelio.cli import errors
-from tests.cli.conftest import Mic, assert_one_line_error
+from tests.support.cli import Mic, assert_one_line_error
 
 BIG = 3 * 1024 * 1024 + 17  # over the inline threshold, several chunks
 
 
-def snapshot(root: Path, skip: tuple[bytes, ...] = (b".mic", b".git")) -> dict[bytes, tuple]:
+# ("link", target) or ("file", content, executable)
+Entry = tuple[str, bytes] | tuple[str, bytes, bool]
+
+
+def snapshot(root: Path, skip: tuple[bytes, ...] = (b".mic", b".git")) -> dict[bytes, Entry]:
     """path -> ("link", target) | ("file", content, executable), without .mic/.git."""
-    out: dict[bytes, tuple] = {}
+    out: dict[bytes, Entry] = {}
     base = os.fsencode(root)
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames[:] = [d for d in dirnames if d not in skip]
@@ -47,9 +54,11 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
 
     work = tmp_path / "work"
     work.mkdir()
-    session_id = mic(work, "session", "start", "flow", "app", "Build the first version").out.strip()
+    session_id = mic(
+        work, "session", "start", "flow", "app", "Build the first version"
+    ).stdout.strip()
     assert session_id
-    again = mic(work, "session", "start", "flow", "app", "another", ok=False)
+    again = mic(work, "session", "start", "flow", "app", "another", check=False)
     assert_one_line_error(again, errors.STATE, "already active")
 
     write(work, "README.md", b"# app\n")
@@ -89,7 +98,9 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
     landed = mic(work, "session", "land", "--json").json()
     assert landed["landing_position"] == 1 and landed["changes"] == 8
     assert landed["bytes_stored"] >= BIG
-    assert_one_line_error(mic(work, "session", "land", ok=False), errors.STATE, "no active session")
+    assert_one_line_error(
+        mic(work, "session", "land", check=False), errors.STATE, "no active session"
+    )
 
     show = mic(work, "session", "show", session_id, "--json").json()
     assert list(show) == [
@@ -129,7 +140,7 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
     listed = mic(work, "session", "list", "flow/app", "--json").json()
     assert [s["session_id"] for s in listed] == [session_id]
     assert "changes" not in listed[0] and listed[0]["goal"] == "Build the first version"
-    text = mic(work, "session", "list", "flow/app").out
+    text = mic(work, "session", "list", "flow/app").stdout
     assert session_id in text and "Build the first version" in text
 
     # Checkout reproduces the files, the executable bit and the symlink.
@@ -160,7 +171,7 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
         "src/app.py": "modified",
         "src/util.py": "added",
     }
-    assert mic(one, "session", "land").out.startswith("landed session")
+    assert mic(one, "session", "land").stdout.startswith("landed session")
     assert mic(one, "session", "status", "--json").json()["changes"] == []
     second = snapshot(one)
 
@@ -184,6 +195,24 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
     assert mic(at1, "session", "show", "--json").json()["base_position"] == 1
     mic(at1, "session", "abandon", "--reason", "just looking")
     assert mic(at1, "session", "status", "--json").json()["session"] is None
+
+
+def test_real_process_session_start_to_land(mic_process: Mic, tmp_path: Path) -> None:
+    mic_process(tmp_path, "org", "create", "proc")
+    mic_process(tmp_path, "project", "create", "proc/app")
+    work = tmp_path / "work"
+    work.mkdir()
+    session_id = mic_process(work, "session", "start", "proc", "app", "By process").stdout.strip()
+    write(work, "a.txt", b"a\n")
+    landed = mic_process(work, "session", "land", "--json").json()
+    assert landed["landing_position"] == 1 and landed["changes"] == 1
+    co = tmp_path / "co"
+    mic_process(tmp_path, "checkout", "proc/app", str(co))
+    assert snapshot(co) == snapshot(work)
+    missing = mic_process(work, "session", "show", "ses_nope", check=False)
+    assert_one_line_error(missing, errors.NOT_FOUND)
+    shown = mic_process(work, "session", "show", session_id, "--json").json()
+    assert shown["status"] == "landed"
 
 
 def test_other_sessions_landed_since_the_base_are_brought_in(mic: Mic, tmp_path: Path) -> None:
@@ -217,58 +246,64 @@ def test_other_sessions_landed_since_the_base_are_brought_in(mic: Mic, tmp_path:
         mic(tmp_path / name, "session", "start", "sync", "p", name)
         write(tmp_path / name, "a.txt", name.encode())
     mic(tmp_path / "c1", "session", "land")
-    conflict = mic(tmp_path / "c2", "session", "land", ok=False)
+    conflict = mic(tmp_path / "c2", "session", "land", check=False)
     assert_one_line_error(conflict, errors.CONFLICT, "a.txt")
     assert mic(tmp_path / "c2", "session", "status", "--json").json()["session"]["status"] == (
         "active"
     )
 
 
-def test_bad_input(mic: Mic, server, tmp_path: Path) -> None:
+def test_bad_input(mic: Mic, tmp_path: Path) -> None:
     mic(tmp_path, "org", "create", "bad")
     mic(tmp_path, "project", "create", "bad/p")
 
-    assert_one_line_error(mic(tmp_path, "session", "show", "ses_nope", ok=False), errors.NOT_FOUND)
-    assert_one_line_error(mic(tmp_path, "session", "list", "bad/nope", ok=False), errors.NOT_FOUND)
     assert_one_line_error(
-        mic(tmp_path, "session", "note", "hi", ok=False),
+        mic(tmp_path, "session", "show", "ses_nope", check=False), errors.NOT_FOUND
+    )
+    assert_one_line_error(
+        mic(tmp_path, "session", "list", "bad/nope", check=False), errors.NOT_FOUND
+    )
+    assert_one_line_error(
+        mic(tmp_path, "session", "note", "hi", check=False),
         errors.STATE,
         "not a mic working directory",
     )
     assert_one_line_error(
-        mic(tmp_path, "session", "list", "no-slash", ok=False), errors.USAGE, "ORG/PROJECT"
+        mic(tmp_path, "session", "list", "no-slash", check=False), errors.USAGE, "ORG/PROJECT"
     )
     assert_one_line_error(
-        mic(tmp_path, "checkout", "bad/p", str(tmp_path / "x"), "--at", "5", ok=False),
+        mic(tmp_path, "checkout", "bad/p", str(tmp_path / "x"), "--at", "5", check=False),
         errors.NOT_FOUND,
         "position 5",
     )
-    usage = mic(tmp_path, "session", "land", "--no-such-flag", ok=False)
-    assert usage.code == errors.USAGE and "Traceback" not in usage.err
+    usage = mic(tmp_path, "session", "land", "--no-such-flag", check=False)
+    assert usage.returncode == errors.USAGE and "Traceback" not in usage.stderr
 
     # Landed sessions take no more notes; landing twice is refused by the server too.
     work = tmp_path / "w"
     work.mkdir()
-    sid = mic(work, "session", "start", "bad", "p", "one").out.strip()
+    sid = mic(work, "session", "start", "bad", "p", "one").stdout.strip()
     write(work, "f.txt", b"x")
     mic(work, "session", "land")
     assert_one_line_error(
-        mic(work, "session", "note", "late", "--session", sid, ok=False), errors.STATE
+        mic(work, "session", "note", "late", "--session", sid, check=False), errors.STATE
     )
-    assert_one_line_error(mic(work, "session", "abandon", "--session", sid, ok=False), errors.STATE)
+    assert_one_line_error(
+        mic(work, "session", "abandon", "--session", sid, check=False), errors.STATE
+    )
 
     # A directory with landed history that is not a checkout cannot start a session.
     stray = tmp_path / "stray"
     stray.mkdir()
     assert_one_line_error(
-        mic(stray, "session", "start", "bad", "p", "x", ok=False), errors.STATE, "mic checkout"
+        mic(stray, "session", "start", "bad", "p", "x", check=False), errors.STATE, "mic checkout"
     )
 
     # Tokens: a bad one, and a read-only one that cannot land.
     assert_one_line_error(
-        mic(tmp_path, "org", "list", ok=False, env={"MIC_TOKEN": "mic_not_a_token"}), errors.AUTH
+        mic(tmp_path, "org", "list", check=False, env={"MIC_TOKEN": "mic_not_a_token"}), errors.AUTH
     )
-    reader = mic(tmp_path, "token", "create", "--org", "bad", "--role", "read").out.strip()
+    reader = mic(tmp_path, "token", "create", "--org", "bad", "--role", "read").stdout.strip()
     writer = mic(tmp_path, "token", "create", "--org", "bad", "--role", "write", "--json").json()[
         "token"
     ]
@@ -278,13 +313,13 @@ def test_bad_input(mic: Mic, server, tmp_path: Path) -> None:
     mic(co, "session", "start", "bad", "p", "as a writer", env={"MIC_TOKEN": writer})
     write(co, "g.txt", b"y")
     assert_one_line_error(
-        mic(co, "session", "land", ok=False, env={"MIC_TOKEN": reader}), errors.AUTH
+        mic(co, "session", "land", check=False, env={"MIC_TOKEN": reader}), errors.AUTH
     )
     assert mic(co, "session", "status", "--json").json()["session"]["status"] == "active"
-    assert mic(co, "session", "land", env={"MIC_TOKEN": writer}).code == 0
+    assert mic(co, "session", "land", env={"MIC_TOKEN": writer}).returncode == 0
 
     # Unreachable server: one line naming the address.
-    unreachable = mic(tmp_path, "org", "list", ok=False, env={"MIC_SERVER": "127.0.0.1:9"})
+    unreachable = mic(tmp_path, "org", "list", check=False, env={"MIC_SERVER": "127.0.0.1:9"})
     assert_one_line_error(unreachable, errors.UNREACHABLE, "cannot reach mic server at 127.0.0.1:9")
 
 
@@ -299,7 +334,7 @@ def test_a_landing_not_recorded_here_is_recovered(mic: Mic, tmp_path: Path) -> N
     mic(work, "session", "land")
     (work / ".mic" / "state.json").write_text(before)  # as if it died before recording
     assert_one_line_error(
-        mic(work, "session", "land", ok=False), errors.STATE, "already landed at position 1"
+        mic(work, "session", "land", check=False), errors.STATE, "already landed at position 1"
     )
     status = mic(work, "session", "status", "--json").json()
     assert status["session"] is None and status["base_position"] == 1

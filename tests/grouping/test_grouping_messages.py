@@ -6,7 +6,7 @@ from importers.grouping import Decision
 from importers.grouping.decisions import decisions_of
 from importers.grouping.goals import goal_of, representative_subject
 from importers.history import Commit
-from tests.grouping._history import chain, make, oid
+from tests.support.history import chain, make, oid
 
 MERGE_BODY = """Merge pull request #2358 from dev/json-test-client
 

@@ -23,7 +23,7 @@ def test_model_json_matches_the_features() -> None:
 
 
 def test_pair_features_shape_and_finiteness() -> None:
-    from tests.grouping._history import DAY, chain
+    from tests.support.history import DAY, chain
 
     commits = chain(
         [{"message": f"Change {k}", "paths": [f"pkg/m{k % 2}.py"], "t": k * DAY} for k in range(5)]

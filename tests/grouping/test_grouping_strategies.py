@@ -6,7 +6,7 @@ import pytest
 
 from importers.grouping import STRATEGIES, PlannedSession, plan_sessions
 from importers.history import Commit
-from tests.grouping._history import DAY, HOUR, chain, covers, extents, make
+from tests.support.history import DAY, HOUR, chain, covers, extents, make
 
 
 def _mixed() -> list[Commit]:

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from micelio.client import MicClient
 from micelio.vocabulary import ChangeType
-from tests.import_git.helpers import ROOT, first_parent_chain, git, mic, mic_json, project_state
+from tests.support.cli import ROOT, invoke, invoke_json, mic, mic_json, spawn_mic
+from tests.support.fixture_types import MicServerFactory
+from tests.support.gitrepo import first_parent_chain, git
 from tests.support.micserver import MicServer
+from tests.support.projects import project_state
 
 
 @pytest.fixture(scope="module")
-def server(mic_server: Callable[..., MicServer]) -> MicServer:
+def server(mic_server: MicServerFactory) -> MicServer:
     return mic_server()
 
 
@@ -61,7 +61,7 @@ def test_every_fixture_imports_and_verifies(
 def test_renames_name_each_other_with_their_similarity(
     server: MicServer, fixture_repos: dict[str, Path]
 ) -> None:
-    mic(
+    invoke(
         "import",
         "git",
         str(fixture_repos["rename"]),
@@ -95,10 +95,10 @@ def test_grouped_import_verifies(server: MicServer, fixture_repos: dict[str, Pat
     repo = fixture_repos["kitchen-sink"]
     for strategy in ("auto", "merge", "cluster"):
         project = f"grouped/{strategy}"
-        mic(
+        invoke(
             "import", "git", str(repo), "--project", project, "--strategy", strategy, env=server.env
         )
-        report = mic_json("verify", project, str(repo), env=server.env)
+        report = invoke_json("verify", project, str(repo), env=server.env)
         assert report["ok"], (strategy, report)
 
 
@@ -108,13 +108,13 @@ def test_plan_json_lists_every_first_parent_commit_once(
     repo = fixture_repos["kitchen-sink"]
     chain = first_parent_chain(repo)
     for strategy in ("commit", "merge", "cluster", "auto"):
-        plan = mic_json(
+        plan = invoke_json(
             "import", "git", str(repo), "--plan", "--strategy", strategy, env=server.env
         )
         commits = [c for s in plan["sessions"] for c in s["commits"]]
         assert commits == chain, strategy
         assert all(s["goal"] for s in plan["sessions"])
-    per_commit = mic_json(
+    per_commit = invoke_json(
         "import", "git", str(repo), "--plan", "--strategy", "commit", env=server.env
     )
     assert len(per_commit["sessions"]) == len(chain)
@@ -125,8 +125,8 @@ def test_imported_session_keeps_the_commit_story(
 ) -> None:
     repo = fixture_repos["kitchen-sink"]
     project = "story/kitchen"
-    mic("import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env)
-    sessions = mic_json("session", "list", project, "--limit", "1000", env=server.env)
+    invoke("import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env)
+    sessions = invoke_json("session", "list", project, "--limit", "1000", env=server.env)
     merges = [s for s in sessions if s["metadata"]["commits"][-1]["brought_in"]]
     assert merges, "kitchen-sink has merges that bring in commits"
     for s in merges:
@@ -158,23 +158,23 @@ def test_incremental_import_lands_only_new_commits(
 ) -> None:
     repo = _clone(fixture_repos["kitchen-sink"], tmp_path / "work")
     project = "incr/kitchen"
-    first = mic_json(
+    first = invoke_json(
         "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
     )
     (repo / "new-file.txt").write_text("hello\n")
     git(repo, "add", "new-file.txt")
     git(repo, "commit", "-q", "-m", "Add a new file")
     git(repo, "commit", "-q", "--allow-empty", "-m", "An empty follow-up")
-    second = mic_json(
+    second = invoke_json(
         "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
     )
     assert second["commits"] == 2
     assert second["already_imported_commits"] == first["commits"]
-    again = mic_json(
+    again = invoke_json(
         "import", "git", str(repo), "--project", project, "--strategy", "commit", env=server.env
     )
     assert again["commits"] == 0 and again["sessions"] == 0
-    assert mic_json("verify", project, str(repo), env=server.env)["ok"]
+    assert invoke_json("verify", project, str(repo), env=server.env)["ok"]
 
 
 def test_rewritten_branch_stops_with_a_clear_message(
@@ -182,10 +182,10 @@ def test_rewritten_branch_stops_with_a_clear_message(
 ) -> None:
     repo = _clone(fixture_repos["kitchen-sink"], tmp_path / "work")
     project = "rewrite/kitchen"
-    mic("import", "git", str(repo), "--project", project, env=server.env)
+    invoke("import", "git", str(repo), "--project", project, env=server.env)
     git(repo, "reset", "-q", "--hard", "HEAD~1")
     git(repo, "commit", "-q", "--allow-empty", "-m", "Rewritten history")
-    result = mic("import", "git", str(repo), "--project", project, env=server.env, check=False)
+    result = invoke("import", "git", str(repo), "--project", project, env=server.env, check=False)
     assert result.returncode != 0
     assert "rewritten" in result.stderr
     assert "Traceback" not in result.stderr
@@ -204,11 +204,11 @@ def test_bad_input_is_one_line_and_lands_nothing(server: MicServer, tmp_path: Pa
         ("verify", "bad/none", str(not_a_repo)),
     ]
     for args in cases:
-        result = mic(*args, env=server.env, check=False)
+        result = invoke(*args, env=server.env, check=False)
         assert result.returncode != 0, args
         assert "Traceback" not in result.stderr, args
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
-    orgs = mic("org", "list", "--json", env=server.env).stdout
+    orgs = invoke("org", "list", "--json", env=server.env).stdout
     assert '"bad"' not in orgs, "a refused import creates nothing"
 
 
@@ -218,40 +218,21 @@ def test_url_is_cloned_into_the_cache(
     repo = fixture_repos["kitchen-sink"]
     url = repo.resolve().as_uri()
     env = {**server.env, "MIC_CACHE_DIR": str(tmp_path / "cache")}
-    summary = mic_json(
+    summary = invoke_json(
         "import", "git", url, "--project", "url/kitchen", "--strategy", "commit", env=env
     )
     assert summary["commits"] == len(first_parent_chain(repo))
     assert any((tmp_path / "cache" / "git").iterdir())
-    assert mic_json("verify", "url/kitchen", url, env=env)["ok"]
+    assert invoke_json("verify", "url/kitchen", url, env=env)["ok"]
 
 
 def test_embedded_server_runs_for_the_import_only(
     fixture_repos: dict[str, Path], tmp_path: Path
 ) -> None:
     repo = fixture_repos["kitchen-sink"]
-    env = {"MIC_DATA_DIR": str(tmp_path / "data"), "MIC_SERVER": "", "MIC_TOKEN": ""}
-    env = {k: v for k, v in env.items() if v}
-    clean = {k: v for k, v in os.environ.items() if k not in ("MIC_SERVER", "MIC_TOKEN")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "micelio",
-            "import",
-            "git",
-            str(repo),
-            "--project",
-            "emb/k",
-            "--json",
-        ],
-        env={**clean, **env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["sessions"] > 0
+    env = {"MIC_DATA_DIR": str(tmp_path / "data"), "MIC_SERVER": None, "MIC_TOKEN": None}
+    result = mic("import", "git", str(repo), "--project", "emb/k", "--json", env=env, timeout=300)
+    assert result.json()["sessions"] > 0
     assert not (tmp_path / "data" / "server.json").exists(), "the embedded server stopped"
     assert (tmp_path / "data" / "admin.token").exists()
 
@@ -278,21 +259,16 @@ def crash_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
-def _start_import(repo: Path, project: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "micelio",
-            "import",
-            "git",
-            str(repo),
-            "--project",
-            project,
-            "--strategy",
-            "commit",
-        ],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+def _start_import(repo: Path, project: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return spawn_mic(
+        "import",
+        "git",
+        str(repo),
+        "--project",
+        project,
+        "--strategy",
+        "commit",
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -331,7 +307,7 @@ def test_kill_importer_at_random_points_then_resume(server: MicServer, crash_rep
 
 
 def test_kill_server_mid_import_then_resume(
-    mic_server: Callable[..., MicServer], crash_repo: Path, tmp_path: Path
+    mic_server: MicServerFactory, crash_repo: Path, tmp_path: Path
 ) -> None:
     reference = mic_server()
     mic(

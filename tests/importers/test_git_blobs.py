@@ -11,7 +11,7 @@ from importers.git.blobs import CHUNK_SIZE, BlobReader, MissingObject
 from importers.git.gitcmd import run_git
 from importers.git.mapping import EMPTY_BLOB_OID
 from importers.git.walk import first_parent_chain
-from tests.importers.gittools import child_processes, ls_tree
+from tests.support.gitrepo import child_processes, ls_tree
 
 
 def git_blob_id(data: bytes) -> str:

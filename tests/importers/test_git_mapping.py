@@ -13,8 +13,8 @@ from importers.git.land import to_change
 from importers.git.mapping import EMPTY_BLOB_OID, PlannedChange, apply, kind_of, net_changes
 from importers.git.walk import walk
 from micelio.vocabulary import ChangeType, FileMode
-from tests.importers.gittools import ls_tree
-from tests.importers.records import A1, A2, A3, Entry, F, G, L, X, chain, oid, raw
+from tests.support.git_changes import A1, A2, A3, Entry, F, G, L, X, chain, oid, raw
+from tests.support.gitrepo import ls_tree
 
 Summary = tuple[bytes, str, int, str, int, str, str]
 

@@ -11,7 +11,7 @@ from importers.git.gitcmd import GitError, empty_tree
 from importers.git.mapping import PlannedChange, net_changes
 from importers.git.renames import RenameFinder, pair_similar, similar_renames
 from importers.git.walk import walk
-from tests.importers.records import A1, A2, A3, F, by_subject, chain, oid, raw
+from tests.support.git_changes import A1, A2, A3, F, by_subject, chain, oid, raw
 
 
 def _renamed(changes: Iterable[PlannedChange]) -> dict[bytes, tuple[bytes | None, int | None]]:

@@ -14,8 +14,8 @@ from importers.git.gitcmd import GitError, run_git
 from importers.git.walk import first_parent_chain, resolve_ref, tags_by_commit, walk
 from importers.history import EMPTY_TREE_OID
 from micelio.vocabulary import FileMode
-from tests.importers.gittools import cat_file, child_processes
-from tests.importers.records import by_subject
+from tests.support.git_changes import by_subject
+from tests.support.gitrepo import cat_file, child_processes
 
 # -- order and completeness ------------------------------------------------------------------
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
+from tests.support.fixture_types import MicServerFactory
 from tests.support.micserver import MicServer
 from tests.support.rpc import Api
-
-MicServerFactory = Callable[..., MicServer]
 
 
 @pytest.fixture(

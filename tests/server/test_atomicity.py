@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from micelio.v1 import micelio_pb2 as pb
-from tests.conftest import MicServerFactory
+from tests.support.fixture_types import MicServerFactory
 from tests.support.inspect import change_rows, spool_files, stored_objects
 from tests.support.micserver import MicServer
 from tests.support.procs import wait_until

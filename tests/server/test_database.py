@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
 from micelio.database import (
     ChangeStats,
@@ -119,21 +120,21 @@ def test_context_api(landed: tuple[Database, Session]) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "error"),
     [
-        _change("../x"),
-        _change("x", "renamed"),
-        _change("x", "deleted", b"content"),
-        NewChange(file_path="x", change_type="added"),  # neither content nor key
-        _change("a.txt"),  # duplicate of the first change: the database refuses it
+        (_change("../x"), ValueError),
+        (_change("x", "renamed"), ValueError),
+        (_change("x", "deleted", b"content"), ValueError),
+        (NewChange(file_path="x", change_type="added"), ValueError),  # neither content nor key
+        (_change("a.txt"), IntegrityError),  # duplicate of the first change: the database refuses
     ],
     ids=["path", "type", "deleted-content", "no-content", "duplicate"],
 )
 def test_create_session_changes_is_all_or_nothing(
-    landed: tuple[Database, Session], bad: NewChange
+    landed: tuple[Database, Session], bad: NewChange, error: type[Exception]
 ) -> None:
     database, session = landed
-    with pytest.raises(Exception), database.write() as db:  # noqa: B017 (ValueError or IntegrityError)
+    with pytest.raises(error), database.write() as db:
         create_session_changes(db, session, [_change("a.txt"), _change("b.txt"), bad])
     with database.read() as db:
         assert count_session_changes(db, session) == 0

@@ -12,7 +12,7 @@ import pytest
 from micelio import paths
 from micelio.storage import LocalStore, ObjectNotFound, S3Store, UnsafeKey, open_store
 from micelio.storage.s3 import PART_SIZE
-from tests.server.test_validation import BAD_PATHS
+from tests.support.bad_paths import BAD_PATHS
 from tests.support.seaweed import SeaweedS3
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from micelio.v1 import micelio_pb2 as pb
-from tests.conftest import MicServerFactory
+from tests.support.fixture_types import MicServerFactory
 from tests.support.rpc import Api
 
 

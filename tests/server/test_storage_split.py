@@ -9,7 +9,7 @@ import os
 import pytest
 
 from micelio.v1 import micelio_pb2 as pb
-from tests.conftest import MicServerFactory
+from tests.support.fixture_types import MicServerFactory
 from tests.support.micserver import MicServer
 from tests.support.rpc import Api
 

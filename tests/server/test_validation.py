@@ -8,31 +8,10 @@ import grpc
 import pytest
 
 from micelio.v1 import micelio_pb2 as pb
+from tests.support.bad_paths import BAD_PATHS
 from tests.support.inspect import change_rows, stored_objects
 from tests.support.micserver import MicServer
 from tests.support.rpc import ADDED, DELETED, Api, Change, expect_error, land_requests
-
-BAD_PATHS = [
-    "/etc/passwd",
-    "../escape",
-    "a/../../b",
-    "a//b",
-    "./a",
-    "a/./b",
-    "a/",
-    "a\x00b",
-    "a\\..\\b",
-    "..\\b",
-    "\\server\\share",
-    "C:/windows",
-    "c:relative",
-    ".git/config",
-    "sub/.git/hooks/post-checkout",
-    ".GIT/config",
-    "x/.mic/state",
-    "x\\.git\\config",
-    "a" * 4097,
-]
 
 
 @pytest.fixture

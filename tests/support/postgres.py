@@ -38,12 +38,13 @@ class PostgresCluster:
     """``start()`` → a running cluster; ``create_database()`` → the URL of a new empty DB."""
 
     def __init__(self, base_dir: Path | None = None) -> None:
-        self.bin_dir = find_bin_dir()
-        if self.bin_dir is None:
+        bin_dir = find_bin_dir()
+        if bin_dir is None:
             raise RuntimeError(
                 "PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin or on "
                 "PATH; set MIC_PG_BIN): run scripts/setup --test"
             )
+        self.bin_dir = bin_dir
         self.dir = Path(tempfile.mkdtemp(prefix="mic-pg-", dir=base_dir))
         self.data = self.dir / "data"
         self.socket_dir = self.dir / "sock"

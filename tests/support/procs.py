@@ -10,7 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -21,7 +21,7 @@ def free_port(*, also_free: int | None = None) -> int:
     for _ in range(200):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+            port: int = sock.getsockname()[1]
         if also_free is None:
             return port
         other = port + also_free
@@ -45,7 +45,7 @@ def wait_until(
     timeout: float,
     what: str,
     interval: float = 0.05,
-    alive: subprocess.Popen[bytes] | None = None,
+    alive: subprocess.Popen[Any] | None = None,
     log: Path | None = None,
 ) -> T:
     """Poll ``check`` until it returns something truthy; fail with ``what`` (and the tail of
@@ -88,7 +88,7 @@ def stop_pid(
     pid: int,
     *,
     timeout: float = 10.0,
-    proc: subprocess.Popen[bytes] | None = None,
+    proc: subprocess.Popen[Any] | None = None,
     sig: signal.Signals = signal.SIGTERM,
 ) -> None:
     """``sig`` (SIGTERM), wait up to ``timeout``, then SIGKILL if the process lingers."""
@@ -98,14 +98,14 @@ def stop_pid(
         kill_pid(pid, proc=proc)
 
 
-def kill_pid(pid: int, *, proc: subprocess.Popen[bytes] | None = None) -> None:
+def kill_pid(pid: int, *, proc: subprocess.Popen[Any] | None = None) -> None:
     """SIGKILL and reap."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     _wait_gone(pid, 10.0, proc)
 
 
-def _wait_gone(pid: int, timeout: float, proc: subprocess.Popen[bytes] | None) -> bool:
+def _wait_gone(pid: int, timeout: float, proc: subprocess.Popen[Any] | None) -> bool:
     if proc is not None:
         try:
             proc.wait(timeout=timeout)

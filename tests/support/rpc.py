@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -48,19 +48,22 @@ class Api:
 
     def project(self, org: str, project: str) -> pb.Project:
         self.projects.CreateOrganization(pb.CreateOrganizationRequest(handle=org, exist_ok=True))
-        return self.projects.CreateProject(
+        created: pb.Project = self.projects.CreateProject(
             pb.CreateProjectRequest(organization=org, handle=project, exist_ok=True)
         )
+        return created
 
     def start(self, org: str, project: str, goal: str = "test", **kwargs: Any) -> pb.Session:
-        return self.sessions.StartSession(
+        started: pb.Session = self.sessions.StartSession(
             pb.StartSessionRequest(organization=org, project=project, goal=goal, **kwargs)
         )
+        return started
 
     def land(self, items: Iterable[pb.LandItem]) -> pb.LandSessionResponse:
         """LandSession with one item per message (the client library packs them)."""
         requests = (pb.LandSessionRequest(items=[item]) for item in items)
-        return self.sessions.LandSession(requests, timeout=600)
+        landed: pb.LandSessionResponse = self.sessions.LandSession(requests, timeout=600)
+        return landed
 
     def land_files(
         self, session_id: str, files: dict[str, bytes | None], **header: Any
@@ -116,7 +119,7 @@ class _Authed:
 @dataclass
 class Change:
     path: str
-    change_type: int = ADDED
+    change_type: int = ADDED  # any number: tests send unknown ones too
     data: bytes = b""
     mode: int = 0
     size: int | None = None  # declared size; default len(data)
@@ -138,7 +141,8 @@ def land_requests(
             change=pb.ChangeHeader(
                 file_path=change.path,
                 raw_path=change.raw_path,
-                change_type=change.change_type,
+                # proto3 enums are open: an unknown number goes on the wire as it is
+                change_type=cast(pb.ChangeType, change.change_type),
                 mode=change.mode,
                 size=len(change.data) if change.size is None else change.size,
                 metadata=meta,
@@ -162,17 +166,18 @@ def expect_error(code: grpc.StatusCode, match: str | None = None) -> Iterator[li
         assert match.lower() in (error.details() or "").lower(), error.details()
 
 
-def trailer(error: grpc.RpcError, key: str) -> str | None:
-    for name, value in error.trailing_metadata() or ():  # type: ignore[attr-defined]
-        if name == key:
-            return value if isinstance(value, str) else value.decode()
-    return None
-
-
 def trailers(error: grpc.RpcError, key: str) -> list[str]:
     """Every value of a trailing metadata key (list details send one entry per value)."""
+    # A failed client call raises an error that is also its grpc.Call (the stubs type
+    # RpcError.trailing_metadata as objects; they are (key, value) pairs).
+    metadata = cast(grpc.Call, error).trailing_metadata() or ()
     return [
         value if isinstance(value, str) else value.decode()
-        for name, value in error.trailing_metadata() or ()  # type: ignore[attr-defined]
+        for name, value in metadata
         if name == key
     ]
+
+
+def trailer(error: grpc.RpcError, key: str) -> str | None:
+    found = trailers(error, key)
+    return found[0] if found else None

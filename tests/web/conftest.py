@@ -8,25 +8,21 @@ other services of the suite, a missing browser FAILS the tests rather than skipp
 
 from __future__ import annotations
 
-import http.client
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from micelio.client import MicClient
+from tests.support import cli
+from tests.support.cli import ROOT
 from tests.support.micserver import MicServer
+from tests.support.web import ORG, PROJECT, Site
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROME_FLAGS = (
@@ -40,77 +36,6 @@ CHROME_FLAGS = (
     "--disable-quic",
     "--window-size=1280,1100",
 )
-ORG, PROJECT = "acme", "kitchen"
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    body: str
-
-    def header(self, name: str) -> str:
-        return self.headers.get(name) or ""
-
-    def cookies(self) -> list[str]:
-        return self.headers.get_all("Set-Cookie") or []
-
-
-@dataclass
-class Site:
-    """The server under test and the tokens the tests log in with."""
-
-    server: MicServer
-    admin: str  # server-wide admin token
-    reader: str  # read token of acme
-    outsider: str  # read token of another organization (globex)
-    sessions: dict[int, str] = field(default_factory=dict)  # landing position -> session id
-
-    @property
-    def base(self) -> str:
-        return self.server.web_url
-
-    def request(
-        self,
-        path: str,
-        *,
-        token: str | None = None,
-        method: str = "GET",
-        form: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Answer:
-        """One request, redirects NOT followed (the tests look at them)."""
-        parts = urlsplit(self.base)
-        sent = dict(headers or {})
-        if token is not None:
-            sent["Cookie"] = f"mic_token={token}"
-        body = None
-        if form is not None:
-            body = urlencode(form).encode()
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers=sent)
-            response = conn.getresponse()
-            return Answer(response.status, response.headers, response.read().decode())
-        finally:
-            conn.close()
-
-    def get(self, path: str, token: str | None = None) -> Answer:
-        return self.request(path, token=self.admin if token is None else token)
-
-
-def mic_cli(*args: str, env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "micelio", *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, f"mic {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 @pytest.fixture(scope="session")
@@ -123,7 +48,7 @@ def site(mic_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Site:
         check=True,
         capture_output=True,
     )
-    mic_cli(
+    cli.mic(
         "import",
         "git",
         str(repo),
@@ -132,6 +57,7 @@ def site(mic_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Site:
         "--strategy",
         "commit",
         env=server.env,
+        timeout=300,
     )
     with MicClient(server.address, server.token) as mic:
         mic.create_organization("globex", exist_ok=True)
@@ -169,11 +95,3 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
-
-
-def screenshot(driver: Any, name: str) -> Path:
-    """Keep a picture of the page under artifacts/screenshots/ (a test artifact)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    driver.save_screenshot(str(path))
-    return path

@@ -17,7 +17,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from micelio.client import Change, Message, MicClient, NewSession
-from tests.web.conftest import ORG, PROJECT, Site, screenshot
+from tests.support.web import ORG, PROJECT, Site, screenshot
 
 WAIT = 10.0
 

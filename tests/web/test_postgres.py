@@ -11,7 +11,7 @@ import pytest
 
 from micelio.client import Change, Message, MicClient, NewSession
 from tests.support.micserver import MicServer
-from tests.web.conftest import Site
+from tests.support.web import Site
 
 
 @pytest.mark.postgres

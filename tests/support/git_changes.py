@@ -1,4 +1,4 @@
-"""Hand-built history records for the importer tests: raw changes and first-parent chains."""
+"""Hand-built raw diffs and first-parent commit chains for the git mapping tests."""
 
 from __future__ import annotations
 

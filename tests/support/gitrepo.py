@@ -1,8 +1,10 @@
-"""Independent views of a repository, straight from git, to check the importer against."""
+"""Git repositories for the tests: commands with fixed identities and dates, and independent
+views of a repository straight from git, to check the importer against."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 from importers.git.gitcmd import run_git
@@ -41,3 +43,25 @@ def child_processes() -> set[int]:
         if fields[1] == me:  # zombies count: a git process nobody waited for
             children.add(int(entry.name))
     return children
+
+
+def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    fixed = {
+        "GIT_AUTHOR_NAME": "Test Author",
+        "GIT_AUTHOR_EMAIL": "author@example.com",
+        "GIT_COMMITTER_NAME": "Test Committer",
+        "GIT_COMMITTER_EMAIL": "committer@example.com",
+        "GIT_AUTHOR_DATE": "2020-01-01T00:00:00+0000",
+        "GIT_COMMITTER_DATE": "2020-01-01T00:00:00+0000",
+    }
+    out = subprocess.run(
+        ["git", "-C", str(repo), *args],
+        env={**os.environ, **fixed, **(env or {})},
+        capture_output=True,
+        check=True,
+    )
+    return out.stdout.decode()
+
+
+def first_parent_chain(repo: Path, ref: str = "HEAD") -> list[str]:
+    return git(repo, "rev-list", "--first-parent", "--reverse", ref).split()

@@ -1,4 +1,5 @@
-"""Shared pieces of the batch migration tests: the fixture set, manifests, waiting on a job."""
+"""Batch migrations for the tests: the fixture repositories a job imports, manifests, and
+waiting for a job to be half done (to kill it there)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from micelio.client import JobRepository, MicClient
 from tests.support.micserver import MicServer
 
 FIXTURES = ("merge", "rename", "tags", "kitchen-sink", "encoding")
-BIG_COMMITS = 1000  # commits of the synthetic repository a worker is killed in the middle of
+BIG_COMMITS = 1000  # commits of the big synthetic repository, enough to kill a job mid-way
 
 
 def write_manifest(path: Path, repos: dict[str, Path], org: str, *, extra: str = "") -> Path:
