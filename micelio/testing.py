@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 
@@ -197,7 +197,7 @@ def wait_until(
     timeout: float,
     what: str,
     interval: float = 0.05,
-    alive: subprocess.Popen[bytes] | None = None,
+    alive: subprocess.Popen[Any] | None = None,
     log: Path | None = None,
 ) -> T:
     """Poll ``check`` until it returns something truthy; fail with ``what`` (and the tail of
@@ -241,7 +241,7 @@ def stop_pid(
     pid: int,
     *,
     timeout: float = 10.0,
-    proc: subprocess.Popen[bytes] | None = None,
+    proc: subprocess.Popen[Any] | None = None,
     sig: signal.Signals = signal.SIGTERM,
 ) -> None:
     """``sig`` (SIGTERM), wait up to ``timeout``, then SIGKILL if the process lingers."""
@@ -258,7 +258,7 @@ def kill_pid(pid: int, *, proc: subprocess.Popen[bytes] | None = None) -> None:
     _wait_gone(pid, 10.0, proc)
 
 
-def _wait_gone(pid: int, timeout: float, proc: subprocess.Popen[bytes] | None) -> bool:
+def _wait_gone(pid: int, timeout: float, proc: subprocess.Popen[Any] | None) -> bool:
     if proc is not None:
         try:
             proc.wait(timeout=timeout)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from micelio.testing import STARTED, MicServer, start_mic_server
 from tests.support.fixture_types import MicServerFactory
-from tests.support.micserver import STARTED, MicServer, start_mic_server
 from tests.support.postgres import PostgresCluster
 from tests.support.seaweed import SeaweedS3
 

@@ -169,3 +169,14 @@ def _imports_any(path: Path) -> Iterator[str]:
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
             yield node.module
+
+
+def test_tests_share_helpers_through_tests_support_only() -> None:
+    """A test module or a conftest is never imported: shared helpers live in tests/support."""
+    offenders = sorted(
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in (ROOT / "tests").rglob("*.py")
+        for module in _imports(path)
+        if module.startswith("tests.") and not module.startswith("tests.support")
+    )
+    assert not offenders, offenders

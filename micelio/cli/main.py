@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import typer
 
 from micelio.cli import errors
@@ -15,7 +17,9 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
+@functools.cache
+def build() -> typer.Typer:
+    """The `mic` app with every command group, assembled once per process."""
     # Each group lives in its own module; registration order is the order of `mic --help`.
     from micelio.cli import (
         checkout_cmd,
@@ -36,11 +40,11 @@ def _register() -> None:
     app.add_typer(import_cmd.app, name="import")
     app.command("verify")(import_cmd.verify)
     app.add_typer(migrate_cmd.app, name="migrate")
+    return app
 
 
 def main() -> None:
-    _register()
-    errors.run(app)
+    errors.run(build())
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from micelio.testing import MicServer, start_mic_server, stop_pid, wait_until
 from tests.support.fixture_types import MicServerFactory
-from tests.support.micserver import MicServer, start_mic_server
 from tests.support.migrations import BIG_COMMITS, FIXTURES
-from tests.support.procs import free_port, stop_pid, wait_until
+from tests.support.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,8 +18,8 @@ from micelio.client import (
     PermissionDenied,
     RepositorySpec,
 )
+from micelio.testing import MicServer
 from tests.support.fixture_types import MicServerFactory
-from tests.support.micserver import MicServer
 
 DIGEST = "ab" * 32
 

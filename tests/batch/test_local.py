@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from micelio.client import MicClient
+from micelio.testing import MicServer
 from tests.support.cli import Result, mic, mic_json, spawn_mic
 from tests.support.fixture_types import MicServerFactory
 from tests.support.gitrepo import first_parent_chain
-from tests.support.micserver import MicServer
 from tests.support.migrations import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
 
 

@@ -14,10 +14,9 @@ import pytest
 
 from importers.batch.manifest import load
 from micelio.client import MicClient
+from micelio.testing import MicServer, stop_pid
 from tests.support.cli import mic, spawn_mic
-from tests.support.micserver import MicServer
 from tests.support.migrations import BIG_COMMITS, FIXTURES, wait_mid_import, write_manifest
-from tests.support.procs import stop_pid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from micelio.testing import MicServer
 from tests.support.cli import Mic
 from tests.support.fixture_types import MicServerFactory
-from tests.support.micserver import MicServer
 
 
 @pytest.fixture(scope="module")

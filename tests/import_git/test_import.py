@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from micelio.client import MicClient
+from micelio.testing import MicServer
 from micelio.vocabulary import ChangeType
 from tests.support.cli import ROOT, invoke, invoke_json, mic, mic_json, spawn_mic
 from tests.support.fixture_types import MicServerFactory
 from tests.support.gitrepo import first_parent_chain, git
-from tests.support.micserver import MicServer
 from tests.support.projects import project_state
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from micelio.testing import MicServer
 from tests.support.fixture_types import MicServerFactory
-from tests.support.micserver import MicServer
 from tests.support.rpc import Api
 
 

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
+from micelio.testing import MicServer, wait_until
 from micelio.v1 import micelio_pb2 as pb
 from tests.support.fixture_types import MicServerFactory
 from tests.support.inspect import change_rows, spool_files, stored_objects
-from tests.support.micserver import MicServer
-from tests.support.procs import wait_until
 from tests.support.rpc import ADDED, Api, Change, expect_error, land_requests
 
 MIB = 1024 * 1024

@@ -12,8 +12,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from micelio.testing import MicServer
 from micelio.v1 import micelio_pb2 as pb
-from tests.support.micserver import MicServer
 from tests.support.rpc import Api, expect_error
 
 DENIED = grpc.StatusCode.PERMISSION_DENIED

@@ -8,9 +8,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+from micelio.testing import MicServer, start_mic_server
 from micelio.v1 import micelio_pb2 as pb
 from tests.support import workers
-from tests.support.micserver import MicServer, start_mic_server
 from tests.support.rpc import Api
 
 PROCESSES = 4

@@ -16,7 +16,7 @@ from micelio.client import (
     NewSession,
 )
 from micelio.paths import InvalidPath
-from tests.support.micserver import MicServer
+from micelio.testing import MicServer
 
 
 def _landing(

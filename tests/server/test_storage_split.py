@@ -8,9 +8,9 @@ import os
 
 import pytest
 
+from micelio.testing import MicServer
 from micelio.v1 import micelio_pb2 as pb
 from tests.support.fixture_types import MicServerFactory
-from tests.support.micserver import MicServer
 from tests.support.rpc import Api
 
 SIZES = {"small.txt": 1024, "mid/medium.bin": 300 * 1024, "big/large.bin": 20 * 1024 * 1024}

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 import grpc
 import pytest
 
+from micelio.testing import MicServer
 from micelio.v1 import micelio_pb2 as pb
 from tests.support.bad_paths import BAD_PATHS
 from tests.support.inspect import change_rows, stored_objects
-from tests.support.micserver import MicServer
 from tests.support.rpc import ADDED, DELETED, Api, Change, expect_error, land_requests
 
 

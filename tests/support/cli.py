@@ -56,15 +56,6 @@ class Result:
         return self
 
 
-def _app() -> typer.Typer:
-    from micelio.cli import main
-
-    # main() assembles the command groups on the shared app once per process; so do we.
-    if not main.app.registered_groups:
-        main._register()
-    return main.app
-
-
 def invoke(
     *args: str,
     env: Env,
@@ -76,8 +67,9 @@ def invoke(
     """Run ``mic ARGS`` in this process, in ``cwd``, with ``env`` added to the environment
     (``app``: another typer app run the same way, for tests of ``errors.run`` itself)."""
     from micelio.cli import errors
+    from micelio.cli.main import build
 
-    app = app or _app()
+    app = app or build()
     runner = CliRunner()
     code = 0
     with (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.support.micserver import MicServer
+from micelio.testing import MicServer
 
 # mic_server(db="sqlite"|"postgres", storage="file"|"s3", *, data_dir=None,
 # inline_threshold=None) -> a started MicServer

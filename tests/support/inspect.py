@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.support.micserver import MicServer
+from micelio.testing import MicServer
 
 _COUNT_ROWS = (
     "SELECT count(*) FROM session_changes c JOIN sessions s ON s.id = c.session_pk "

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from micelio.client import JobRepository, MicClient
-from tests.support.micserver import MicServer
+from micelio.testing import MicServer
 
 FIXTURES = ("merge", "rename", "tags", "kitchen-sink", "encoding")
 BIG_COMMITS = 1000  # commits of the big synthetic repository, enough to kill a job mid-way

@@ -13,7 +13,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from tests.support.procs import free_port, stop_pid, tail, wait_until
+from micelio.testing import stop_pid, tail, wait_until
+from tests.support.procs import free_port
 
 
 def find_bin_dir() -> Path | None:

@@ -15,9 +15,9 @@ import grpc
 import pytest
 from google.protobuf import struct_pb2
 
+from micelio.testing import CHANNEL_OPTIONS
 from micelio.v1 import micelio_pb2 as pb
 from micelio.v1 import micelio_pb2_grpc as rpc
-from tests.support.micserver import CHANNEL_OPTIONS
 
 CHUNK = 1024 * 1024
 ADDED, MODIFIED, DELETED = pb.CHANGE_TYPE_ADDED, pb.CHANGE_TYPE_MODIFIED, pb.CHANGE_TYPE_DELETED

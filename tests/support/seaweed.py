@@ -17,7 +17,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.support.procs import free_port, stop_pid, wait_until
+from micelio.testing import stop_pid, wait_until
+from tests.support.procs import free_port
 
 ACCESS_KEY = "mic-test-access"
 SECRET_KEY = "mic-test-secret-key"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from micelio.testing import MicServer
 from tests.support.cli import ROOT
-from tests.support.micserver import MicServer
 
 ORG, PROJECT = "acme", "kitchen"  # the kitchen-sink fixture repository, imported per commit
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"

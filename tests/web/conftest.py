@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from micelio.client import MicClient
+from micelio.testing import MicServer
 from tests.support import cli
 from tests.support.cli import ROOT
-from tests.support.micserver import MicServer
 from tests.support.web import ORG, PROJECT, Site
 
 CHROMIUM = "/usr/bin/chromium"

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import pytest
 
 from micelio.client import Change, Decision, Message, MicClient, NewSession
+from micelio.testing import wait_until
 from tests.support.cli import ROOT
-from tests.support.procs import wait_until
 from tests.support.web import ORG, PROJECT, Site
 
 HOSTILE = "<script>alert(1)</script>"

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from micelio.client import Change, Message, MicClient, NewSession
-from tests.support.micserver import MicServer
+from micelio.testing import MicServer
 from tests.support.web import Site
 
 

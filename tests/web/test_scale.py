@@ -21,7 +21,7 @@ from micelio.config import default_db_url
 from micelio.database.engine import Database
 from micelio.database.migrate import upgrade
 from micelio.database.models import Base, Organization, Project
-from tests.support.micserver import MicServer
+from micelio.testing import MicServer
 from tests.support.web import Answer, Site
 
 SESSIONS = 100_000
