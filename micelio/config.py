@@ -9,8 +9,22 @@ from pathlib import Path
 #: Contents strictly smaller than this many bytes are stored inline in the database.
 DEFAULT_INLINE_THRESHOLD = 100 * 1024
 DEFAULT_LISTEN = "127.0.0.1:7420"
-#: Worker threads of the gRPC server: every open stream (a landing, a tree) holds one.
+#: Worker threads of the gRPC server for unary calls (streams and health have their own).
 DEFAULT_MAX_WORKERS = 64
+
+# --- Bounded work per client (docs/deployment.md, "Limits"): streams, idle waits. ---------
+#: Seconds a call may keep the server waiting on its client (a request message it does not
+#: send, a response it does not take) before it is cancelled (CANCELLED).
+DEFAULT_STREAM_IDLE_TIMEOUT = 30.0
+#: Streaming calls (landings, trees, file reads) served at once by the whole server; each holds
+#: a thread of its own pool. Beyond: RESOURCE_EXHAUSTED at once.
+DEFAULT_MAX_STREAMS = 64
+#: ... by the tokens of one organization, and by one token.
+DEFAULT_MAX_STREAMS_PER_ORG = 24
+DEFAULT_MAX_STREAMS_PER_TOKEN = 16
+#: Unary calls in flight at once for one organization, and for one token.
+DEFAULT_MAX_CALLS_PER_ORG = 32
+DEFAULT_MAX_CALLS_PER_TOKEN = 16
 
 DB_FILE = "mic.db"
 OBJECTS_DIR = "objects"
@@ -57,6 +71,13 @@ class ServerConfig:
     storage_url: str | None = None
     inline_threshold: int = DEFAULT_INLINE_THRESHOLD
     max_workers: int = DEFAULT_MAX_WORKERS
+    # --- Bounded work per client (defaults above; docs/deployment.md "Limits") ---
+    stream_idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT
+    max_streams: int = DEFAULT_MAX_STREAMS
+    max_streams_per_org: int = DEFAULT_MAX_STREAMS_PER_ORG
+    max_streams_per_token: int = DEFAULT_MAX_STREAMS_PER_TOKEN
+    max_calls_per_org: int = DEFAULT_MAX_CALLS_PER_ORG
+    max_calls_per_token: int = DEFAULT_MAX_CALLS_PER_TOKEN
 
     @property
     def resolved_db_url(self) -> str:

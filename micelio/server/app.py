@@ -25,11 +25,14 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from micelio.config import ServerConfig, admin_token_path, server_info_path
+from micelio.server import quiet
+from micelio.server.admission import Admission, Limits
 from micelio.server.content_servicer import ContentServicer
-from micelio.server.interceptor import AuthInterceptor
+from micelio.server.interceptor import HEALTH_IDLE_TIMEOUT, AuthInterceptor, Guard
 from micelio.server.job_servicer import JobServicer
 from micelio.server.project_servicer import ProjectServicer
 from micelio.server.session_servicer import SessionServicer
+from micelio.server.watchdog import Watchdog
 from micelio.service import Services
 from micelio.v1 import micelio_pb2 as pb
 from micelio.v1 import micelio_pb2_grpc as rpc
@@ -43,6 +46,10 @@ MAX_RECEIVE_BYTES = 4 * 1024 * 1024
 #: A session's full conversation travels in one response; allow big ones out.
 MAX_SEND_BYTES = 64 * 1024 * 1024
 GRACE_SECONDS = 10.0
+#: Threads for health checks alone: they answer while every other thread is busy.
+HEALTH_THREADS = 4
+#: Stream threads beyond ``max_streams``: they answer the streams refused over a limit.
+REFUSAL_THREADS = 8
 
 SERVICE_NAMES = tuple(
     pb.DESCRIPTOR.services_by_name[name].full_name
@@ -57,6 +64,7 @@ class RunningServer:
     health: health.HealthServicer
     address: str
     data_dir: Path
+    guard: Guard
     web: WebServer | None = None
 
     def stop(self, grace: float = GRACE_SECONDS) -> None:
@@ -65,6 +73,7 @@ class RunningServer:
         if self.web is not None:
             self.web.stop()
         self.server.stop(grace).wait()
+        _stop_guard(self.guard)
         self.services.close()
         info = server_info_path(self.data_dir)
         with contextlib.suppress(FileNotFoundError):
@@ -88,15 +97,18 @@ def start(
     else:
         log.info("admin token: %s", token_file)
 
+    quiet.install()
+    guard = _guard(config)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="mic-rpc"),
-        interceptors=[AuthInterceptor(services.tokens)],
+        interceptors=[AuthInterceptor(services.tokens, guard)],
         options=[
             ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
             ("grpc.max_send_message_length", MAX_SEND_BYTES),
             ("grpc.so_reuseport", 0),
         ],
-        maximum_concurrent_rpcs=config.max_workers * 4,
+        # A backstop for floods of calls refused one by one (grpcio answers RESOURCE_EXHAUSTED).
+        maximum_concurrent_rpcs=(config.max_workers + config.max_streams) * 4,
     )
     rpc.add_SessionServiceServicer_to_server(SessionServicer(services), server)
     rpc.add_ProjectServiceServicer_to_server(ProjectServicer(services), server)
@@ -111,6 +123,7 @@ def start(
     host, _, _ = config.listen.rpartition(":")
     port = server.add_insecure_port(config.listen)
     if port == 0:
+        _stop_guard(guard)
         services.close()
         raise OSError(f"cannot listen on {config.listen}")
     server.start()
@@ -124,6 +137,7 @@ def start(
         except OSError as exc:
             if web_required:
                 server.stop(None)
+                _stop_guard(guard)
                 services.close()
                 raise OSError(f"cannot serve the web viewer on {web}: {exc}") from exc
             log.warning("web viewer not started: cannot listen on %s (%s)", web, exc)
@@ -131,7 +145,33 @@ def start(
     log.info("mic server listening on %s (data in %s)", address, config.data_dir)
     if viewer is not None:
         log.info("web viewer on %s", viewer.url)
-    return RunningServer(server, services, health_servicer, address, config.data_dir, viewer)
+    return RunningServer(server, services, health_servicer, address, config.data_dir, guard, viewer)
+
+
+def _guard(config: ServerConfig) -> Guard:
+    limits = Limits(
+        max_streams=config.max_streams,
+        max_streams_per_org=config.max_streams_per_org,
+        max_streams_per_token=config.max_streams_per_token,
+        max_calls_per_org=config.max_calls_per_org,
+        max_calls_per_token=config.max_calls_per_token,
+    )
+    return Guard(
+        admission=Admission(limits),
+        watchdog=Watchdog(config.stream_idle_timeout, HEALTH_IDLE_TIMEOUT),
+        stream_pool=futures.ThreadPoolExecutor(
+            max_workers=config.max_streams + REFUSAL_THREADS, thread_name_prefix="mic-stream"
+        ),
+        health_pool=futures.ThreadPoolExecutor(
+            max_workers=HEALTH_THREADS, thread_name_prefix="mic-health"
+        ),
+    )
+
+
+def _stop_guard(guard: Guard) -> None:
+    guard.watchdog.stop()
+    guard.stream_pool.shutdown(wait=False)
+    guard.health_pool.shutdown(wait=False)
 
 
 def serve(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from micelio import config as defaults
 from micelio.config import DEFAULT_INLINE_THRESHOLD, DEFAULT_LISTEN, ServerConfig, default_data_dir
 
 app = typer.Typer(help="Run a mic server.", no_args_is_help=True, add_completion=False)
@@ -57,7 +58,52 @@ def start(
         min=0,
         help="Contents smaller than this many bytes are stored in the database.",
     ),
-    workers: int = typer.Option(64, "--workers", min=4, help="Concurrent calls served."),
+    workers: int = typer.Option(
+        defaults.DEFAULT_MAX_WORKERS, "--workers", min=4, help="Threads serving unary calls."
+    ),
+    # --- Bounded work per client (docs/deployment.md, "Limits") ---
+    stream_idle_timeout: float = typer.Option(
+        defaults.DEFAULT_STREAM_IDLE_TIMEOUT,
+        "--stream-idle-timeout",
+        envvar="MIC_STREAM_IDLE_TIMEOUT",
+        min=0.1,
+        help="Seconds a call may keep the server waiting on its client; then CANCELLED.",
+    ),
+    max_streams: int = typer.Option(
+        defaults.DEFAULT_MAX_STREAMS,
+        "--max-streams",
+        envvar="MIC_MAX_STREAMS",
+        min=1,
+        help="Streaming calls served at once (own threads); beyond: RESOURCE_EXHAUSTED.",
+    ),
+    max_streams_per_org: int = typer.Option(
+        defaults.DEFAULT_MAX_STREAMS_PER_ORG,
+        "--max-streams-per-org",
+        envvar="MIC_MAX_STREAMS_PER_ORG",
+        min=1,
+        help="Streaming calls at once by one organization's tokens.",
+    ),
+    max_streams_per_token: int = typer.Option(
+        defaults.DEFAULT_MAX_STREAMS_PER_TOKEN,
+        "--max-streams-per-token",
+        envvar="MIC_MAX_STREAMS_PER_TOKEN",
+        min=1,
+        help="Streaming calls at once by one token.",
+    ),
+    max_calls_per_org: int = typer.Option(
+        defaults.DEFAULT_MAX_CALLS_PER_ORG,
+        "--max-calls-per-org",
+        envvar="MIC_MAX_CALLS_PER_ORG",
+        min=1,
+        help="Unary calls at once by one organization's tokens.",
+    ),
+    max_calls_per_token: int = typer.Option(
+        defaults.DEFAULT_MAX_CALLS_PER_TOKEN,
+        "--max-calls-per-token",
+        envvar="MIC_MAX_CALLS_PER_TOKEN",
+        min=1,
+        help="Unary calls at once by one token.",
+    ),
     web: str = typer.Option(
         None,
         "--web",
@@ -84,6 +130,12 @@ def start(
         storage_url=storage,
         inline_threshold=inline_threshold,
         max_workers=workers,
+        stream_idle_timeout=stream_idle_timeout,
+        max_streams=max_streams,
+        max_streams_per_org=max_streams_per_org,
+        max_streams_per_token=max_streams_per_token,
+        max_calls_per_org=max_calls_per_org,
+        max_calls_per_token=max_calls_per_token,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).
     web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)
