@@ -174,7 +174,9 @@ def _authenticate(tokens: TokenAuthority, context: grpc.ServicerContext) -> Prin
 
 
 def _refuse(context: grpc.ServicerContext, method: _Method, error: ServiceError) -> None:
-    log.warning("refused %s from %s: %s", method.name, context.peer(), error.code)
+    # One line, no traceback: hostile input is expected, and the filter in ``quiet`` bounds
+    # how many of these a flood can write.
+    log.warning("refused %s from %s: %s %s", method.name, context.peer(), error.code, error.message)
     abort(context, error)
 
 
@@ -207,15 +209,14 @@ def _wrap(
             _refuse(context, method, error)
             raise  # abort raised already; this only satisfies the type checker
         watch = guard.watchdog.watch(context, method.name, idle)
+        peer = context.peer()  # gone once the call has ended
 
         def release() -> None:
             guard.watchdog.release(watch)
             if ticket is not None:
                 ticket.release()
             if watch.expired:
-                log.warning(
-                    "cancelled %s from %s: idle for %.0f s", method.name, context.peer(), idle
-                )
+                log.warning("cancelled %s from %s: idle for %.0f s", method.name, peer, idle)
 
         if not context.add_callback(release):  # the call has already ended
             release()

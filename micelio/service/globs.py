@@ -17,12 +17,14 @@ boolean match as a DFA (no backtracking either).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from micelio.service.errors import InvalidArgument
 
 MAX_GLOB = 1000
+#: Cached DFA steps per glob: bounds the memory a hostile glob can make the cache take.
+MAX_DFA_STEPS = 20_000
 
 # Token kinds. A token is (kind, payload); payload is the literal character or the set.
 _CHAR, _ONE, _SET, _STAR, _ANY, _DIRS = range(6)
@@ -49,6 +51,10 @@ class Glob:
     text: str
     anchored: bool
     tokens: tuple[_Token, ...]
+    #: The lazy DFA: (state set, character) -> state set (see ``matches``).
+    _steps: dict[tuple[frozenset[int], str], frozenset[int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def literal_prefix(self) -> str:
         """Fixed leading text every match starts with ("" when the glob is unanchored)."""
@@ -64,46 +70,65 @@ class Glob:
         """Whether ``path``, or a folder it is in, matches (time linear in ``path``).
 
         The automaton's states are token indexes (before that token) and, for a ``**/`` at
-        index ``i``, ``~i``: inside it, waiting for the ``/`` that ends it."""
-        tokens = self.tokens
-        final = len(tokens)
-        states = self._closure({0})
+        index ``i``, ``~i``: inside it, waiting for the ``/`` that ends it. Its state sets are
+        built into a DFA lazily: each (state set, character) step is computed once per glob
+        and then looked up, so that a listing matching one glob against many paths pays
+        O(len(glob)) per character only for the steps it has not seen (RE2's lazy DFA)."""
+        final = len(self.tokens)
+        steps = self._steps
+        states = self._start
         for char in path:
             if char == "/" and final in states:
                 return True  # a folder of the path matches: so does all it holds
-            advanced: set[int] = set()
-            for state in states:
-                if state < 0:  # inside a "**/": anything, until a "/" ends it
-                    advanced.add(state)
-                    if char == "/":
-                        advanced.add(~state + 1)
-                    continue
-                if state == final:
-                    continue
-                kind, payload = tokens[state]
-                if kind == _CHAR:
-                    if char == payload:
-                        advanced.add(state + 1)
-                elif kind == _ONE:
-                    if char != "/":
-                        advanced.add(state + 1)
-                elif kind == _SET:
-                    assert isinstance(payload, _Set)
-                    if char in payload:
-                        advanced.add(state + 1)
-                elif kind == _STAR:
-                    if char != "/":
-                        advanced.add(state)
-                elif kind == _ANY:
-                    advanced.add(state)
-                else:  # _DIRS: "**/", nothing (the closure) or anything ending with "/"
-                    advanced.add(~state)
-                    if char == "/":
-                        advanced.add(state + 1)
-            if not advanced:
+            key = (states, char)
+            after = steps.get(key)
+            if after is None:
+                after = self._step(states, char)
+                if len(steps) < MAX_DFA_STEPS:  # beyond: correct still, just not cached
+                    steps[key] = after
+            if not after:
                 return False
-            states = self._closure(advanced)
+            states = after
         return final in states
+
+    @cached_property
+    def _start(self) -> frozenset[int]:
+        return frozenset(self._closure({0}))
+
+    def _step(self, states: frozenset[int], char: str) -> frozenset[int]:
+        """The states after reading ``char`` in ``states`` (the NFA's step)."""
+        tokens = self.tokens
+        final = len(tokens)
+        advanced: set[int] = set()
+        for state in states:
+            if state < 0:  # inside a "**/": anything, until a "/" ends it
+                advanced.add(state)
+                if char == "/":
+                    advanced.add(~state + 1)
+                continue
+            if state == final:
+                continue
+            kind, payload = tokens[state]
+            if kind == _CHAR:
+                if char == payload:
+                    advanced.add(state + 1)
+            elif kind == _ONE:
+                if char != "/":
+                    advanced.add(state + 1)
+            elif kind == _SET:
+                assert isinstance(payload, _Set)
+                if char in payload:
+                    advanced.add(state + 1)
+            elif kind == _STAR:
+                if char != "/":
+                    advanced.add(state)
+            elif kind == _ANY:
+                advanced.add(state)
+            else:  # _DIRS: "**/", nothing (the closure) or anything ending with "/"
+                advanced.add(~state)
+                if char == "/":
+                    advanced.add(state + 1)
+        return frozenset(self._closure(advanced)) if advanced else frozenset()
 
     def _closure(self, states: set[int]) -> set[int]:
         """Add the states reachable without a character (stars may match nothing)."""
