@@ -15,7 +15,7 @@ DEFAULT_MAX_WORKERS = 64
 # --- Bounded work per client (docs/deployment.md, "Limits"): streams, idle waits. ---------
 #: Seconds a call may keep the server waiting on its client (a request message it does not
 #: send, a response it does not take) before it is cancelled (CANCELLED).
-DEFAULT_STREAM_IDLE_TIMEOUT = 30.0
+DEFAULT_STREAM_IDLE_TIMEOUT = 60.0
 #: Streaming calls (landings, trees, file reads) served at once by the whole server; each holds
 #: a thread of its own pool. Beyond: RESOURCE_EXHAUSTED at once.
 DEFAULT_MAX_STREAMS = 64

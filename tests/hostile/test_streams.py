@@ -241,8 +241,8 @@ def test_half_sent_unary_calls_are_bounded(server: MicServer) -> None:
 
 
 def test_a_slow_but_steady_stream_is_not_idle(server: MicServer) -> None:
-    """The timeout bounds each wait, not the call: a landing that sends a byte every second
-    for longer than the idle timeout lands."""
+    """The timeout bounds each wait, not the call: a landing that sends a keep-alive, then a
+    byte, every second for longer than the idle timeout lands."""
     org = _org(server, "write")
     with Api(server.address, org.tokens["write"]) as api:
         session = api.start(org.name, org.project, "slow")
@@ -255,7 +255,11 @@ def test_a_slow_but_steady_stream_is_not_idle(server: MicServer) -> None:
         )
 
         def slowly() -> Iterator[pb.LandSessionRequest]:
-            for item in items:
+            yield pb.LandSessionRequest(items=items[:1])
+            for _ in range(int(IDLE) + 2):  # keep-alives: empty requests, read and ignored
+                time.sleep(1.0)
+                yield pb.LandSessionRequest()
+            for item in items[1:]:
                 yield pb.LandSessionRequest(items=[item])
                 time.sleep(1.0)
 
@@ -400,3 +404,19 @@ def test_backtracking_globs_answer_fast(glob_server: MicServer) -> None:
     )
     assert max(timings.values()) < 1.0, timings
     assert health and max(health) < 0.1, max(health)
+
+
+def test_health_watch_and_reflection_still_answer(server: MicServer) -> None:
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    with server.channel() as channel:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(), timeout=5
+        )
+        assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
+        watch.cancel()
+        answers = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+        )
+        names = {s.name for s in next(answers).list_services_response.service}
+        assert "micelio.v1.SessionService" in names
