@@ -143,6 +143,16 @@ def start(
             log.warning("web viewer not started: cannot listen on %s (%s)", web, exc)
     _write_server_info(config.data_dir, address, viewer.address if viewer else None)
     log.info("mic server listening on %s (data in %s)", address, config.data_dir)
+    log.info(
+        "limits: %d streams (%d per organization, %d per token), unary calls %d per "
+        "organization and %d per token, idle timeout %.1f s",
+        config.max_streams,
+        config.max_streams_per_org,
+        config.max_streams_per_token,
+        config.max_calls_per_org,
+        config.max_calls_per_token,
+        config.stream_idle_timeout,
+    )
     if viewer is not None:
         log.info("web viewer on %s", viewer.url)
     return RunningServer(server, services, health_servicer, address, config.data_dir, guard, viewer)

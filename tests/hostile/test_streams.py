@@ -420,3 +420,67 @@ def test_health_watch_and_reflection_still_answer(server: MicServer) -> None:
         )
         names = {s.name for s in next(answers).list_services_response.service}
         assert "micelio.v1.SessionService" in names
+
+
+SMALL_LIMITS = {
+    "MIC_MAX_STREAMS": "4",
+    "MIC_MAX_STREAMS_PER_ORG": "3",
+    "MIC_MAX_STREAMS_PER_TOKEN": "2",
+    "MIC_MAX_CALLS_PER_ORG": "3",
+    "MIC_MAX_CALLS_PER_TOKEN": "2",
+}
+
+
+def test_every_limit_at_its_boundary(tmp_path: Path) -> None:
+    """Small limits set by their options' environment variables: at each limit the call is
+    admitted, one over is refused at once naming the limit, and an ended call frees its place."""
+    small = start_mic_server(
+        tmp_path / "small", extra_env={"MIC_STREAM_IDLE_TIMEOUT": "60", **SMALL_LIMITS}
+    )
+    try:
+        a = _org(small, "write", "write2")
+        b = _org(small, "write", "write2")
+        holds = [Hold() for _ in range(4)]
+        with small.channel() as channel:
+            alive: list[grpc.Future[Any]] = []  # a call whose future is dropped is cancelled
+
+            def opens(
+                method: str, token: str, count: int, hold: Hold
+            ) -> list[grpc.StatusCode | None]:
+                futures = _idle_calls(channel, method, [token], count, hold, [])
+                alive.extend(futures)
+                return _settle(futures, 0.5)
+
+            def refusal(method: str, token: str) -> str:
+                (future,) = _idle_calls(channel, method, [token], 1, holds[3], [])
+                assert _code(future, 2) == grpc.StatusCode.RESOURCE_EXHAUSTED
+                error = future.exception()
+                assert error is not None
+                return str(error.details())  # type: ignore[attr-defined]
+
+            try:
+                # streams: token 2, organization 3, server 4
+                assert opens(LAND, a.tokens["write"], 2, holds[0]) == [None, None]
+                assert "this token (limit 2)" in refusal(LAND, a.tokens["write"])
+                assert opens(LAND, a.tokens["write2"], 1, holds[1]) == [None]
+                assert "this organization (limit 3)" in refusal(LAND, a.tokens["write2"])
+                assert opens(LAND, b.tokens["write"], 1, holds[2]) == [None]
+                assert "the server (limit 4)" in refusal(LAND, b.tokens["write2"])
+                holds[0].release.set()  # a's first token ends its two streams
+                time.sleep(0.5)
+                assert opens(LAND, b.tokens["write2"], 1, holds[2]) == [None]
+                # unary calls that never send their request: token 2, organization 3
+                assert opens(GET_PROJECT, a.tokens["write"], 2, holds[1]) == [None, None]
+                assert "this token (limit 2)" in refusal(GET_PROJECT, a.tokens["write"])
+                assert opens(GET_PROJECT, a.tokens["write2"], 1, holds[1]) == [None]
+                assert "this organization (limit 3)" in refusal(GET_PROJECT, a.tokens["write2"])
+                # the other organization still calls
+                with Api(small.address, b.tokens["write"]) as api:
+                    api.projects.GetProject(
+                        pb.GetProjectRequest(organization=b.name, handle=b.project), timeout=2
+                    )
+            finally:
+                for hold in holds:
+                    hold.release.set()
+    finally:
+        small.stop()
