@@ -58,6 +58,17 @@ class ServerConfig:
     inline_threshold: int = DEFAULT_INLINE_THRESHOLD
     max_workers: int = DEFAULT_MAX_WORKERS
 
+    # --- Sources of batch jobs (micelio/sources.py; docs/deployment.md "Sources of batch
+    # jobs"). A job's repositories are read by workers on the job's behalf, so what a token
+    # may name is the server's decision, checked at CreateJob (PERMISSION_DENIED) and again by
+    # the worker before it reads. Default: nothing for organization tokens.
+    #: Directories whose repositories (symlinks and ``..`` resolved) jobs may name as paths.
+    allowed_source_roots: tuple[str, ...] = ()
+    #: ``SCHEME://HOST[:PORT]/PATH-GLOB`` patterns of the URLs jobs may name.
+    allowed_source_urls: tuple[str, ...] = ()
+    #: Server-wide admin tokens may name any source, unless this is set.
+    restrict_admin_sources: bool = False
+
     @property
     def resolved_db_url(self) -> str:
         return self.db_url or default_db_url(self.data_dir)
