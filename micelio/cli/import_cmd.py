@@ -205,6 +205,8 @@ def _resolve_source(
 
     try:
         return source.resolve(repo, on_progress)
+    except source.ShallowRepository as exc:
+        raise CliError(str(exc), STATE) from None
     except source.SourceError as exc:
         raise CliError(str(exc), NOT_FOUND) from None
 
