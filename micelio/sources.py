@@ -77,7 +77,7 @@ class UrlPattern:
             port = parts.port or _DEFAULT_PORTS[scheme]
         except ValueError as exc:
             raise ValueError(f"URL pattern {text!r}: {exc}") from None
-        segments = tuple(parts.path.strip("/").split("/")) if parts.path.strip("/") else ()
+        segments = _segments(parts.path)
         if not segments or any(s in ("", ".", "..") for s in segments):
             raise ValueError(f"URL pattern {text!r}: needs a path glob such as /org/*")
         return cls(scheme, host, port, segments, text)
@@ -173,10 +173,17 @@ def parse_url(source: str) -> ParsedUrl:
             f"source {shown}: the path has a % escape, a backslash, whitespace or a control "
             "character"
         )
-    segments = tuple(path.strip("/").split("/")) if path.strip("/") else ()
+    segments = _segments(path)
     if not segments or any(s in ("", ".", "..") for s in segments):
         raise SourceDenied(f"source {shown}: the path has an empty, '.' or '..' segment")
     return ParsedUrl(scheme, host, port, segments)
+
+
+def _segments(path: str) -> tuple[str, ...]:
+    """The segments of a URL path: one leading and one trailing ``/`` dropped, no more (an
+    empty segment is a different path, which the callers refuse)."""
+    path = path.removeprefix("/").removesuffix("/")
+    return tuple(path.split("/")) if path else ()
 
 
 def _match_segments(pattern: tuple[str, ...], path: tuple[str, ...]) -> bool:

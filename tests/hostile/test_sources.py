@@ -219,9 +219,7 @@ def test_worker_checks_again_on_its_own_host(setup: Setup) -> None:
     swapped.symlink_to(setup.victim)
     assert moved.exists()
 
-    final = executor.run_local(
-        setup.server.address, setup.org_token, job_id, 2, lease_seconds=30
-    )
+    final = executor.run_local(setup.server.address, setup.org_token, job_id, 2, lease_seconds=30)
     rows = {r.index: r for r in final.repositories}
     assert rows[0].status == "done", rows[0].error
     for index in (1, 2, 3):

@@ -111,7 +111,9 @@ def test_shallow_repository_is_refused_and_nothing_is_created(
     shallow = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth", "1", origin.as_uri(), str(shallow))
     org = f"shallow-{uuid.uuid4().hex[:8]}"
-    result = mic("import", "git", str(shallow), "--project", f"{org}/p", env=server.env, check=False)
+    result = mic(
+        "import", "git", str(shallow), "--project", f"{org}/p", env=server.env, check=False
+    )
     assert_one_line_error(result, STATE, "shallow clone", "--unshallow")
     with MicClient(server.address, server.token) as client, pytest.raises(NotFound):
         client.get_organization(org)
