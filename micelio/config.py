@@ -66,8 +66,9 @@ class ServerConfig:
     allowed_source_roots: tuple[str, ...] = ()
     #: ``SCHEME://HOST[:PORT]/PATH-GLOB`` patterns of the URLs jobs may name.
     allowed_source_urls: tuple[str, ...] = ()
-    #: Server-wide admin tokens may name any source, unless this is set.
-    restrict_admin_sources: bool = False
+    #: Server-wide tokens (minted only by a server-wide admin: the operator's) may name any
+    #: source, unless this is set.
+    restrict_server_wide_sources: bool = False
 
     @property
     def resolved_db_url(self) -> str:

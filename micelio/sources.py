@@ -4,8 +4,8 @@ A job names its sources (paths on the worker's host, or URLs) and a worker impor
 the job's organizations, so a source is a read on the worker's behalf: the server checks every
 source when the job is created, and the worker again before it reads, with the policy the
 server gave it with its lease. Nothing is allowed unless configured (``mic server start
---allow-source-root`` / ``--allow-source-url``); server-wide admin tokens may read any source
-unless the server restricts them too.
+--allow-source-root`` / ``--allow-source-url``); server-wide tokens (the operator's: only a
+server-wide admin mints them) may read any source unless the server restricts them too.
 
 - A path is allowed when its real path (symlinks and ``..`` resolved, on the host that checks)
   is an allowed root or lies under one (the root's real path too).
@@ -98,7 +98,7 @@ class ParsedUrl:
 
 @dataclass(frozen=True, slots=True)
 class SourcePolicy:
-    """What a token may name as a source. ``unrestricted``: anything (server-wide admins)."""
+    """What a token may name as a source. ``unrestricted``: anything (server-wide tokens)."""
 
     unrestricted: bool = False
     roots: tuple[str, ...] = ()

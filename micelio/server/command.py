@@ -77,12 +77,12 @@ def start(
         "tokens.",
         show_default=False,
     ),
-    restrict_admin_sources: bool = typer.Option(
+    restrict_server_wide_sources: bool = typer.Option(
         False,
-        "--restrict-admin-sources",
-        envvar="MIC_RESTRICT_ADMIN_SOURCES",
-        help="Apply the allowed roots and URLs to server-wide admin tokens too (by default "
-        "they may read any source).",
+        "--restrict-server-wide-sources",
+        envvar="MIC_RESTRICT_SERVER_WIDE_SOURCES",
+        help="Apply the allowed roots and URLs to server-wide tokens too (by default they, "
+        "minted only by a server-wide admin, may read any source).",
     ),
     web: str = typer.Option(
         None,
@@ -122,7 +122,7 @@ def start(
         max_workers=workers,
         allowed_source_roots=tuple(str(r) for r in allow_source_root),
         allowed_source_urls=tuple(allow_source_url),
-        restrict_admin_sources=restrict_admin_sources,
+        restrict_server_wide_sources=restrict_server_wide_sources,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).
     web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)

@@ -56,7 +56,7 @@ class Services:
                 SourceRules(
                     roots=config.allowed_source_roots,
                     url_patterns=config.allowed_source_urls,
-                    restrict_admins=config.restrict_admin_sources,
+                    restrict_server_wide=config.restrict_server_wide_sources,
                 ),
             ),
         )

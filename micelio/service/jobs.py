@@ -127,14 +127,14 @@ class SourceRules:
 
     roots: tuple[str, ...] = ()
     url_patterns: tuple[str, ...] = ()
-    restrict_admins: bool = False
+    restrict_server_wide: bool = False
 
     def policy_for(self, principal: Principal) -> SourcePolicy:
-        """What this token may name: anything for a server-wide admin (unless restricted),
-        else the configured roots and patterns."""
-        admin = principal.server_wide and principal.has_role(TokenRole.ADMIN)
+        """What this token may name: anything for a server-wide token (only a server-wide
+        admin mints them: they are the operator's) unless restricted too, else the configured
+        roots and patterns."""
         return SourcePolicy(
-            unrestricted=admin and not self.restrict_admins,
+            unrestricted=principal.server_wide and not self.restrict_server_wide,
             roots=self.roots,
             url_patterns=self.url_patterns,
         )

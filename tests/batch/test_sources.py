@@ -10,8 +10,10 @@ from typing import cast
 import pytest
 
 from importers.batch.repository import RepositoryFailure, import_repository
-from micelio.client import MicClient, RepositorySpec
 from micelio.cli.errors import USAGE
+from micelio.client import MicClient, RepositorySpec
+from micelio.service.auth import Principal
+from micelio.service.jobs import SourceRules
 from micelio.sources import SourceDenied, SourcePolicy, UrlPattern
 from tests.support.cli import invoke
 
@@ -107,3 +109,16 @@ def test_worker_fails_closed_without_a_policy(tmp_path: Path) -> None:
     spec = RepositorySpec(str(tmp_path), "acme/p")
     with pytest.raises(RepositoryFailure, match="not allowed"):
         import_repository(cast(MicClient, None), spec, policy=SourcePolicy())
+
+
+def test_server_wide_tokens_are_unrestricted_unless_the_server_says_otherwise() -> None:
+    rules = SourceRules(roots=("/srv/git",), url_patterns=PATTERNS[:1])
+    org_admin = Principal(1, 7, "acme", "admin")
+    server_write = Principal(2, None, None, "write")
+    server_admin = Principal(3, None, None, "admin")
+    assert rules.policy_for(org_admin) == SourcePolicy(False, ("/srv/git",), PATTERNS[:1])
+    assert rules.policy_for(server_write).unrestricted
+    assert rules.policy_for(server_admin).unrestricted
+    strict = SourceRules(roots=("/srv/git",), restrict_server_wide=True)
+    assert not strict.policy_for(server_admin).unrestricted
+    assert not _allowed(strict.policy_for(server_admin), "/etc")
