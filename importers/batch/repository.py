@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from micelio.client import MicClient, NotFound, RepositorySpec
-from micelio.sources import SourceDenied, SourcePolicy
+from micelio.sources import SourceDenied, SourcePolicy, is_url
 
 #: (commits to import in all, commits imported so far, last commit imported)
 ProgressCallback = Callable[[int, int, str], None]
@@ -58,7 +58,11 @@ def import_repository(
     except SourceDenied as exc:
         raise RepositoryFailure(f"not allowed: {_reason(exc)}") from None
     try:
-        src = source.resolve(location, follow_redirects=policy.unrestricted)
+        src = source.resolve(
+            location,
+            follow_redirects=policy.unrestricted,
+            as_url=None if policy.unrestricted else is_url(location),
+        )
         if not policy.unrestricted and not src.is_url:
             check_git_dir(policy, src.git_dir)
         walk.resolve_ref(src.git_dir, spec.ref or None)  # a bad ref fails before any write

@@ -67,15 +67,21 @@ def check_not_shallow(git_dir: Path, name: str) -> None:
 
 
 def resolve(
-    repo: str, on_progress: ProgressCallback | None = None, *, follow_redirects: bool = True
+    repo: str,
+    on_progress: ProgressCallback | None = None,
+    *,
+    follow_redirects: bool = True,
+    as_url: bool | None = None,
 ) -> Source:
     """A local repository as is; a URL is mirrored into the cache (fetched when cached).
 
-    A shallow repository is refused (:class:`ShallowRepository`). ``follow_redirects=False``
-    (a batch worker under a source policy) keeps git on the host the URL names.
+    A shallow repository is refused (:class:`ShallowRepository`). A batch worker under a
+    source policy reads exactly what was checked: ``as_url`` True (a URL, even if a local file
+    has its name) or False (a path), and ``follow_redirects=False`` keeps git on the host
+    the URL names.
     """
     path = Path(repo).expanduser()
-    if path.exists():
+    if as_url is not True and (path.exists() or as_url is False):
         git_dir = git_dir_of(path)
         if git_dir is None:
             raise SourceError(f"not a git repository: {repo}")
