@@ -79,6 +79,18 @@ class ServerConfig:
     max_calls_per_org: int = DEFAULT_MAX_CALLS_PER_ORG
     max_calls_per_token: int = DEFAULT_MAX_CALLS_PER_TOKEN
 
+    # --- Sources of batch jobs (micelio/sources.py; docs/deployment.md "Sources of batch
+    # jobs"). A job's repositories are read by workers on the job's behalf, so what a token
+    # may name is the server's decision, checked at CreateJob (PERMISSION_DENIED) and again by
+    # the worker before it reads. Default: nothing for organization tokens.
+    #: Directories whose repositories (symlinks and ``..`` resolved) jobs may name as paths.
+    allowed_source_roots: tuple[str, ...] = ()
+    #: ``SCHEME://HOST[:PORT]/PATH-GLOB`` patterns of the URLs jobs may name.
+    allowed_source_urls: tuple[str, ...] = ()
+    #: Server-wide tokens (minted only by a server-wide admin: the operator's) may name any
+    #: source, unless this is set.
+    restrict_server_wide_sources: bool = False
+
     @property
     def resolved_db_url(self) -> str:
         return self.db_url or default_db_url(self.data_dir)

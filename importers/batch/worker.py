@@ -78,7 +78,7 @@ def work_on(client: MicClient, job_id: str, claim: Claim, settings: Settings) ->
     with Lease(client, job_id, repo.index, claim.lease_id, settings.lease_seconds) as lease:
         try:
             imported = retrying(
-                lambda: import_repository(client, repo.spec, lease.update),
+                lambda: import_repository(client, repo.spec, lease.update, policy=claim.policy),
                 settings.backoff,
                 what=f"importing {repo.spec.project}",
             )

@@ -25,7 +25,12 @@ _REPO_ENV = (
     "GIT_SHALLOW_FILE",
     "GIT_GRAFT_FILE",
     "GIT_QUARANTINE_PATH",
+    "GIT_REPLACE_REF_BASE",
 )
+
+#: Grafts are read from this file: one that cannot exist (``/dev/null`` is no directory), so
+#: ``info/grafts`` is ignored as ``GIT_NO_REPLACE_OBJECTS`` ignores replace refs.
+NO_GRAFT_FILE = "/dev/null/no-grafts"
 
 # Options for every command: paths as bytes, no user setting that changes what we parse, and
 # bounded memory: git maps pack files in windows of up to 1 GiB and keeps up to 8 GiB mapped by
@@ -59,12 +64,18 @@ class GitError(RuntimeError):
 
 
 def git_env(repo: RepoPath) -> dict[str, str]:
-    """The environment for git: no inherited repository, no discovery above ``repo``."""
+    """The environment for git: no inherited repository, no discovery above ``repo``, no
+    replace refs and no grafts."""
     env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
     # Without a ceiling, a path that is not a repository silently finds an enclosing one.
     env["GIT_CEILING_DIRECTORIES"] = str(Path(repo).resolve().parent)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["LC_ALL"] = "C"
+    # What git hides from history must stay hidden from the import: ``git replace`` and
+    # grafts substitute other objects or parents for the ones the commits name, so an import
+    # (and a verify) reading through them would record a history that is not the repository's.
+    env["GIT_NO_REPLACE_OBJECTS"] = "1"
+    env["GIT_GRAFT_FILE"] = NO_GRAFT_FILE
     return env
 
 

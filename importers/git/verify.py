@@ -64,12 +64,19 @@ class VerifyReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def ok(self) -> bool:
+    def matches(self) -> bool:
+        """Every imported session equals git (newer commits may not be imported yet)."""
         return self.difference is None
+
+    @property
+    def ok(self) -> bool:
+        """The project is the ref's history, whole: matching and not behind."""
+        return self.matches and self.commits_behind == 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "matches": self.matches,
             "sessions": self.sessions,
             "checked_changes": self.checked_paths,
             "last_commit": self.last_commit,

@@ -187,16 +187,15 @@ def verify(
         json.dump(report.to_json(), sys.stdout)
         sys.stdout.write("\n")
     elif report.ok:
-        behind = (
-            f"; {report.commits_behind} newer commits not imported yet"
-            if (report.commits_behind)
-            else ""
-        )
-        typer.echo(
-            f"ok: {report.sessions} sessions, {report.checked_paths} changes match git{behind}"
-        )
-    if not report.ok:
+        typer.echo(f"ok: {report.sessions} sessions, {report.checked_paths} changes match git")
+    if not report.matches:
         raise CliError(f"verify failed: {report.difference}", GENERIC)
+    if report.commits_behind:
+        raise CliError(
+            f"behind: {report.sessions} sessions match git, but {report.commits_behind} newer "
+            f"commits of {ref or 'HEAD'} are not imported yet",
+            STATE,
+        )
 
 
 def _resolve_source(
@@ -206,6 +205,8 @@ def _resolve_source(
 
     try:
         return source.resolve(repo, on_progress)
+    except source.ShallowRepository as exc:
+        raise CliError(str(exc), STATE) from None
     except source.SourceError as exc:
         raise CliError(str(exc), NOT_FOUND) from None
 

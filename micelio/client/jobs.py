@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from micelio.client.convert import time_from_pb
+from micelio.sources import SourcePolicy
 from micelio.v1 import micelio_pb2 as pb
 
 _STATUS_FROM_PB = {
@@ -77,7 +78,9 @@ class Job:
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A claim's answer: ``lease_id`` when ``claimed``; else how many repositories other
-    workers hold (``held``), when the first of their leases expires, and what is left."""
+    workers hold (``held``), when the first of their leases expires, and what is left.
+    ``policy``: the sources this token may read, as the server says (nothing when it says
+    nothing), which the worker checks before reading."""
 
     claimed: bool
     lease_id: str
@@ -85,6 +88,7 @@ class Claim:
     held: int
     retry_after: float
     remaining: int
+    policy: SourcePolicy = field(default_factory=SourcePolicy)
 
 
 def spec_to_pb(spec: RepositorySpec) -> pb.RepositorySpec:
@@ -138,4 +142,9 @@ def claim_from_pb(m: pb.ClaimRepositoryResponse) -> Claim:
         held=m.held,
         retry_after=m.retry_after_seconds,
         remaining=m.remaining,
+        policy=SourcePolicy(
+            unrestricted=m.source_policy.unrestricted,
+            roots=tuple(m.source_policy.roots),
+            url_patterns=tuple(m.source_policy.url_patterns),
+        ),
     )

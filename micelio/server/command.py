@@ -15,6 +15,7 @@ import typer
 
 from micelio import config as defaults
 from micelio.config import DEFAULT_INLINE_THRESHOLD, DEFAULT_LISTEN, ServerConfig, default_data_dir
+from micelio.sources import UrlPattern
 
 app = typer.Typer(help="Run a mic server.", no_args_is_help=True, add_completion=False)
 
@@ -104,6 +105,31 @@ def start(
         min=1,
         help="Unary calls at once by one token.",
     ),
+    # --- sources of batch jobs (micelio/sources.py; docs/deployment.md) ---
+    allow_source_root: list[Path] = typer.Option(
+        [],
+        "--allow-source-root",
+        envvar="MIC_ALLOW_SOURCE_ROOTS",
+        help="A directory whose repositories batch jobs may read (repeatable; symlinks and .. "
+        "resolved). Default: none for organization tokens.",
+        show_default=False,
+    ),
+    allow_source_url: list[str] = typer.Option(
+        [],
+        "--allow-source-url",
+        envvar="MIC_ALLOW_SOURCE_URLS",
+        help="A SCHEME://HOST[:PORT]/PATH-GLOB pattern of URLs batch jobs may read "
+        "(repeatable; * within a path segment, ** across). Default: none for organization "
+        "tokens.",
+        show_default=False,
+    ),
+    restrict_server_wide_sources: bool = typer.Option(
+        False,
+        "--restrict-server-wide-sources",
+        envvar="MIC_RESTRICT_SERVER_WIDE_SOURCES",
+        help="Apply the allowed roots and URLs to server-wide tokens too (by default they, "
+        "minted only by a server-wide admin, may read any source).",
+    ),
     web: str = typer.Option(
         None,
         "--web",
@@ -123,6 +149,16 @@ def start(
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for root in allow_source_root:
+        if not root.is_absolute():
+            raise typer.BadParameter(
+                f"{root}: not an absolute path", param_hint="--allow-source-root"
+            )
+    for pattern in allow_source_url:
+        try:
+            UrlPattern.parse(pattern)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--allow-source-url") from None
     config = ServerConfig(
         data_dir=(data_dir or default_data_dir()).expanduser().resolve(),
         listen=listen,
@@ -136,6 +172,9 @@ def start(
         max_streams_per_token=max_streams_per_token,
         max_calls_per_org=max_calls_per_org,
         max_calls_per_token=max_calls_per_token,
+        allowed_source_roots=tuple(str(r) for r in allow_source_root),
+        allowed_source_urls=tuple(allow_source_url),
+        restrict_server_wide_sources=restrict_server_wide_sources,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).
     web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)

@@ -73,6 +73,11 @@ class JobServicer(rpc.JobServiceServicer):
             held=claim.held,
             retry_after_seconds=claim.retry_after,
             remaining=claim.remaining,
+            source_policy=pb.SourcePolicy(
+                unrestricted=claim.policy.unrestricted,
+                roots=claim.policy.roots,
+                url_patterns=claim.policy.url_patterns,
+            ),
         )
 
     @unary

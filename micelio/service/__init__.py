@@ -14,7 +14,7 @@ from micelio.database.migrate import upgrade
 from micelio.service.auth import TokenAuthority
 from micelio.service.browse import BrowseService
 from micelio.service.content import ContentService
-from micelio.service.jobs import JobService
+from micelio.service.jobs import JobService, SourceRules
 from micelio.service.landing import Lander
 from micelio.service.projects import ProjectService
 from micelio.service.sessions import SessionService
@@ -51,7 +51,14 @@ class Services:
             browse=BrowseService(db),
             lander=Lander(db, store, inline_threshold=config.inline_threshold, spool_dir=spool_dir),
             content=ContentService(db, store),
-            jobs=JobService(db),
+            jobs=JobService(
+                db,
+                SourceRules(
+                    roots=config.allowed_source_roots,
+                    url_patterns=config.allowed_source_urls,
+                    restrict_server_wide=config.restrict_server_wide_sources,
+                ),
+            ),
         )
 
     def close(self) -> None:

@@ -8,7 +8,10 @@ longer renew or finish. Times come from the database's clock on PostgreSQL, so s
 servers need not agree on the time.
 
 Auth: a job belongs to the organizations of its repositories; registering, claiming and
-finishing need write in each of them, reading needs read.
+finishing need write in each of them, reading needs read. Sources: every source must be
+allowed for the registering token by the server's :class:`SourceRules` (PERMISSION_DENIED
+naming it, and nothing stored); a claim carries the claiming token's policy, which the worker
+applies again before it reads (micelio/sources.py).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from micelio.service.errors import (
     NotFound,
     PermissionDenied,
 )
+from micelio.sources import SourceDenied, SourcePolicy
 from micelio.vocabulary import SessionStatus, TokenRole
 
 MIN_LEASE_SECONDS = 2.0
@@ -118,6 +122,25 @@ class JobView:
 
 
 @dataclass(frozen=True)
+class SourceRules:
+    """The server's configuration of job sources (ServerConfig's block of the same name)."""
+
+    roots: tuple[str, ...] = ()
+    url_patterns: tuple[str, ...] = ()
+    restrict_server_wide: bool = False
+
+    def policy_for(self, principal: Principal) -> SourcePolicy:
+        """What this token may name: anything for a server-wide token (only a server-wide
+        admin mints them: they are the operator's) unless restricted too, else the configured
+        roots and patterns."""
+        return SourcePolicy(
+            unrestricted=principal.server_wide and not self.restrict_server_wide,
+            roots=self.roots,
+            url_patterns=self.url_patterns,
+        )
+
+
+@dataclass(frozen=True)
 class ClaimView:
     claimed: bool
     lease_id: str
@@ -125,11 +148,13 @@ class ClaimView:
     held: int  # running under live leases (of other workers)
     retry_after: float  # seconds until the first of those leases expires
     remaining: int  # neither done nor failed
+    policy: SourcePolicy  # what the worker may read, for the claiming token
 
 
 class JobService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, sources: SourceRules | None = None) -> None:
         self._db = db
+        self._sources = sources or SourceRules()
 
     # --- jobs -------------------------------------------------------------------------------
 
@@ -147,6 +172,7 @@ class JobService:
         organizations = sorted({s.organization for s in specs})
         for org in organizations:
             require_org(principal, org, TokenRole.WRITE, "run migration jobs")
+        _check_sources(self._sources.policy_for(principal), specs)
         try:
             return self._create(job_id, digest, organizations, specs, retry_failed)
         except IntegrityError:
@@ -263,6 +289,7 @@ class JobService:
                 held=held,
                 retry_after=(first_expiry - now).total_seconds() if first_expiry else 0.0,
                 remaining=remaining,
+                policy=self._sources.policy_for(principal),
             )
 
     def renew(
@@ -352,6 +379,16 @@ def _check_job(job_id: str, digest: str, specs: Sequence[RepositorySpec]) -> Non
                 f"repositories {seen[spec.project]} and {index} both import into {spec.project}"
             )
         seen[spec.project] = index
+
+
+def _check_sources(policy: SourcePolicy, specs: Sequence[RepositorySpec]) -> None:
+    """Every source allowed for this token, else PERMISSION_DENIED naming the first that
+    is not (checked on the server's host: the worker checks again on its own)."""
+    for index, spec in enumerate(specs):
+        try:
+            policy.check(spec.source)
+        except SourceDenied as exc:
+            raise PermissionDenied(f"repository {index} ({spec.project}): {exc}") from None
 
 
 def _lease(seconds: float) -> timedelta:

@@ -612,20 +612,32 @@ class ClaimRepositoryRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., worker: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., has_index: _Optional[bool] = ..., index: _Optional[int] = ...) -> None: ...
 
 class ClaimRepositoryResponse(_message.Message):
-    __slots__ = ("claimed", "lease_id", "repository", "held", "retry_after_seconds", "remaining")
+    __slots__ = ("claimed", "lease_id", "repository", "held", "retry_after_seconds", "remaining", "source_policy")
     CLAIMED_FIELD_NUMBER: _ClassVar[int]
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     REPOSITORY_FIELD_NUMBER: _ClassVar[int]
     HELD_FIELD_NUMBER: _ClassVar[int]
     RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     REMAINING_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_POLICY_FIELD_NUMBER: _ClassVar[int]
     claimed: bool
     lease_id: str
     repository: JobRepository
     held: int
     retry_after_seconds: float
     remaining: int
-    def __init__(self, claimed: _Optional[bool] = ..., lease_id: _Optional[str] = ..., repository: _Optional[_Union[JobRepository, _Mapping]] = ..., held: _Optional[int] = ..., retry_after_seconds: _Optional[float] = ..., remaining: _Optional[int] = ...) -> None: ...
+    source_policy: SourcePolicy
+    def __init__(self, claimed: _Optional[bool] = ..., lease_id: _Optional[str] = ..., repository: _Optional[_Union[JobRepository, _Mapping]] = ..., held: _Optional[int] = ..., retry_after_seconds: _Optional[float] = ..., remaining: _Optional[int] = ..., source_policy: _Optional[_Union[SourcePolicy, _Mapping]] = ...) -> None: ...
+
+class SourcePolicy(_message.Message):
+    __slots__ = ("unrestricted", "roots", "url_patterns")
+    UNRESTRICTED_FIELD_NUMBER: _ClassVar[int]
+    ROOTS_FIELD_NUMBER: _ClassVar[int]
+    URL_PATTERNS_FIELD_NUMBER: _ClassVar[int]
+    unrestricted: bool
+    roots: _containers.RepeatedScalarFieldContainer[str]
+    url_patterns: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, unrestricted: _Optional[bool] = ..., roots: _Optional[_Iterable[str]] = ..., url_patterns: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RenewLeaseRequest(_message.Message):
     __slots__ = ("job_id", "index", "lease_id", "lease_seconds", "commits_total", "commits", "last_commit")

@@ -1115,6 +1115,7 @@ class JobServiceServicer:
         """Register a job, or answer the existing one when a job with this id has the same digest
         (ALREADY_EXISTS when the digest differs). retry_failed puts failed repositories back in
         the queue.
+        PERMISSION_DENIED naming the first source the token may not read (see SourcePolicy).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

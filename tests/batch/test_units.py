@@ -88,7 +88,9 @@ def _work(
     server = server or FakeServer()
     calls = 0
 
-    def fake_import(client: Any, spec: RepositorySpec, on_progress: Any) -> Imported:
+    def fake_import(
+        client: Any, spec: RepositorySpec, on_progress: Any, *, policy: Any
+    ) -> Imported:
         nonlocal calls
         calls += 1
         item = outcomes[min(calls, len(outcomes)) - 1]
