@@ -12,6 +12,9 @@ DEFAULT_LISTEN = "127.0.0.1:7420"
 #: Worker threads of the gRPC server: every open stream (a landing, a tree) holds one.
 DEFAULT_MAX_WORKERS = 64
 
+#: An upload reservation untouched for this long belongs to a dead upload (``mic server gc``).
+DEFAULT_UPLOAD_STALE_AFTER = 3600.0
+
 DB_FILE = "mic.db"
 OBJECTS_DIR = "objects"
 ADMIN_TOKEN_FILE = "admin.token"
@@ -57,6 +60,10 @@ class ServerConfig:
     storage_url: str | None = None
     inline_threshold: int = DEFAULT_INLINE_THRESHOLD
     max_workers: int = DEFAULT_MAX_WORKERS
+    # --- Stored contents' integrity (docs/deployment.md, "Stored contents") ---
+    #: Seconds after which an upload reservation nobody touched is collected as dead (a
+    #: live upload touches its reservation each minute while it stores contents).
+    upload_stale_after: float = DEFAULT_UPLOAD_STALE_AFTER
 
     @property
     def resolved_db_url(self) -> str:

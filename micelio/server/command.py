@@ -13,7 +13,13 @@ from pathlib import Path
 
 import typer
 
-from micelio.config import DEFAULT_INLINE_THRESHOLD, DEFAULT_LISTEN, ServerConfig, default_data_dir
+from micelio.config import (
+    DEFAULT_INLINE_THRESHOLD,
+    DEFAULT_LISTEN,
+    DEFAULT_UPLOAD_STALE_AFTER,
+    ServerConfig,
+    default_data_dir,
+)
 
 app = typer.Typer(help="Run a mic server.", no_args_is_help=True, add_completion=False)
 
@@ -58,6 +64,12 @@ def start(
         help="Contents smaller than this many bytes are stored in the database.",
     ),
     workers: int = typer.Option(64, "--workers", min=4, help="Concurrent calls served."),
+    upload_stale_after: float = typer.Option(
+        DEFAULT_UPLOAD_STALE_AFTER,
+        "--upload-stale-after",
+        min=1.0,
+        help="Seconds after which an upload reservation nobody touched is collected as dead.",
+    ),
     web: str = typer.Option(
         None,
         "--web",
@@ -84,6 +96,7 @@ def start(
         storage_url=storage,
         inline_threshold=inline_threshold,
         max_workers=workers,
+        upload_stale_after=upload_stale_after,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).
     web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)
@@ -93,3 +106,43 @@ def start(
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--web") from None
     serve(config, web=web_listen, web_required=web is not None)
+
+
+@app.command()
+def gc(
+    data_dir: Path = typer.Option(
+        None,
+        "--data-dir",
+        help="The server's data directory (default: as for `start`).",
+        show_default=False,
+    ),
+    db: str = typer.Option(
+        None, "--db", envvar="MIC_DB_URL", help="Database URL, as for `start`.", show_default=False
+    ),
+    storage: str = typer.Option(
+        None,
+        "--storage",
+        envvar="MIC_STORAGE_URL",
+        help="Object storage URL, as for `start`.",
+        show_default=False,
+    ),
+    upload_stale_after: float = typer.Option(
+        DEFAULT_UPLOAD_STALE_AFTER,
+        "--upload-stale-after",
+        min=1.0,
+        help="Seconds after which an untouched upload reservation is taken as dead.",
+    ),
+) -> None:
+    """Delete what killed landings left: stale reservations, unreferenced objects, spool
+    files. Safe while servers run on the same database and storage; prints a JSON report."""
+    import json
+
+    from micelio.service.gc import run
+
+    config = ServerConfig(
+        data_dir=(data_dir or default_data_dir()).expanduser().resolve(),
+        db_url=db,
+        storage_url=storage,
+        upload_stale_after=upload_stale_after,
+    )
+    typer.echo(json.dumps(run(config).as_dict()))
