@@ -76,15 +76,17 @@ def iter_tree(
 
 
 def version_at(
-    db: DbSession, project_id: int, path_key: str, position: int
+    db: DbSession, project_id: int, path_key: str, position: int, *, display: bool = False
 ) -> SessionChange | None:
     """The change that set the path ``path_key`` as of ``position`` (None if absent or
-    deleted)."""
+    deleted). ``display``: ``path_key`` is a display text (``file_path``) instead, for
+    callers that only have that (the web viewer's links)."""
+    column = SessionChange.file_path if display else SessionChange.path_key
     change = db.scalars(
         select(SessionChange)
         .where(
             SessionChange.project_id == project_id,
-            SessionChange.path_key == path_key,
+            column == path_key,
             SessionChange.landing_position <= position,
         )
         .order_by(SessionChange.landing_position.desc())

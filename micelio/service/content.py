@@ -91,6 +91,9 @@ class ContentService:
         project_id, at = self.resolve_position(principal, organization, project, position)
         with self._db.read() as db:
             change = version_at(db, project_id, key, at)
+            if change is None and not raw_path:
+                # Only a display text was sent (web links): a non-UTF-8 path shown that way.
+                change = version_at(db, project_id, path, at, display=True)
             if change is None:
                 raise NotFound(f"{path} does not exist in {organization}/{project} at {at}")
             return self._content(change)
@@ -102,7 +105,7 @@ class ContentService:
         with self._db.read() as db:
             session, org, _ = lookup.session(db, session_id)
             require_org(principal, org, TokenRole.READ, "read sessions")
-            change = lookup.change_by_key(db, session, key, path)
+            change = lookup.change_by_key(db, session, key, path, display_too=not raw_path)
             if change.change_type == ChangeType.DELETED:
                 raise NotFound(f"session {session_id} deletes {path}: it has no content")
             return self._content(change)

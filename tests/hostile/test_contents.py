@@ -344,6 +344,11 @@ def test_a_path_is_its_bytes(mic_server: MicServerFactory, db: str, storage: str
         assert _read_all(api, org, first.session_id, text.encode()) == (b"text path\n",) * 2
         for path, data in latin1.items():
             assert _read_all(api, org, first.session_id, path) == (data, data)
+        # Only the display text (web links): the path shown that way; the UTF-8 one first.
+        shown = "d/\\xe9t\\xe9-7.bin"
+        assert api.read_change(first.session_id, shown) == latin1[b"d/\xe9t\xe9-7.bin"]
+        assert api.read_file(org, "p", shown) == latin1[b"d/\xe9t\xe9-7.bin"]
+        assert api.read_change(first.session_id, text) == b"text path\n"
         stored = {
             c.raw_path: c.storage_key
             for c in api.sessions.ListSessionChanges(
