@@ -86,9 +86,8 @@ def test_migration_keys_existing_rows(old_db: Database) -> None:
             )
     upgrade(old_db.engine)
     with old_db.engine.connect() as conn:
-        keys: dict[int, str] = dict(
-            conn.execute(text("SELECT id, path_key FROM session_changes")).tuples().all()
-        )
+        rows = conn.execute(text("SELECT id, path_key FROM session_changes")).all()
+        keys = {int(row[0]): str(row[1]) for row in rows}
         assert keys == {1: "a%25b.txt", 2: "w%FF"}
         # The text path that shares the raw one's display is a row of its own now.
         conn.execute(
