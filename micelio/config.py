@@ -26,6 +26,9 @@ DEFAULT_MAX_STREAMS_PER_TOKEN = 16
 DEFAULT_MAX_CALLS_PER_ORG = 32
 DEFAULT_MAX_CALLS_PER_TOKEN = 16
 
+#: An upload reservation untouched for this long belongs to a dead upload (``mic server gc``).
+DEFAULT_UPLOAD_STALE_AFTER = 3600.0
+
 DB_FILE = "mic.db"
 OBJECTS_DIR = "objects"
 ADMIN_TOKEN_FILE = "admin.token"
@@ -90,6 +93,11 @@ class ServerConfig:
     #: Server-wide tokens (minted only by a server-wide admin: the operator's) may name any
     #: source, unless this is set.
     restrict_server_wide_sources: bool = False
+
+    # --- Stored contents' integrity (docs/deployment.md, "Stored contents") ---
+    #: Seconds after which an upload reservation nobody touched is collected as dead (a
+    #: live upload touches its reservation each minute while it stores contents).
+    upload_stale_after: float = DEFAULT_UPLOAD_STALE_AFTER
 
     @property
     def resolved_db_url(self) -> str:

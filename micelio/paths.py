@@ -6,7 +6,10 @@ path would land inside the repository metadata on case-insensitive file systems)
 is ``.``/``..``/``.git``/``.mic`` once a component is split on ``\\``, no leading ``\\`` and no
 drive prefix (``C:``). Paths are bytes (Git allows any byte but NUL); on the wire a path that is
 not valid UTF-8 travels as ``raw_path`` with a ``file_path`` display form where each invalid byte
-reads ``\\xNN``.
+reads ``\\xNN``. That display form is ambiguous (``b"w\\xff"`` and the text ``w\\xff`` share it),
+so a path's identity is its *key* (``path_key``): the UTF-8 text with ``%`` written ``%25`` and
+each byte that is not valid UTF-8 written ``%XX`` (upper-case hex). The key is reversible
+(``key_to_raw``), unique per byte string, and names the path in the database and object storage.
 """
 
 from __future__ import annotations
@@ -68,17 +71,52 @@ def from_wire(file_path: str, raw_path: bytes) -> bytes:
     return file_path.encode("utf-8", "surrogateescape")
 
 
+_KEY_ESCAPES = re.compile("[%\udc80-\udcff]")
+_KEY_UNESCAPES = re.compile(rb"%([0-9A-F]{2})")
+
+
+def path_key(raw: bytes) -> str:
+    """The reversible text key of a path's bytes (see the module docstring)."""
+    # surrogateescape turns each invalid byte into one lone surrogate U+DC80..U+DCFF.
+    text = raw.decode("utf-8", "surrogateescape")
+    if "%" not in text and text.isascii():
+        return text
+    return _KEY_ESCAPES.sub(_escape_key_char, text)
+
+
+def _escape_key_char(match: re.Match[str]) -> str:
+    char = match.group()
+    return "%25" if char == "%" else f"%{ord(char) - 0xDC00:02X}"
+
+
+def key_to_raw(key: str) -> bytes:
+    """The bytes of the path whose ``path_key`` is ``key``."""
+    return _KEY_UNESCAPES.sub(lambda m: bytes([int(m.group(1), 16)]), key.encode("utf-8"))
+
+
+def wire_key(file_path: str, raw_path: bytes) -> str:
+    """The key of a path received as ``(file_path, raw_path)``."""
+    return path_key(from_wire(file_path, raw_path))
+
+
 def validate_session_id(session_id: str) -> None:
     """Session ids: 1-128 characters of ``[A-Za-z0-9._-]``, not starting with ``.``/``_``/``-``."""
     if not _SESSION_ID.match(session_id):
         raise InvalidPath(f"invalid session id {session_id!r}: use 1-128 of [A-Za-z0-9._-]")
 
 
-def storage_key(session_id: str, file_path: str) -> str:
-    """Object storage key of a change's content: ``sessions/{session_id}/changes/{file_path}``.
+def storage_key(session_id: str, raw: bytes) -> str:
+    """Object storage key of a change's content: ``sessions/{session_id}/changes/{key}``, with
+    ``key`` the path's ``path_key`` (its text for UTF-8 paths without ``%``).
 
     Both parts are validated again here, just before the key can touch a store.
     """
     validate_session_id(session_id)
-    validate_path(file_path.encode("utf-8", "surrogateescape"))
-    return f"sessions/{session_id}/changes/{file_path}"
+    validate_path(raw)
+    return f"sessions/{session_id}/changes/{path_key(raw)}"
+
+
+def session_prefix(session_id: str) -> str:
+    """The prefix of every object of a session (``sessions/{session_id}/``)."""
+    validate_session_id(session_id)
+    return f"sessions/{session_id}/"

@@ -2,7 +2,8 @@
 ``session_changes`` rows for the service layer (listings' filters aside, ``service/browse.py``).
 
 - ``get_session_with_changes(db, session_id)``: a session with its changes loaded
-- ``get_session_change(db, session, file_path)``: one change of a session
+- ``get_session_change(db, session, file_path)``: one change of a session, by display text
+- ``get_session_change_by_key(db, session, path_key)``: one change of a session, by its bytes
 - ``list_session_changes(db, session, ...)``: changes in path order, filtered and paged
 - ``count_session_changes(db, session, change_type)``: how many
 - ``get_session_change_stats(db, session)`` / ``get_change_stats_by_session(db, pks)``: counts
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
 from micelio.database.models import Session, SessionChange
-from micelio.paths import InvalidPath, from_wire, validate_path
+from micelio.paths import InvalidPath, from_wire, path_key, validate_path
 from micelio.vocabulary import ChangeType
 
 #: Rows per INSERT and the content bytes one batch may hold: bounded memory for any session.
@@ -66,10 +67,24 @@ def get_session_with_changes(db: DbSession, session_id: str) -> Session | None:
 
 
 def get_session_change(db: DbSession, session: Session, file_path: str) -> SessionChange | None:
-    """The session's change of ``file_path`` (its stored, wire form), or None."""
+    """The session's change of ``file_path`` (its display text), or None. Two paths may share
+    a display text (``b"w\\xff"`` and ``"w\\\\xff"``): the UTF-8 one wins, as its text is
+    what was asked for."""
+    return db.scalars(
+        select(SessionChange)
+        .where(SessionChange.session_pk == session.id, SessionChange.file_path == file_path)
+        .order_by(SessionChange.raw_path.is_not(None), SessionChange.id)
+        .limit(1)
+    ).first()
+
+
+def get_session_change_by_key(
+    db: DbSession, session: Session, path_key: str
+) -> SessionChange | None:
+    """The session's change of the path whose ``paths.path_key`` is ``path_key``, or None."""
     return db.scalar(
         select(SessionChange).where(
-            SessionChange.session_pk == session.id, SessionChange.file_path == file_path
+            SessionChange.session_pk == session.id, SessionChange.path_key == path_key
         )
     )
 
@@ -82,14 +97,14 @@ def list_session_changes(
     after_path: str | None = None,
     limit: int | None = None,
 ) -> list[SessionChange]:
-    """The session's changes in path order, optionally of one type, after a path, at most
+    """The session's changes in key order, optionally of one type, after a path key, at most
     ``limit`` (contents stay deferred: read them with ``SessionChange.content`` or the store)."""
     query = select(SessionChange).where(SessionChange.session_pk == session.id)
     if change_type is not None:
         query = query.where(SessionChange.change_type == _check_type(change_type))
     if after_path is not None:
-        query = query.where(SessionChange.file_path > after_path)
-    query = query.order_by(SessionChange.file_path)
+        query = query.where(SessionChange.path_key > after_path)
+    query = query.order_by(SessionChange.path_key)
     if limit is not None:
         query = query.limit(limit)
     return list(db.scalars(query))
@@ -171,8 +186,9 @@ def create_changes_for_sessions(
 
 def _row(session: Session, change: NewChange) -> dict[str, Any]:
     change_type = _check_type(change.change_type)
+    raw = from_wire(change.file_path, change.raw_path or b"")
     try:
-        validate_path(from_wire(change.file_path, change.raw_path or b""))
+        validate_path(raw)
     except InvalidPath as exc:
         raise ValueError(str(exc)) from exc
     has_content = change.content is not None
@@ -186,6 +202,7 @@ def _row(session: Session, change: NewChange) -> dict[str, Any]:
         "project_id": session.project_id,
         "landing_position": session.landing_position,
         "file_path": change.file_path,
+        "path_key": path_key(raw),
         "raw_path": change.raw_path or None,
         "change_type": change_type,
         "content": change.content,

@@ -130,15 +130,19 @@ class Session(Base):
 
     project: Mapped[Project] = relationship()
     changes: Mapped[list[SessionChange]] = relationship(
-        back_populates="session", order_by="SessionChange.file_path"
+        back_populates="session", order_by="SessionChange.path_key"
     )
 
 
 class SessionChange(Base):
     __tablename__ = "session_changes"
     __table_args__ = (
-        UniqueConstraint("session_pk", "file_path"),
+        # A path's identity is its bytes (``path_key``), not its display text.
+        UniqueConstraint("session_pk", "path_key"),
         # The tree at a position: per path, the latest change at or before it.
+        Index(None, "project_id", "path_key", "landing_position"),
+        # Listing by glob and a file's history go by the display text.
+        Index(None, "session_pk", "file_path"),
         Index(None, "project_id", "file_path", "landing_position"),
         Index(None, "project_id", "landing_position"),
     )
@@ -148,7 +152,10 @@ class SessionChange(Base):
     # Denormalised from the session so that tree queries need no join.
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     landing_position: Mapped[int] = mapped_column(BigInteger)
+    # The display text of the path (``paths.display``); not unique: see ``path_key``.
     file_path: Mapped[str] = mapped_column(Text)
+    # ``paths.path_key`` of the path's bytes: reversible, one per byte string.
+    path_key: Mapped[str] = mapped_column(Text)
     raw_path: Mapped[bytes | None] = mapped_column(LargeBinary)
     change_type: Mapped[str] = mapped_column(String(16))
     content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
@@ -159,6 +166,23 @@ class SessionChange(Base):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
 
     session: Mapped[Session] = relationship(back_populates="changes")
+
+
+class UploadReservation(Base):
+    """A session id whose objects one upload may write (taken before its first stored byte).
+
+    Nothing else writes or deletes under ``sessions/{session_id}/`` meanwhile: a landing of a
+    taken or reserved id is refused before it stores anything. The committing transaction
+    deletes the row; a failed landing deletes its objects, then the row. ``holder`` names the
+    upload (``{server id}:{random}``) so that only its holder releases it; ``touched_at`` lets
+    ``mic server gc`` tell an upload that died from one in progress."""
+
+    __tablename__ = "upload_reservations"
+
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    touched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Token(Base):

@@ -1,6 +1,6 @@
 """Queries over a project's history: the tree at a position, a file's version, conflicts.
 
-Each relies on the denormalised ``(project_id, file_path, landing_position)`` index of
+Each relies on the denormalised ``(project_id, path_key, landing_position)`` index of
 ``session_changes``: a path's version at position P is its change with the greatest landing
 position <= P, unless that change is a deletion.
 """
@@ -47,7 +47,7 @@ def iter_tree(
             SessionChange.id,
             func.row_number()
             .over(
-                partition_by=SessionChange.file_path,
+                partition_by=SessionChange.path_key,
                 order_by=SessionChange.landing_position.desc(),
             )
             .label("rank"),
@@ -68,7 +68,7 @@ def iter_tree(
         .join(ranked, ranked.c.id == SessionChange.id)
         .join(Session, Session.id == SessionChange.session_pk)
         .where(ranked.c.rank == 1, SessionChange.change_type != ChangeType.DELETED)
-        .order_by(SessionChange.file_path)
+        .order_by(SessionChange.file_path, SessionChange.path_key)
         .execution_options(yield_per=TREE_FETCH)
     )
     for row in db.execute(query):
@@ -76,14 +76,17 @@ def iter_tree(
 
 
 def version_at(
-    db: DbSession, project_id: int, file_path: str, position: int
+    db: DbSession, project_id: int, path_key: str, position: int, *, display: bool = False
 ) -> SessionChange | None:
-    """The change that set ``file_path`` as of ``position`` (None if absent or deleted)."""
+    """The change that set the path ``path_key`` as of ``position`` (None if absent or
+    deleted). ``display``: ``path_key`` is a display text (``file_path``) instead, for
+    callers that only have that (the web viewer's links)."""
+    column = SessionChange.file_path if display else SessionChange.path_key
     change = db.scalars(
         select(SessionChange)
         .where(
             SessionChange.project_id == project_id,
-            SessionChange.file_path == file_path,
+            column == path_key,
             SessionChange.landing_position <= position,
         )
         .order_by(SessionChange.landing_position.desc())
@@ -95,7 +98,7 @@ def version_at(
 
 
 class VersionRow(NamedTuple):
-    file_path: str
+    path_key: str
     size: int
     #: Inline content, only when asked for and at most ``max_content`` bytes; else None.
     content: bytes | None
@@ -105,13 +108,14 @@ class VersionRow(NamedTuple):
 def versions_at(
     db: DbSession,
     project_id: int,
-    file_paths: Sequence[str],
+    path_keys: Sequence[str],
     position: int,
     *,
     max_content: int = -1,
 ) -> dict[str, VersionRow]:
-    """The versions of many paths as of ``position``, a few queries in all (deleted and absent
-    paths omitted); inline contents up to ``max_content`` bytes come along (none for -1)."""
+    """The versions of many paths (by ``path_key``) as of ``position``, a few queries in all
+    (deleted and absent paths omitted); inline contents up to ``max_content`` bytes come
+    along (none for -1)."""
     found: dict[str, VersionRow] = {}
     change = SessionChange
     content = (
@@ -119,8 +123,8 @@ def versions_at(
         if max_content >= 0
         else null()
     )
-    for start in range(0, len(file_paths), _IN_BATCH):
-        chunk = file_paths[start : start + _IN_BATCH]
+    for start in range(0, len(path_keys), _IN_BATCH):
+        chunk = path_keys[start : start + _IN_BATCH]
         # Correlated on purpose: the outer scan stays within the versions of these paths and
         # the inner one is an index seek. (A join against a grouped subquery made SQLite scan
         # every change of the project, which made each landing slower than the one before.)
@@ -129,21 +133,21 @@ def versions_at(
             select(func.max(later.c.landing_position))
             .where(
                 later.c.project_id == change.project_id,
-                later.c.file_path == change.file_path,
+                later.c.path_key == change.path_key,
                 later.c.landing_position <= position,
             )
             .scalar_subquery()
         )
         query = select(
-            change.file_path, change.change_type, change.size, content, change.meta
+            change.path_key, change.change_type, change.size, content, change.meta
         ).where(
             change.project_id == project_id,
-            change.file_path.in_(chunk),
+            change.path_key.in_(chunk),
             change.landing_position == latest,
         )
-        for file_path, change_type, size, data, meta in db.execute(query):
+        for key, change_type, size, data, meta in db.execute(query):
             if change_type != ChangeType.DELETED:
-                found[file_path] = VersionRow(file_path, size, data, meta or {})
+                found[key] = VersionRow(key, size, data, meta or {})
     return found
 
 
@@ -151,14 +155,15 @@ def conflicting_paths(
     db: DbSession, project_id: int, session_pk: int, base_position: int, position: int
 ) -> list[str]:
     """Paths of session ``session_pk`` (rows already inserted, landing at ``position``) that a
-    session landed after ``base_position`` and before it also changed."""
+    session landed after ``base_position`` and before it also changed (paths are compared by
+    their bytes; the display texts are returned)."""
     mine = SessionChange.__table__.alias("mine")
     other = SessionChange.__table__.alias("other")
     query = (
         select(other.c.file_path)
         .join(
             mine,
-            (mine.c.project_id == other.c.project_id) & (mine.c.file_path == other.c.file_path),
+            (mine.c.project_id == other.c.project_id) & (mine.c.path_key == other.c.path_key),
         )
         .where(
             mine.c.session_pk == session_pk,

@@ -130,6 +130,13 @@ def start(
         help="Apply the allowed roots and URLs to server-wide tokens too (by default they, "
         "minted only by a server-wide admin, may read any source).",
     ),
+    # --- stored contents (docs/deployment.md, "Stored contents") ---
+    upload_stale_after: float = typer.Option(
+        defaults.DEFAULT_UPLOAD_STALE_AFTER,
+        "--upload-stale-after",
+        min=1.0,
+        help="Seconds after which an upload reservation nobody touched is collected as dead.",
+    ),
     web: str = typer.Option(
         None,
         "--web",
@@ -175,6 +182,7 @@ def start(
         allowed_source_roots=tuple(str(r) for r in allow_source_root),
         allowed_source_urls=tuple(allow_source_url),
         restrict_server_wide_sources=restrict_server_wide_sources,
+        upload_stale_after=upload_stale_after,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).
     web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)
@@ -184,3 +192,43 @@ def start(
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--web") from None
     serve(config, web=web_listen, web_required=web is not None)
+
+
+@app.command()
+def gc(
+    data_dir: Path = typer.Option(
+        None,
+        "--data-dir",
+        help="The server's data directory (default: as for `start`).",
+        show_default=False,
+    ),
+    db: str = typer.Option(
+        None, "--db", envvar="MIC_DB_URL", help="Database URL, as for `start`.", show_default=False
+    ),
+    storage: str = typer.Option(
+        None,
+        "--storage",
+        envvar="MIC_STORAGE_URL",
+        help="Object storage URL, as for `start`.",
+        show_default=False,
+    ),
+    upload_stale_after: float = typer.Option(
+        defaults.DEFAULT_UPLOAD_STALE_AFTER,
+        "--upload-stale-after",
+        min=1.0,
+        help="Seconds after which an untouched upload reservation is taken as dead.",
+    ),
+) -> None:
+    """Delete what killed landings left: stale reservations, unreferenced objects, spool
+    files. Safe while servers run on the same database and storage; prints a JSON report."""
+    import json
+
+    from micelio.service.gc import run
+
+    config = ServerConfig(
+        data_dir=(data_dir or default_data_dir()).expanduser().resolve(),
+        db_url=db,
+        storage_url=storage,
+        upload_stale_after=upload_stale_after,
+    )
+    typer.echo(json.dumps(run(config).as_dict()))

@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from micelio.config import ServerConfig
 from micelio.database.engine import Database
 from micelio.database.migrate import upgrade
+from micelio.service import datadir, gc
 from micelio.service.auth import TokenAuthority
 from micelio.service.browse import BrowseService
 from micelio.service.content import ContentService
@@ -19,6 +21,8 @@ from micelio.service.landing import Lander
 from micelio.service.projects import ProjectService
 from micelio.service.sessions import SessionService
 from micelio.storage import ObjectStore, open_store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,16 +36,34 @@ class Services:
     lander: Lander
     content: ContentService
     jobs: JobService
+    server_id: str = ""
 
     @classmethod
     def open(cls, config: ServerConfig) -> Services:
-        """Connect, migrate the database to the current schema, and build every service."""
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        """Connect, migrate the database to the current schema, collect what a killed previous
+        run left (``service/gc.py``: its reservations and spool files), and build every
+        service."""
+        datadir.prepare(config.data_dir)
+        datadir.protect_sqlite(config.resolved_db_url)
         db = Database(config.resolved_db_url, pool_size=max(20, config.max_workers // 2))
         upgrade(db.engine)
+        datadir.protect_sqlite(config.resolved_db_url)  # the -wal and -shm exist now
         store = open_store(config.resolved_storage_url)
-        spool_dir = Path(config.data_dir) / "tmp"
-        spool_dir.mkdir(exist_ok=True)
+        spool_dir = Path(config.data_dir) / datadir.SPOOL_DIR
+        server_id = datadir.server_id(config.data_dir)
+        try:
+            collected = gc.collect(
+                db,
+                store,
+                server_id=server_id,
+                stale_after=config.upload_stale_after,
+                restarted=True,
+                scan=False,
+                spool_dir=spool_dir,
+            )
+            log.info("start-up garbage collection: %s", collected.as_dict())
+        except Exception:  # storage down: serving reads matters more; `mic server gc` later
+            log.exception("start-up garbage collection failed")
         return cls(
             db=db,
             store=store,
@@ -49,7 +71,13 @@ class Services:
             projects=ProjectService(db),
             sessions=SessionService(db),
             browse=BrowseService(db),
-            lander=Lander(db, store, inline_threshold=config.inline_threshold, spool_dir=spool_dir),
+            lander=Lander(
+                db,
+                store,
+                inline_threshold=config.inline_threshold,
+                spool_dir=spool_dir,
+                server_id=server_id,
+            ),
             content=ContentService(db, store),
             jobs=JobService(
                 db,
@@ -59,6 +87,7 @@ class Services:
                     restrict_server_wide=config.restrict_server_wide_sources,
                 ),
             ),
+            server_id=server_id,
         )
 
     def close(self) -> None:

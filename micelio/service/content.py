@@ -10,8 +10,9 @@ from micelio.database.models import SessionChange
 from micelio.database.tree import TreeRow, iter_tree, version_at
 from micelio.service import lookup
 from micelio.service.auth import Principal, require_org
-from micelio.service.errors import DataLoss, InvalidArgument, NotFound, Unavailable
-from micelio.storage import READ_CHUNK, ObjectNotFound, ObjectStore, StorageError
+from micelio.service.errors import InvalidArgument, NotFound
+from micelio.service.stored import storage_failure, verified
+from micelio.storage import READ_CHUNK, ObjectStore, StorageError
 from micelio.vocabulary import ChangeType, TokenRole
 
 
@@ -23,6 +24,16 @@ def wire_path(file_path: str, raw_path: bytes) -> str:
     except paths.InvalidPath as exc:
         raise InvalidArgument(f"invalid path: {exc}") from exc
     return paths.to_wire(raw)[0]
+
+
+def wire_key(file_path: str, raw_path: bytes) -> tuple[str, str]:
+    """``(display text, path key)`` of a requested path, after validating it."""
+    raw = paths.from_wire(file_path, raw_path)
+    try:
+        paths.validate_path(raw)
+    except paths.InvalidPath as exc:
+        raise InvalidArgument(f"invalid path: {exc}") from exc
+    return paths.display(raw), paths.path_key(raw)
 
 
 class ContentService:
@@ -76,10 +87,13 @@ class ContentService:
         raw_path: bytes,
         position: int | None,
     ) -> Iterator[bytes]:
-        path = wire_path(file_path, raw_path)
+        path, key = wire_key(file_path, raw_path)
         project_id, at = self.resolve_position(principal, organization, project, position)
         with self._db.read() as db:
-            change = version_at(db, project_id, path, at)
+            change = version_at(db, project_id, key, at)
+            if change is None and not raw_path:
+                # Only a display text was sent (web links): a non-UTF-8 path shown that way.
+                change = version_at(db, project_id, path, at, display=True)
             if change is None:
                 raise NotFound(f"{path} does not exist in {organization}/{project} at {at}")
             return self._content(change)
@@ -87,30 +101,25 @@ class ContentService:
     def read_change(
         self, principal: Principal, session_id: str, file_path: str, raw_path: bytes
     ) -> Iterator[bytes]:
-        path = wire_path(file_path, raw_path)
+        path, key = wire_key(file_path, raw_path)
         with self._db.read() as db:
             session, org, _ = lookup.session(db, session_id)
             require_org(principal, org, TokenRole.READ, "read sessions")
-            change = lookup.change(db, session, path)
+            change = lookup.change_by_key(db, session, key, path, display_too=not raw_path)
             if change.change_type == ChangeType.DELETED:
                 raise NotFound(f"session {session_id} deletes {path}: it has no content")
             return self._content(change)
 
     def _content(self, change: SessionChange) -> Iterator[bytes]:
-        """Chunks of a change's content (call inside the transaction that loaded it)."""
+        """Chunks of a change's content, checked against the row's size and sha256 (DATA_LOSS
+        rather than other bytes); call inside the transaction that loaded it."""
+        what = f"reading {change.file_path}"
         if change.storage_key:
-            return self._stored(change.storage_key, change.file_path)
-        content = change.content or b""
-        return iter([content[i : i + READ_CHUNK] for i in range(0, len(content), READ_CHUNK)])
-
-    def _stored(self, key: str, file_path: str) -> Iterator[bytes]:
-        try:
-            chunks = self._store.open_read(key)
-        except ObjectNotFound as exc:
-            raise DataLoss(f"content of {file_path} is missing from object storage") from exc
-        except StorageError as exc:
-            raise Unavailable(f"object storage failed for {file_path}: {exc}") from exc
-        try:
-            yield from chunks
-        except StorageError as exc:
-            raise Unavailable(f"object storage failed for {file_path}: {exc}") from exc
+            try:
+                chunks = self._store.open_read(change.storage_key)
+            except StorageError as exc:
+                raise storage_failure(exc, what) from exc
+        else:
+            content = change.content or b""
+            chunks = iter([content[i : i + READ_CHUNK] for i in range(0, len(content), READ_CHUNK)])
+        return verified(chunks, change.size, change.sha256, what)

@@ -3,7 +3,9 @@
 Contents below the inline threshold go to one ``SpooledTemporaryFile`` (memory up to
 ``SPOOL_MEMORY``, then disk); larger ones are streamed straight to the object store at their
 key. sha256, size, line count and the binary flag are computed on the way. Nothing touches the
-database here.
+database here, except through ``before_store``: the landing reserves its session id there
+before the first stored byte (``service/reservations.py``), so that no upload ever writes over
+another session's objects.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ import contextlib
 import hashlib
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from micelio import paths
 from micelio.service import limits
-from micelio.service.errors import InvalidArgument, Unavailable
+from micelio.service.errors import InvalidArgument
+from micelio.service.stored import storage_failure
 from micelio.storage import ObjectStore, StorageError
 from micelio.vocabulary import CHANGE_MODES, ChangeType, FileMode
 
@@ -46,6 +49,7 @@ class ChangeHeaderIn:
 class IncomingChange:
     file_path: str
     raw_path: bytes | None
+    path_key: str  # the path's identity (``paths.path_key`` of its bytes)
     change_type: str
     mode: int
     size: int
@@ -106,12 +110,22 @@ class _Digest:
 
 class Receiver:
     """Collects the changes of one landing; ``close()`` (always) releases the spool, and
-    ``discard()`` deletes the objects written so far (after a failure)."""
+    ``discard()`` deletes the objects written so far (after a failure).
+
+    ``before_store`` is called before each content goes to the object store (it reserves the
+    session id on the first call, and raises to refuse the upload)."""
 
     def __init__(
-        self, store: ObjectStore, session_id: str, inline_threshold: int, spool_dir: Path | None
+        self,
+        store: ObjectStore,
+        session_id: str,
+        inline_threshold: int,
+        spool_dir: Path | None,
+        *,
+        before_store: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
+        self.before_store = before_store
         self.session_id = session_id
         self.threshold = inline_threshold
         # Closed by close(), which land() always calls.
@@ -154,13 +168,16 @@ class Receiver:
                 self.spool.write(chunk)
             self.bytes_inline += digest.size
         else:
-            key = paths.storage_key(self.session_id, change.file_path)
-            # Recorded before writing: a failure half-way must still clean this key up.
+            key = paths.storage_key(self.session_id, paths.key_to_raw(change.path_key))
+            if self.before_store is not None:
+                self.before_store()
+            # Recorded before writing (and only once this landing owns the session's keys): a
+            # failure half-way must still clean this key up.
             self.written_keys.append(key)
             try:
                 self.store.put_stream(key, content)
             except StorageError as exc:
-                raise Unavailable(f"object storage failed for {change.file_path}: {exc}") from exc
+                raise storage_failure(exc, f"storing {change.file_path}") from exc
             change.storage_key = key
             self.bytes_stored += digest.size
         if digest.size != change.size:
@@ -183,13 +200,14 @@ class Receiver:
         except paths.InvalidPath as exc:
             raise InvalidArgument(f"invalid path: {exc}") from exc
         file_path, raw_path = paths.to_wire(raw)
+        key = paths.path_key(raw)
         if header.change_type not in frozenset(ChangeType):
             raise InvalidArgument(
                 f"{file_path}: unknown change type {header.change_type} (added, modified, deleted)"
             )
-        if file_path in self._paths:
+        if key in self._paths:
             raise InvalidArgument(f"{file_path}: two changes for one path in a landing")
-        self._paths.add(file_path)
+        self._paths.add(key)
         limits.check_metadata(file_path, header.metadata)
         if header.size < 0:
             raise InvalidArgument(f"{file_path}: negative size")
@@ -209,6 +227,7 @@ class Receiver:
         return IncomingChange(
             file_path=file_path,
             raw_path=raw_path or None,
+            path_key=key,
             change_type=header.change_type,
             mode=mode,
             size=header.size,

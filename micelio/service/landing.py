@@ -13,6 +13,11 @@ The order of events (docs/architecture.md, "Landing"):
    with none;
 4. a failure deletes the objects this landing wrote.
 
+Before its first stored (large) content, a landing reserves its session id
+(``service/reservations.py``): objects are only ever written, and deleted, by the one upload
+that holds the id, so a landing of another organization's session id (imported ids are
+public) is refused before it stores a byte.
+
 ``land_many`` (``LandSessions``) receives in a thread of its own while it commits, and commits
 the landings that arrived meanwhile together (a group commit): the per-transaction cost is
 paid once per group instead of once per session, and each session still lands atomically.
@@ -20,6 +25,7 @@ paid once per group instead of once per session, and each session still lands at
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -32,7 +38,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from micelio.database.engine import Database
 from micelio.database.models import Session
-from micelio.service import limits, lookup
+from micelio.service import limits, lookup, reservations
 from micelio.service.auth import Principal, require_org
 from micelio.service.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from micelio.service.ingest import Peekable, Receiver
@@ -49,6 +55,7 @@ from micelio.storage import ObjectStore
 from micelio.vocabulary import TokenRole
 
 __all__ = ["LandHeaderIn", "Lander"]
+log = logging.getLogger(__name__)
 
 #: Received landings waiting for their commit, at most (the receiving thread waits).
 QUEUE_SESSIONS = 512
@@ -70,8 +77,10 @@ class Lander:
         *,
         inline_threshold: int,
         spool_dir: Path | None = None,
+        server_id: str = "local",
     ) -> None:
         self._db = db
+        self._server_id = server_id
         self._store = store
         self._threshold = inline_threshold
         self._spool_dir = spool_dir
@@ -200,23 +209,50 @@ class Lander:
         # seen as landed here, before this one writes (and on failure deletes) the same keys.
         self._acquire(session_id)
         receiver = None
+        reservation = reservations.Reservation(
+            self._db,
+            session_id,
+            reservations.new_holder(self._server_id),
+            new_session=header.create is not None,
+        )
         try:
             target = self._check_header(principal, header, context, made_here)
-            receiver = Receiver(self._store, target.session_id, self._threshold, self._spool_dir)
+            receiver = Receiver(
+                self._store,
+                target.session_id,
+                self._threshold,
+                self._spool_dir,
+                before_store=reservation.before_store,
+            )
             receiver.receive(stream)
-            return Received(header, target, receiver, stream_end=time.monotonic())
+            return Received(
+                header, target, receiver, stream_end=time.monotonic(), reservation=reservation
+            )
         except BaseException:
             if receiver is not None:
-                receiver.discard()
+                self._discard(receiver, reservation)
                 receiver.close()
             self._release_id(session_id)
             raise
 
     def _release(self, received: Received, *, discard: bool) -> None:
         if discard:
-            received.receiver.discard()
+            self._discard(received.receiver, received.reservation)
+        elif received.reservation is not None:
+            received.reservation.taken = False  # the commit deleted it
         received.receiver.close()
         self._release_id(received.target.session_id)
+
+    @staticmethod
+    def _discard(receiver: Receiver, reservation: reservations.Reservation | None) -> None:
+        """Delete what this landing stored, then give its session id back (in this order:
+        the objects are ours only while we hold the id)."""
+        receiver.discard()
+        if reservation is not None:
+            try:
+                reservation.release()
+            except Exception:  # the database is down: `mic server gc` takes it over later
+                log.warning("cannot release the reservation of %s", reservation.session_id)
 
     def _acquire(self, session_id: str) -> None:
         with self._in_flight_lock:

@@ -23,9 +23,17 @@ from micelio.database import api
 from micelio.database.engine import Database
 from micelio.database.models import Project, Session, utcnow
 from micelio.database.tree import conflicting_paths, versions_at
-from micelio.service.errors import AlreadyExists, Cancelled, Conflict, FailedPrecondition
+from micelio.service import reservations
+from micelio.service.errors import (
+    AlreadyExists,
+    Cancelled,
+    Conflict,
+    FailedPrecondition,
+    Unavailable,
+)
 from micelio.service.ingest import IncomingChange, Receiver
 from micelio.service.line_counts import DIFF_MAX_BYTES, LineCounts, Previous, group_line_counts
+from micelio.service.reservations import Reservation
 from micelio.service.sessions import build_session
 from micelio.service.views import (
     Decision,
@@ -77,6 +85,8 @@ class Received:
     receiver: Receiver
     stream_end: float
     ended: bool = False
+    #: The session id's upload reservation (taken only if a content went to object storage).
+    reservation: Reservation | None = None
 
 
 def commit_group(
@@ -152,6 +162,8 @@ def commit_group(
                         bytes_stored=receiver.bytes_stored,
                     )
                 )
+            for item in group:
+                _release_reservation(db, item)
             db.flush()
             last = group[-1]
             if (
@@ -163,6 +175,19 @@ def commit_group(
     except IntegrityError as exc:
         raise _integrity_error(exc, group) from None
     return results
+
+
+def _release_reservation(db: DbSession, item: Received) -> None:
+    """Delete the landing's reservation in its commit: the objects become the session's."""
+    held = item.reservation
+    if held is None or not held.taken:
+        return
+    if not reservations.release_in(db, held.session_id, held.holder):
+        # Only `mic server gc` takes a reservation away (after it went stale): it may have
+        # deleted this landing's objects, so the landing must not commit rows naming them.
+        raise Unavailable(
+            f"session {held.session_id}: the upload's reservation expired; land it again"
+        )
 
 
 def _session_for_commit(db: DbSession, target: Target, project: Project, now: datetime) -> Session:
@@ -251,7 +276,7 @@ def _new_changes(receiver: Receiver, counts: dict[str, LineCounts]) -> Iterator[
             size=change.size,
             sha256=change.sha256,
             mode=change.mode,
-            metadata=_change_metadata(change, counts.get(change.file_path)),
+            metadata=_change_metadata(change, counts.get(change.path_key)),
         )
 
 

@@ -42,18 +42,18 @@ def group_line_counts(
     for index, receiver in enumerate(receivers):
         for change in receiver.changes:
             if change.change_type != ChangeType.ADDED and not change.binary:
-                earlier = latest.get(change.file_path)
+                earlier = latest.get(change.path_key)
                 if earlier is None:
                     from_db.append((index, change))
                 else:
                     previous = _spooled_previous(*earlier)
                     _count(counts[index], receiver, change, previous)
-            latest[change.file_path] = (receiver, change)
+            latest[change.path_key] = (receiver, change)
     for start in range(0, len(from_db), DB_BATCH):
         batch = from_db[start : start + DB_BATCH]
-        found = lookup([change.file_path for _, change in batch])
+        found = lookup([change.path_key for _, change in batch])
         for index, change in batch:
-            _count(counts[index], receivers[index], change, found.get(change.file_path))
+            _count(counts[index], receivers[index], change, found.get(change.path_key))
     return counts
 
 
@@ -77,9 +77,9 @@ def _count(
     if previous is None or previous.binary:
         return
     if change.change_type == ChangeType.DELETED:
-        counts[change.file_path] = (0, previous.lines)
+        counts[change.path_key] = (0, previous.lines)
     elif change.inline and change.size <= DIFF_MAX_BYTES and previous.content is not None:
-        counts[change.file_path] = line_delta(previous.content, receiver.read_spooled(change))
+        counts[change.path_key] = line_delta(previous.content, receiver.read_spooled(change))
 
 
 def line_delta(old: bytes, new: bytes) -> LineCounts:

@@ -58,3 +58,17 @@ def change(db: DbSession, session: Session, file_path: str) -> SessionChange:
     if found is None:
         raise NotFound(f"session {session.session_id} has no change of {file_path}")
     return found
+
+
+def change_by_key(
+    db: DbSession, session: Session, path_key: str, shown: str, *, display_too: bool = False
+) -> SessionChange:
+    """The session's change of the path whose ``paths.path_key`` is ``path_key``; with
+    ``display_too``, else the one whose display text is ``shown`` (web links carry only
+    that)."""
+    found = api.get_session_change_by_key(db, session, path_key)
+    if found is None and display_too:
+        found = api.get_session_change(db, session, shown)
+    if found is None:
+        raise NotFound(f"session {session.session_id} has no change of {shown}")
+    return found

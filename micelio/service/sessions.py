@@ -177,7 +177,7 @@ class SessionService:
             )
         more = len(changes) > size
         changes = changes[:size]
-        token = pagination.encode(scope, changes[-1].file_path) if more else ""
+        token = pagination.encode(scope, changes[-1].path_key) if more else ""
         return ChangePage(changes=[change_view(c) for c in changes], next_page_token=token)
 
     def abandon(self, principal: Principal, session_id: str, reason: str = "") -> SessionView:

@@ -14,6 +14,7 @@ from micelio.storage.base import (
     ObjectNotFound,
     ObjectStore,
     StorageError,
+    StoredObject,
     UnsafeKey,
 )
 from micelio.storage.local import LocalStore
@@ -26,6 +27,7 @@ __all__ = [
     "ObjectStore",
     "S3Store",
     "StorageError",
+    "StoredObject",
     "UnsafeKey",
     "open_store",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 #: Size of the chunks ``open_read`` yields (and the protocol's content chunks).
@@ -10,7 +12,14 @@ READ_CHUNK = 1024 * 1024
 
 
 class StorageError(RuntimeError):
-    """An object store failed (I/O, network, refused key); the message says which key."""
+    """An object store failed (I/O, network, refused key); the message says which key.
+
+    ``transient``: a retry may succeed (connection refused, throttling, a 5xx, a full disk);
+    False for what no retry fixes (access denied, no such bucket, a refused key)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class ObjectNotFound(StorageError):
@@ -48,6 +57,25 @@ class ObjectStore(Protocol):
     def delete_prefix(self, prefix: str) -> int:
         """Remove every object whose key starts with ``prefix``; return how many."""
         ...
+
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        """Every object under ``prefix``, those of a folder together, unfinished writes (a local
+        temporary file, an S3 multipart upload) included, for garbage collection."""
+        ...
+
+    def remove(self, found: StoredObject) -> None:
+        """Delete an object that ``list_objects`` found (abort it, when ``partial``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object (or an unfinished write: ``partial``) found by ``list_objects``."""
+
+    key: str
+    modified: datetime
+    partial: bool = False
+    upload_id: str = ""  # S3 multipart uploads: what aborting one needs
 
 
 def check_key(key: str) -> list[str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -14,16 +16,30 @@ from micelio.storage.base import (
     READ_CHUNK,
     ObjectNotFound,
     StorageError,
+    StoredObject,
     UnsafeKey,
     check_key,
     check_prefix,
 )
 
+#: Errors a retry may fix; any other OSError (EACCES, EROFS, EIO, ...) is permanent.
+_TRANSIENT = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT}
+    | {errno.EMFILE, errno.ENFILE, errno.ENOMEM}
+)
+TEMP_PREFIX = ".put-"
+TEMP_SUFFIX = ".tmp"
+
+
+def _failure(action: str, key: str, exc: OSError) -> StorageError:
+    return StorageError(f"cannot {action} {key!r}: {exc}", transient=exc.errno in _TRANSIENT)
+
 
 class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        # Contents of every organization: readable by the server's user only.
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.url = self.root.as_uri()
 
     def _path(self, key: str) -> Path:
@@ -39,9 +55,9 @@ class LocalStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Write beside the target then rename: a reader never sees half an object.
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".put-", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
         except OSError as exc:
-            raise StorageError(f"cannot store {key!r}: {exc}") from exc
+            raise _failure("store", key, exc) from exc
         size = 0
         try:
             with os.fdopen(fd, "wb") as out:
@@ -55,7 +71,7 @@ class LocalStore:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            raise StorageError(f"cannot store {key!r}: {exc}") from exc
+            raise _failure("store", key, exc) from exc
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -69,8 +85,8 @@ class LocalStore:
         except FileNotFoundError as exc:
             raise ObjectNotFound(f"no object at {key!r}") from exc
         except OSError as exc:
-            raise StorageError(f"cannot read {key!r}: {exc}") from exc
-        return _read_chunks(handle)
+            raise _failure("read", key, exc) from exc
+        return _read_chunks(handle, key)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -101,6 +117,27 @@ class LocalStore:
         self._prune(base)
         return count
 
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        check_prefix(prefix)
+        directory, _, _ = prefix.rpartition("/")
+        base = self._path(directory) if directory else self.root
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = Path(dirpath, name)
+                key = path.relative_to(self.root).as_posix()
+                if not key.startswith(prefix):
+                    continue
+                try:
+                    modified = datetime.fromtimestamp(path.lstat().st_mtime, UTC)
+                except FileNotFoundError:
+                    continue
+                partial = name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+                yield StoredObject(key, modified, partial=partial)
+
+    def remove(self, found: StoredObject) -> None:
+        self.delete(found.key)
+
     def _prune(self, directory: Path) -> None:
         """Remove empty directories up to the root, so deleted sessions leave no trace."""
         while directory != self.root and self.root in directory.parents:
@@ -120,7 +157,13 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _read_chunks(handle: BinaryIO) -> Iterator[bytes]:
+def _read_chunks(handle: BinaryIO, key: str) -> Iterator[bytes]:
     with handle:
-        while chunk := handle.read(READ_CHUNK):
+        while True:
+            try:
+                chunk = handle.read(READ_CHUNK)
+            except OSError as exc:
+                raise _failure("read", key, exc) from exc
+            if not chunk:
+                return
             yield chunk

@@ -12,12 +12,41 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from micelio.storage.base import READ_CHUNK, ObjectNotFound, StorageError, check_key, check_prefix
+from micelio.storage.base import (
+    READ_CHUNK,
+    ObjectNotFound,
+    StorageError,
+    StoredObject,
+    check_key,
+    check_prefix,
+)
 
 #: Multipart part size: the most an upload holds in memory (an object smaller than one part is
 #: sent with a single PUT). S3 needs >= 5 MiB per part but the last, and at most 10,000 parts:
 #: 8 MiB parts allow objects up to 78 GiB.
 PART_SIZE = 8 * 1024 * 1024
+#: Error codes a retry may fix; other 4xx codes (AccessDenied, NoSuchBucket, ...) are permanent.
+_TRANSIENT_CODES = frozenset(
+    {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestLimitExceeded"}
+    | {"ServiceUnavailable", "InternalError", "503", "500", "502", "504"}
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an S3 call's failure may go away on retry (network, throttling, a 5xx)."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        return status >= 500 or error.get("Code") in _TRANSIENT_CODES
+    # Not connection trouble: credentials missing, invalid parameters, ...
+    return isinstance(exc, BotoConnectionError | HTTPClientError | OSError)
+
+
+def _failure(message: str, exc: BaseException) -> StorageError:
+    return StorageError(f"{message}: {exc}", transient=is_transient(exc))
 
 
 class S3Store:
@@ -130,7 +159,7 @@ class S3Store:
         except self._client.exceptions.NoSuchKey as exc:
             raise ObjectNotFound(f"no object at {key!r}") from exc
         except Exception as exc:
-            raise StorageError(f"cannot read {key!r} from s3://{self.bucket}: {exc}") from exc
+            raise _failure(f"cannot read {key!r} from s3://{self.bucket}", exc) from exc
         return _iter_body(body, key)
 
     def exists(self, key: str) -> bool:
@@ -141,7 +170,9 @@ class S3Store:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
-            raise StorageError(f"cannot check {key!r}: {exc}") from exc
+            raise _failure(f"cannot check {key!r}", exc) from exc
+        except Exception as exc:
+            raise _failure(f"cannot check {key!r}", exc) from exc
         return True
 
     def delete(self, key: str) -> None:
@@ -161,8 +192,41 @@ class S3Store:
                     )
                     count += len(keys)
         except Exception as exc:
-            raise StorageError(f"cannot delete {prefix!r}: {exc}") from exc
+            raise _failure(f"cannot delete {prefix!r}", exc) from exc
         return count
+
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        check_prefix(prefix)
+        full = self.prefix + prefix
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full
+            ):
+                for item in page.get("Contents", []):
+                    yield StoredObject(item["Key"][len(self.prefix) :], item["LastModified"])
+            for page in self._client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=full
+            ):
+                for upload in page.get("Uploads", []):
+                    yield StoredObject(
+                        upload["Key"][len(self.prefix) :],
+                        upload["Initiated"],
+                        partial=True,
+                        upload_id=upload["UploadId"],
+                    )
+        except Exception as exc:
+            raise _failure(f"cannot list {prefix!r}", exc) from exc
+
+    def remove(self, found: StoredObject) -> None:
+        if found.partial:
+            self._call(
+                "abort_multipart_upload",
+                Bucket=self.bucket,
+                Key=self._key(found.key),
+                UploadId=found.upload_id,
+            )
+        else:
+            self.delete(found.key)
 
     def list_keys(self, prefix: str = "") -> list[str]:
         """Keys (relative to the store's prefix) under ``prefix``; for tests and tooling."""
@@ -176,14 +240,14 @@ class S3Store:
         try:
             return getattr(self._client, method)(**kwargs)
         except Exception as exc:
-            raise StorageError(f"s3 {method} of {kwargs.get('Key')!r} failed: {exc}") from exc
+            raise _failure(f"s3 {method} of {kwargs.get('Key')!r} failed", exc) from exc
 
 
 def _iter_body(body: Any, key: str) -> Iterator[bytes]:
     try:
         yield from body.iter_chunks(READ_CHUNK)
     except Exception as exc:
-        raise StorageError(f"reading {key!r} failed: {exc}") from exc
+        raise _failure(f"reading {key!r} failed", exc) from exc
     finally:
         body.close()
 

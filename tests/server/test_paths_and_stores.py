@@ -48,12 +48,12 @@ def test_wire_forms() -> None:
     assert text == "caf\\xe9" and raw == b"caf\xe9"
     assert paths.from_wire(text, raw) == b"caf\xe9"
     assert paths.from_wire("src/a.py", b"") == b"src/a.py"
-    assert paths.storage_key("ses_1", "a/b.txt") == "sessions/ses_1/changes/a/b.txt"
+    assert paths.storage_key("ses_1", b"a/b.txt") == "sessions/ses_1/changes/a/b.txt"
     for bad_id in ("", "../x", "a/b", ".hidden"):
         with pytest.raises(paths.InvalidPath):
-            paths.storage_key(bad_id, "a")
+            paths.storage_key(bad_id, b"a")
     with pytest.raises(paths.InvalidPath):
-        paths.storage_key("s", "../a")
+        paths.storage_key("s", b"../a")
 
 
 def _chunks(data: bytes, size: int = 1024 * 1024) -> Iterator[bytes]:
