@@ -12,6 +12,13 @@ DEFAULT_LISTEN = "127.0.0.1:7420"
 #: Worker threads of the gRPC server: every open stream (a landing, a tree) holds one.
 DEFAULT_MAX_WORKERS = 64
 
+# --- Identities and conversations (tokens, who did what) -------------------------------------
+#: Bytes (UTF-8) of a session's conversation and decisions together: message role, content,
+#: author and reference, decision and reasoning. An append beyond it answers
+#: RESOURCE_EXHAUSTED and stores nothing. 16 MiB keeps a whole session well inside one gRPC
+#: message (64 MiB) with its metadata.
+DEFAULT_MAX_CONVERSATION_BYTES = 16 * 1024 * 1024
+
 DB_FILE = "mic.db"
 OBJECTS_DIR = "objects"
 ADMIN_TOKEN_FILE = "admin.token"
@@ -57,6 +64,8 @@ class ServerConfig:
     storage_url: str | None = None
     inline_threshold: int = DEFAULT_INLINE_THRESHOLD
     max_workers: int = DEFAULT_MAX_WORKERS
+    # Identities and conversations: see DEFAULT_MAX_CONVERSATION_BYTES.
+    max_conversation_bytes: int = DEFAULT_MAX_CONVERSATION_BYTES
 
     @property
     def resolved_db_url(self) -> str:

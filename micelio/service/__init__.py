@@ -47,9 +47,15 @@ class Services:
             store=store,
             tokens=TokenAuthority(db),
             projects=ProjectService(db),
-            sessions=SessionService(db),
+            sessions=SessionService(db, max_conversation_bytes=config.max_conversation_bytes),
             browse=BrowseService(db),
-            lander=Lander(db, store, inline_threshold=config.inline_threshold, spool_dir=spool_dir),
+            lander=Lander(
+                db,
+                store,
+                inline_threshold=config.inline_threshold,
+                spool_dir=spool_dir,
+                max_conversation_bytes=config.max_conversation_bytes,
+            ),
             content=ContentService(db, store),
             jobs=JobService(db),
         )

@@ -1,0 +1,127 @@
+"""A session's conversation and decisions: rows of their own, appended with one INSERT each
+(so an append costs the same at any length), counted against the conversation limit, and
+read back in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session as DbSession
+
+from micelio.database.models import Session, SessionDecision, SessionMessage
+from micelio.service.errors import ResourceExhausted
+from micelio.service.views import Decision, Identity, Message, decision_view, message_view
+
+
+def _utf8(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def message_bytes(message: Message) -> int:
+    return (
+        _utf8(message.role)
+        + _utf8(message.content)
+        + _utf8(message.author)
+        + _utf8(message.reference)
+    )
+
+
+def decision_bytes(decision: Decision) -> int:
+    return _utf8(decision.decision) + _utf8(decision.reasoning)
+
+
+def size_of(messages: Iterable[Message], decisions: Iterable[Decision]) -> int:
+    return sum(map(message_bytes, messages)) + sum(map(decision_bytes, decisions))
+
+
+def check_room(held: int, adding: int, limit: int, session_id: str = "") -> None:
+    """RESOURCE_EXHAUSTED when ``adding`` bytes to the ``held`` ones would pass ``limit``."""
+    if held + adding > limit:
+        which = f"session {session_id}'s" if session_id else "the session's"
+        raise ResourceExhausted(
+            f"{which} conversation would reach {held + adding:,} bytes: the limit is "
+            f"{limit:,} (max_conversation_bytes); nothing was stored"
+        )
+
+
+@dataclass(frozen=True)
+class Append:
+    """What one session receives: its new messages and decisions, and who adds them."""
+
+    session: Session
+    messages: Sequence[Message]
+    decisions: Sequence[Decision]
+    actor: Identity | None
+
+
+def append(db: DbSession, appends: Sequence[Append], now: datetime, limit: int) -> None:
+    """Insert the rows of every append (sessions flushed, rows locked by the caller), two
+    INSERTs in all, and bump each session's counters; RESOURCE_EXHAUSTED before anything
+    when one would pass ``limit``."""
+    for item in appends:
+        if item.messages or item.decisions:
+            check_room(
+                item.session.conversation_bytes or 0,
+                size_of(item.messages, item.decisions),
+                limit,
+                item.session.session_id,
+            )
+    message_rows: list[dict[str, Any]] = []
+    decision_rows: list[dict[str, Any]] = []
+    for item in appends:
+        token_id = item.actor.token_id if item.actor else None
+        token_description = item.actor.description if item.actor else None
+        for m in item.messages:
+            message_rows.append(
+                {
+                    "session_pk": item.session.id,
+                    "role": m.role,
+                    "content": m.content,
+                    "author": m.author,
+                    "reference": m.reference,
+                    "at": m.at or now,
+                    "token_id": token_id,
+                    "token_description": token_description,
+                }
+            )
+        for d in item.decisions:
+            decision_rows.append(
+                {
+                    "session_pk": item.session.id,
+                    "decision": d.decision,
+                    "reasoning": d.reasoning,
+                    "at": d.at or now,
+                    "token_id": token_id,
+                    "token_description": token_description,
+                }
+            )
+        if item.messages or item.decisions:
+            session = item.session
+            session.conversation_bytes = (session.conversation_bytes or 0) + size_of(
+                item.messages, item.decisions
+            )
+            session.message_count = (session.message_count or 0) + len(item.messages)
+            session.decision_count = (session.decision_count or 0) + len(item.decisions)
+    if message_rows:
+        db.execute(insert(SessionMessage), message_rows)
+    if decision_rows:
+        db.execute(insert(SessionDecision), decision_rows)
+
+
+def load(db: DbSession, session_pk: int) -> tuple[list[Message], list[Decision]]:
+    """The session's conversation and decisions, in the order they were added."""
+    messages = db.scalars(
+        select(SessionMessage)
+        .where(SessionMessage.session_pk == session_pk)
+        .order_by(SessionMessage.id)
+    )
+    decisions = db.scalars(
+        select(SessionDecision)
+        .where(SessionDecision.session_pk == session_pk)
+        .order_by(SessionDecision.id)
+    )
+    return [message_view(m) for m in messages], [decision_view(d) for d in decisions]
