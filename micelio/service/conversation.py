@@ -16,26 +16,36 @@ from micelio.database.models import Session, SessionDecision, SessionMessage
 from micelio.service.errors import ResourceExhausted
 from micelio.service.views import Decision, Identity, Message, decision_view, message_view
 
+#: What each message or decision counts beyond its texts: its time, its token's id and the
+#: protocol's framing. With the token's description counted too, the limit bounds the size
+#: of the session's answer, not only of what clients wrote.
+ITEM_OVERHEAD = 64
+
 
 def _utf8(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def message_bytes(message: Message) -> int:
-    return (
-        _utf8(message.role)
-        + _utf8(message.content)
-        + _utf8(message.author)
-        + _utf8(message.reference)
+def message_bytes(message: Message, actor: Identity | None = None) -> int:
+    texts = (message.role, message.content, message.author, message.reference)
+    return sum(map(_utf8, texts)) + _item(actor)
+
+
+def decision_bytes(decision: Decision, actor: Identity | None = None) -> int:
+    return _utf8(decision.decision) + _utf8(decision.reasoning) + _item(actor)
+
+
+def _item(actor: Identity | None) -> int:
+    return ITEM_OVERHEAD + (_utf8(actor.description) if actor else 0)
+
+
+def size_of(
+    messages: Iterable[Message], decisions: Iterable[Decision], actor: Identity | None = None
+) -> int:
+    """What ``messages`` and ``decisions`` added by ``actor`` count against the limit."""
+    return sum(message_bytes(m, actor) for m in messages) + sum(
+        decision_bytes(d, actor) for d in decisions
     )
-
-
-def decision_bytes(decision: Decision) -> int:
-    return _utf8(decision.decision) + _utf8(decision.reasoning)
-
-
-def size_of(messages: Iterable[Message], decisions: Iterable[Decision]) -> int:
-    return sum(map(message_bytes, messages)) + sum(map(decision_bytes, decisions))
 
 
 def check_room(held: int, adding: int, limit: int, session_id: str = "") -> None:
@@ -66,7 +76,7 @@ def append(db: DbSession, appends: Sequence[Append], now: datetime, limit: int) 
         if item.messages or item.decisions:
             check_room(
                 item.session.conversation_bytes or 0,
-                size_of(item.messages, item.decisions),
+                size_of(item.messages, item.decisions, item.actor),
                 limit,
                 item.session.session_id,
             )
@@ -102,7 +112,7 @@ def append(db: DbSession, appends: Sequence[Append], now: datetime, limit: int) 
         if item.messages or item.decisions:
             session = item.session
             session.conversation_bytes = (session.conversation_bytes or 0) + size_of(
-                item.messages, item.decisions
+                item.messages, item.decisions, item.actor
             )
             session.message_count = (session.message_count or 0) + len(item.messages)
             session.decision_count = (session.decision_count or 0) + len(item.decisions)

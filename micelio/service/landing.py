@@ -240,12 +240,12 @@ class Lander:
         limits.check_external_id(header.external_id)
         if header.create is not None and header.session_id:
             raise InvalidArgument("LandHeader: set either session_id or create, not both")
-        adding = conversation.size_of(header.conversation, header.decisions)
+        adding = conversation.size_of(header.conversation, header.decisions, principal.identity)
         if header.create is not None:
             request = header.create
             session_id = check_start(principal, request, self._max_conversation)
             conversation.check_room(
-                conversation.size_of(request.conversation, request.decisions),
+                conversation.size_of(request.conversation, request.decisions, principal.identity),
                 adding,
                 self._max_conversation,
             )

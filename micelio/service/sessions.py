@@ -54,7 +54,9 @@ def check_start(
     limits.check_decisions(request.decisions)
     limits.check_metadata("session", request.metadata)
     conversation.check_room(
-        0, conversation.size_of(request.conversation, request.decisions), max_conversation_bytes
+        0,
+        conversation.size_of(request.conversation, request.decisions, principal.identity),
+        max_conversation_bytes,
     )
     if request.base_position is not None and request.base_position < -1:
         raise InvalidArgument("base_position must be >= 0 (or -1 for the head)")
@@ -270,7 +272,10 @@ class SessionService:
         """One INSERT and the session's counters: the same cost at any conversation length.
         The answer carries only what was appended (with its server time and token)."""
         conversation.check_room(
-            0, conversation.size_of(messages, decisions), self._max_conversation, session_id
+            0,
+            conversation.size_of(messages, decisions, principal.identity),
+            self._max_conversation,
+            session_id,
         )
 
         def apply(db: DbSession, session: Session) -> tuple[list[Message], list[Decision]]:

@@ -22,6 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _BATCH = 500  # sessions moved per round: bounded memory whatever the conversations' size
+_ITEM_OVERHEAD = 64  # as service/conversation.py counts each message and decision
 
 
 def upgrade() -> None:
@@ -129,6 +130,7 @@ def _move_conversations() -> None:
                 conn.execute(decisions.insert(), d_rows)
             size = sum(_size(r["role"], r["content"], r["author"], r["reference"]) for r in m_rows)
             size += sum(_size(r["decision"], r["reasoning"]) for r in d_rows)
+            size += _ITEM_OVERHEAD * (len(m_rows) + len(d_rows))
             if m_rows or d_rows:
                 conn.execute(
                     sessions.update()
