@@ -13,7 +13,13 @@ from pathlib import Path
 
 import typer
 
-from micelio.config import DEFAULT_INLINE_THRESHOLD, DEFAULT_LISTEN, ServerConfig, default_data_dir
+from micelio.config import (
+    DEFAULT_INLINE_THRESHOLD,
+    DEFAULT_LISTEN,
+    DEFAULT_MAX_CONVERSATION_BYTES,
+    ServerConfig,
+    default_data_dir,
+)
 
 app = typer.Typer(help="Run a mic server.", no_args_is_help=True, add_completion=False)
 
@@ -58,6 +64,14 @@ def start(
         help="Contents smaller than this many bytes are stored in the database.",
     ),
     workers: int = typer.Option(64, "--workers", min=4, help="Concurrent calls served."),
+    max_conversation_bytes: int = typer.Option(
+        DEFAULT_MAX_CONVERSATION_BYTES,
+        "--max-conversation-bytes",
+        envvar="MIC_MAX_CONVERSATION_BYTES",
+        min=1024,
+        help="Bytes of one session's conversation and decisions (texts, token descriptions "
+        "and 64 per item); an append beyond answers RESOURCE_EXHAUSTED.",
+    ),
     web: str = typer.Option(
         None,
         "--web",
@@ -84,6 +98,7 @@ def start(
         storage_url=storage,
         inline_threshold=inline_threshold,
         max_workers=workers,
+        max_conversation_bytes=max_conversation_bytes,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).
     web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)

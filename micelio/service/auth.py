@@ -183,6 +183,7 @@ class TokenAuthority:
 
     def revoke(self, principal: Principal, token_id: int = 0, token: str = "") -> TokenView:
         """Revoke a token by id or by value: refused from the next call on, everywhere."""
+        require_role(principal, TokenRole.ADMIN, "revoke tokens")
         if bool(token_id) == bool(token):
             raise InvalidArgument("give either a token id or the token itself")
         with self._db.write() as db:
