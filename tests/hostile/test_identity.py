@@ -180,11 +180,10 @@ def test_last_use_is_recorded_at_most_once_a_minute(
         minted = _mint(admin, org, "read", "reader")
 
         def last_used() -> pb.TokenInfo:
-            (info,) = [
-                t
-                for t in admin.projects.ListTokens(pb.ListTokensRequest(organization=org)).tokens
-                if t.id == minted.info.id
-            ]
+            listed: pb.ListTokensResponse = admin.projects.ListTokens(
+                pb.ListTokensRequest(organization=org)
+            )
+            (info,) = [t for t in listed.tokens if t.id == minted.info.id]
             return info
 
         assert not last_used().HasField("last_used_at")
