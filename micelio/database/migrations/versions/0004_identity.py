@@ -82,11 +82,11 @@ def upgrade() -> None:
         op.f("ix_session_decisions_session_pk_id"), "session_decisions", ["session_pk", "id"]
     )
     _move_conversations()
-    with op.batch_alter_table("sessions") as batch:
-        for column in ("conversation_bytes", "message_count", "decision_count"):
-            batch.alter_column(column, server_default=None)
-        batch.drop_column("conversation")
-        batch.drop_column("decisions")
+    # Plain DROP COLUMN (SQLite >= 3.35), not a batch: a batch recreates the table, and on
+    # SQLite dropping the old one cascades to the rows just moved. The counters keep their
+    # server default "0": the models do not compare server defaults.
+    op.drop_column("sessions", "conversation")
+    op.drop_column("sessions", "decisions")
 
 
 def _move_conversations() -> None:
@@ -176,22 +176,73 @@ def _time(value: Any) -> datetime:
     return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+def _restore_conversations() -> None:
+    """The rows back into the JSON lists (without their tokens: 0002 keeps none)."""
+    conn = op.get_bind()
+    sessions = sa.table(
+        "sessions",
+        sa.column("id", sa.Integer()),
+        sa.column("conversation", sa.JSON()),
+        sa.column("decisions", sa.JSON()),
+    )
+    messages = sa.table(
+        "session_messages",
+        *(sa.column(n) for n in ("id", "session_pk", "role", "content", "author", "reference")),
+        sa.column("at", sa.DateTime(timezone=True)),
+    )
+    decisions = sa.table(
+        "session_decisions",
+        *(sa.column(n) for n in ("id", "session_pk", "decision", "reasoning")),
+        sa.column("at", sa.DateTime(timezone=True)),
+    )
+    pks = conn.execute(
+        sa.select(messages.c.session_pk).union(sa.select(decisions.c.session_pk))
+    ).scalars()
+    for pk in list(pks):
+        convo = []
+        for m in conn.execute(
+            sa.select(messages).where(messages.c.session_pk == pk).order_by(messages.c.id)
+        ).mappings():
+            item = {"role": m["role"], "content": m["content"]}
+            item |= {k: m[k] for k in ("author", "reference") if m[k]}
+            convo.append(item | {"at": _iso(m["at"])})
+        decided = [
+            {"decision": d["decision"], "reasoning": d["reasoning"], "at": _iso(d["at"])}
+            for d in conn.execute(
+                sa.select(decisions).where(decisions.c.session_pk == pk).order_by(decisions.c.id)
+            ).mappings()
+        ]
+        conn.execute(
+            sessions.update()
+            .where(sessions.c.id == pk)
+            .values(conversation=convo, decisions=decided)
+        )
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return str(value)
+
+
 def downgrade() -> None:
-    # The JSON columns come back empty: conversations recorded since live only in the rows.
-    with op.batch_alter_table("sessions") as batch:
-        batch.add_column(sa.Column("conversation", sa.JSON(), nullable=False, server_default="[]"))
-        batch.add_column(sa.Column("decisions", sa.JSON(), nullable=False, server_default="[]"))
+    # Plain ALTERs: a batch would recreate "sessions", and on SQLite dropping the old table
+    # cascades to its changes.
+    op.add_column(
+        "sessions", sa.Column("conversation", sa.JSON(), nullable=False, server_default="[]")
+    )
+    op.add_column(
+        "sessions", sa.Column("decisions", sa.JSON(), nullable=False, server_default="[]")
+    )
+    _restore_conversations()
     op.drop_index(op.f("ix_session_decisions_session_pk_id"), table_name="session_decisions")
     op.drop_table("session_decisions")
     op.drop_index(op.f("ix_session_messages_session_pk_id"), table_name="session_messages")
     op.drop_table("session_messages")
-    with op.batch_alter_table("sessions") as batch:
-        for column in ("conversation_bytes", "message_count", "decision_count"):
-            batch.drop_column(column)
-        for action in ("started", "landed", "abandoned"):
-            batch.drop_column(f"{action}_by_token_id")
-            batch.drop_column(f"{action}_by")
-    with op.batch_alter_table("tokens") as batch:
-        batch.drop_column("expires_at")
-        batch.drop_column("last_used_at")
-        batch.drop_column("revoked_at")
+    for column in ("conversation_bytes", "message_count", "decision_count"):
+        op.drop_column("sessions", column)
+    for action in ("started", "landed", "abandoned"):
+        op.drop_column("sessions", f"{action}_by_token_id")
+        op.drop_column("sessions", f"{action}_by")
+    for column in ("expires_at", "last_used_at", "revoked_at"):
+        op.drop_column("tokens", column)
