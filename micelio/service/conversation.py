@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session as DbSession
 
 from micelio.database.models import Session, SessionDecision, SessionMessage
@@ -116,10 +116,18 @@ def append(db: DbSession, appends: Sequence[Append], now: datetime, limit: int) 
             )
             session.message_count = (session.message_count or 0) + len(item.messages)
             session.decision_count = (session.decision_count or 0) + len(item.decisions)
+    # Core inserts of the tables (not the ORM's bulk path): an import lands thousands of
+    # messages per group, and nothing needs their objects back.
     if message_rows:
-        db.execute(insert(SessionMessage), message_rows)
+        db.execute(insert(_table(SessionMessage)), message_rows)
     if decision_rows:
-        db.execute(insert(SessionDecision), decision_rows)
+        db.execute(insert(_table(SessionDecision)), decision_rows)
+
+
+def _table(model: type[SessionMessage] | type[SessionDecision]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)  # a declarative model maps one Table
+    return table
 
 
 def load(db: DbSession, session_pk: int) -> tuple[list[Message], list[Decision]]:

@@ -454,3 +454,23 @@ def test_an_append_costs_the_same_at_100000_messages(mic_server: MicServerFactor
         assert _note(api, big, "last").message_count == 100_000 + 51
         # Rewriting the JSON list cost ~100x here; the rows keep it within noise.
         assert long < 3 * short + 0.002, (short, long)
+
+
+def test_the_web_viewer_shows_identities_escaped(two_servers: tuple[MicServer, MicServer]) -> None:
+    one, two = two_servers
+    with Api(one.address, one.token) as admin:
+        org = _org(admin)
+        evil = _mint(admin, org, "write", "<script>alert(1)</script>")
+    with Api(one.address, evil.token) as api:
+        session = api.start(org, "p", "web").session_id
+        api.sessions.AddMessage(
+            pb.AddMessageRequest(
+                session_id=session,
+                message=pb.ConversationMessage(role="human", content="hi", author="<b>root</b>"),
+            )
+        )
+    page = _web(two, two.token, f"/s/{session}")
+    assert page.status == 200
+    assert "<script>alert(1)</script>" not in page.body and "<b>root</b>" not in page.body
+    assert f"token {evil.info.id} (&lt;script&gt;alert(1)&lt;/script&gt;)" in page.body
+    assert '&lt;b&gt;root&lt;/b&gt;</span> <span class="claimed">(claimed)</span>' in page.body
