@@ -22,6 +22,7 @@ from micelio.cli.output import (
     console,
     err_console,
     print_json,
+    print_json_array,
     split_ref,
     when,
 )
@@ -368,9 +369,11 @@ def list_(
                 oldest_first=oldest_first,
             )
         )
-    if as_json:
-        print_json([session_to_dict(s) for s in sessions])
-        return
+        if as_json:
+            # A listing carries no conversations (one big session must not sink a page):
+            # each session is read whole, one answer at a time, and printed as it comes.
+            print_json_array(session_to_dict(mic.get_session(s.session_id)) for s in sessions)
+            return
     # Plain lines rather than a table: ids stay whole and greppable at any terminal width.
     for s in sessions:
         goal = s.goal.splitlines()[0] if s.goal else ""

@@ -405,6 +405,8 @@ def test_the_conversation_limit_holds_at_its_boundary(server: MicServer) -> None
         assert got.status == pb.SESSION_STATUS_ACTIVE and got.message_count == 2
         listed = api.sessions.ListSessions(pb.ListSessionsRequest(organization=org, project="p"))
         assert [s.session_id for s in listed.sessions] == [session]
+        # A listing carries counts, never conversations: no session can make a page too big.
+        assert listed.sessions[0].message_count == 2 and not listed.sessions[0].conversation
 
 
 def test_an_append_costs_the_same_at_100000_messages(mic_server: MicServerFactory) -> None:
