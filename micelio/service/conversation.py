@@ -69,53 +69,49 @@ class Append:
 
 
 def append(db: DbSession, appends: Sequence[Append], now: datetime, limit: int) -> None:
-    """Insert the rows of every append (sessions flushed, rows locked by the caller), two
-    INSERTs in all, and bump each session's counters; RESOURCE_EXHAUSTED before anything
-    when one would pass ``limit``."""
-    for item in appends:
-        if item.messages or item.decisions:
-            check_room(
-                item.session.conversation_bytes or 0,
-                size_of(item.messages, item.decisions, item.actor),
-                limit,
-                item.session.session_id,
-            )
+    """Bump each session's counters, flush, and insert the rows of every append: two INSERTs
+    in all. RESOURCE_EXHAUSTED before anything when one would pass ``limit``. Sessions not
+    yet inserted get their counters in their own INSERT (call this before their flush)."""
+    sizes = [size_of(item.messages, item.decisions, item.actor) for item in appends]
+    for item, size in zip(appends, sizes, strict=True):
+        if size:
+            check_room(item.session.conversation_bytes or 0, size, limit, item.session.session_id)
+    for item, size in zip(appends, sizes, strict=True):
+        if size:
+            session = item.session
+            session.conversation_bytes = (session.conversation_bytes or 0) + size
+            session.message_count = (session.message_count or 0) + len(item.messages)
+            session.decision_count = (session.decision_count or 0) + len(item.decisions)
+    db.flush()  # the sessions' ids (and a taken session id fails here, on its index)
     message_rows: list[dict[str, Any]] = []
     decision_rows: list[dict[str, Any]] = []
     for item in appends:
         token_id = item.actor.token_id if item.actor else None
         token_description = item.actor.description if item.actor else None
-        for m in item.messages:
-            message_rows.append(
-                {
-                    "session_pk": item.session.id,
-                    "role": m.role,
-                    "content": m.content,
-                    "author": m.author,
-                    "reference": m.reference,
-                    "at": m.at or now,
-                    "token_id": token_id,
-                    "token_description": token_description,
-                }
-            )
-        for d in item.decisions:
-            decision_rows.append(
-                {
-                    "session_pk": item.session.id,
-                    "decision": d.decision,
-                    "reasoning": d.reasoning,
-                    "at": d.at or now,
-                    "token_id": token_id,
-                    "token_description": token_description,
-                }
-            )
-        if item.messages or item.decisions:
-            session = item.session
-            session.conversation_bytes = (session.conversation_bytes or 0) + size_of(
-                item.messages, item.decisions, item.actor
-            )
-            session.message_count = (session.message_count or 0) + len(item.messages)
-            session.decision_count = (session.decision_count or 0) + len(item.decisions)
+        message_rows += (
+            {
+                "session_pk": item.session.id,
+                "role": m.role,
+                "content": m.content,
+                "author": m.author,
+                "reference": m.reference,
+                "at": m.at or now,
+                "token_id": token_id,
+                "token_description": token_description,
+            }
+            for m in item.messages
+        )
+        decision_rows += (
+            {
+                "session_pk": item.session.id,
+                "decision": d.decision,
+                "reasoning": d.reasoning,
+                "at": d.at or now,
+                "token_id": token_id,
+                "token_description": token_description,
+            }
+            for d in item.decisions
+        )
     # Core inserts of the tables (not the ORM's bulk path): an import lands thousands of
     # messages per group, and nothing needs their objects back.
     if message_rows:

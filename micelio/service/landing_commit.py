@@ -117,11 +117,10 @@ def commit_group(
                     session.landed_by = item.target.actor.description
                 project.head_position = position
                 sessions.append(session)
-            # One flush inserts the group's new sessions together. A session id or external
-            # id already taken (since the header's check, or not checked: LandSessions)
-            # fails here on its unique index.
-            db.flush()
-            # Their conversations: two INSERTs for the whole group, like the changes.
+            # One flush (in ``append``) inserts the group's new sessions together, with their
+            # conversation counters, then two INSERTs their messages and decisions. A session
+            # id or external id already taken (since the header's check, or not checked:
+            # LandSessions) fails at that flush on its unique index.
             conversation.append(
                 db,
                 [_append_of(item, session) for item, session in zip(group, sessions, strict=True)],

@@ -146,7 +146,6 @@ class SessionService:
             with self._db.write() as db:
                 now = utcnow()
                 session, _ = build_session(db, request, session_id, now, actor=principal.identity)
-                db.flush()
                 conversation.append(
                     db,
                     [
