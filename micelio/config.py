@@ -29,6 +29,13 @@ DEFAULT_MAX_CALLS_PER_TOKEN = 16
 #: An upload reservation untouched for this long belongs to a dead upload (``mic server gc``).
 DEFAULT_UPLOAD_STALE_AFTER = 3600.0
 
+# --- Identities and conversations (tokens, who did what) -------------------------------------
+#: Bytes (UTF-8) of a session's conversation and decisions together: message role, content,
+#: author and reference, decision and reasoning. An append beyond it answers
+#: RESOURCE_EXHAUSTED and stores nothing. 16 MiB keeps a whole session well inside one gRPC
+#: message (64 MiB) with its metadata.
+DEFAULT_MAX_CONVERSATION_BYTES = 16 * 1024 * 1024
+
 DB_FILE = "mic.db"
 OBJECTS_DIR = "objects"
 ADMIN_TOKEN_FILE = "admin.token"
@@ -98,6 +105,9 @@ class ServerConfig:
     #: Seconds after which an upload reservation nobody touched is collected as dead (a
     #: live upload touches its reservation each minute while it stores contents).
     upload_stale_after: float = DEFAULT_UPLOAD_STALE_AFTER
+
+    # Identities and conversations: see DEFAULT_MAX_CONVERSATION_BYTES.
+    max_conversation_bytes: int = DEFAULT_MAX_CONVERSATION_BYTES
 
     @property
     def resolved_db_url(self) -> str:

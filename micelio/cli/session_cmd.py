@@ -22,10 +22,11 @@ from micelio.cli.output import (
     console,
     err_console,
     print_json,
+    print_json_array,
     split_ref,
     when,
 )
-from micelio.client import Session, session_to_dict
+from micelio.client import Session, describe_identity, session_to_dict
 from micelio.vocabulary import NOTE_ROLES, ChangeType, MessageRole, SessionStatus
 from micelio.workdir import ScanResult, workflow
 
@@ -95,7 +96,13 @@ def note(
         str,
         typer.Option("--role", callback=_note_role, help=f"Who says it: {', '.join(NOTE_ROLES)}."),
     ] = MessageRole.HUMAN,
-    author: Annotated[str, typer.Option("--author", help="Name of the speaker.")] = "",
+    author: Annotated[
+        str,
+        typer.Option(
+            "--author",
+            help="Name of the speaker, as claimed: shown next to the token the server verified.",
+        ),
+    ] = "",
     session: SessionOpt = None,
     server: ServerOpt = None,
     token: TokenOpt = None,
@@ -105,7 +112,7 @@ def note(
     session_id, recorded = _target(session)
     with connect(server, token, fallback=recorded) as mic:
         updated = mic.add_message(session_id, text, role=MessageRole(role), author=author)
-    _done(updated, as_json, f"noted ({len(updated.conversation)} messages)")
+    _done(updated, as_json, f"noted ({updated.message_count} messages)")
 
 
 @app.command("decide")
@@ -121,7 +128,7 @@ def decide(
     session_id, recorded = _target(session)
     with connect(server, token, fallback=recorded) as mic:
         updated = mic.add_decision(session_id, decision, reasoning=why)
-    _done(updated, as_json, f"decided ({len(updated.decisions)} decisions)")
+    _done(updated, as_json, f"decided ({updated.decision_count} decisions)")
 
 
 @app.command("abandon")
@@ -187,7 +194,7 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
         console.print("no active session")
     else:
         console.print(f"session {session.session_id} ({session.status}): {escape(session.goal)}")
-        console.print(f"  {len(session.conversation)} messages, {len(session.decisions)} decisions")
+        console.print(f"  {session.message_count} messages, {session.decision_count} decisions")
     if not result.changes:
         console.print("no pending changes")
     for change in result.changes:
@@ -250,10 +257,12 @@ def show(
     """A session: goal, conversation, decisions, metadata and changes.
 
     JSON (stable, see docs/cli-json.md): {"session_id", "goal", "status", "organization",
-    "project", "conversation": [{"role", "content", "author", "at", "reference"}],
-    "decisions": [{"decision", "reasoning", "at"}], "metadata": {...}, "base_position",
-    "landing_position", "started_at", "landed_at", "abandoned_at", "external_id",
-    "stats": {"total", "added", "modified", "deleted"}, "changes": [{"file_path",
+    "project", "conversation": [{"role", "content", "author", "at", "reference", "token"}],
+    "decisions": [{"decision", "reasoning", "at", "token"}], "metadata": {...},
+    "base_position", "landing_position", "started_at", "landed_at", "abandoned_at",
+    "external_id", "stats": {"total", "added", "modified", "deleted"}, "started_by",
+    "landed_by", "abandoned_by" ({"token_id", "description"}: verified; "author" is only
+    claimed), "message_count", "decision_count", "changes": [{"file_path",
     "change_type", "size", "storage_key", "metadata": {...}}]}. Times are ISO-8601 UTC or
     null; landing_position is null while not landed; storage_key is null when inline.
     """
@@ -281,15 +290,25 @@ def show(
     )
     if session.external_id:
         console.print(f"external id {escape(session.external_id)}")
+    console.print(f"started by {escape(describe_identity(session.started_by))}")
+    if session.landed_at:
+        console.print(f"landed by {escape(describe_identity(session.landed_by))}")
+    if session.abandoned_at:
+        console.print(f"abandoned by {escape(describe_identity(session.abandoned_by))}")
     if session.conversation:
         console.print("\n[bold]conversation[/]")
         for m in session.conversation:
-            who = f"{m.role} {m.author}".strip()
-            console.print(f"  [cyan]{escape(who)}[/] [dim]{when(m.at)}[/]: {escape(m.content)}")
+            # The claimed author beside the verified token: a client cannot forge the latter.
+            claimed = f" {m.author} (claimed)" if m.author else ""
+            who = f"{m.role}{claimed}"
+            verified = escape(describe_identity(m.token))
+            console.print(
+                f"  [cyan]{escape(who)}[/] [dim]{verified} {when(m.at)}[/]: {escape(m.content)}"
+            )
     if session.decisions:
         console.print("\n[bold]decisions[/]")
         for d in session.decisions:
-            console.print(f"  - {escape(d.decision)}")
+            console.print(f"  - {escape(d.decision)}  [dim]{escape(describe_identity(d.token))}[/]")
             if d.reasoning:
                 console.print(f"    [dim]why:[/] {escape(d.reasoning)}")
     if session.metadata:
@@ -350,9 +369,11 @@ def list_(
                 oldest_first=oldest_first,
             )
         )
-    if as_json:
-        print_json([session_to_dict(s) for s in sessions])
-        return
+        if as_json:
+            # A listing carries no conversations (one big session must not sink a page):
+            # each session is read whole, one answer at a time, and printed as it comes.
+            print_json_array(session_to_dict(mic.get_session(s.session_id)) for s in sessions)
+            return
     # Plain lines rather than a table: ids stay whole and greppable at any terminal width.
     for s in sessions:
         goal = s.goal.splitlines()[0] if s.goal else ""

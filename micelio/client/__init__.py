@@ -23,6 +23,7 @@ from micelio.client.models import (
     ChangeStats,
     CreatedToken,
     Decision,
+    Identity,
     LandResult,
     Message,
     Organization,
@@ -30,9 +31,10 @@ from micelio.client.models import (
     Project,
     Session,
     SessionChange,
+    TokenInfo,
     TreeEntry,
 )
-from micelio.client.shapes import change_to_dict, iso, session_to_dict
+from micelio.client.shapes import change_to_dict, describe_identity, iso, session_to_dict
 
 __all__ = [
     "CHUNK_SIZE",
@@ -45,6 +47,7 @@ __all__ = [
     "CreatedToken",
     "Decision",
     "FailedPrecondition",
+    "Identity",
     "InvalidArgument",
     "Job",
     "JobRepository",
@@ -64,10 +67,12 @@ __all__ = [
     "RepositorySpec",
     "Session",
     "SessionChange",
+    "TokenInfo",
     "TreeEntry",
     "Unauthenticated",
     "Unavailable",
     "change_to_dict",
+    "describe_identity",
     "iso",
     "session_to_dict",
 ]

@@ -46,6 +46,7 @@ from micelio.client.models import (
     Project,
     Session,
     SessionChange,
+    TokenInfo,
     TreeEntry,
 )
 from micelio.v1 import micelio_pb2 as pb
@@ -53,9 +54,12 @@ from micelio.v1 import micelio_pb2_grpc as rpc
 from micelio.vocabulary import ChangeType, SessionStatus
 
 MAX_MESSAGE = 16 * 1024 * 1024
+#: A session's answer carries up to max_conversation_bytes (16 MiB by default) of conversation
+#: beside its metadata and goal: receive what the server may send (64 MiB).
+MAX_RECEIVE = 64 * 1024 * 1024
 CHANNEL_OPTIONS = (
     ("grpc.max_send_message_length", MAX_MESSAGE),
-    ("grpc.max_receive_message_length", MAX_MESSAGE),
+    ("grpc.max_receive_message_length", MAX_RECEIVE),
 )
 
 T = TypeVar("T")
@@ -164,13 +168,35 @@ class MicClient:
         return [convert.project_from_pb(p) for p in resp.projects]
 
     def create_token(
-        self, role: str, *, organization: str | None = None, description: str = ""
+        self,
+        role: str,
+        *,
+        organization: str | None = None,
+        description: str = "",
+        expires_in_s: int = 0,
     ) -> CreatedToken:
-        """A new token (shown once). ``organization`` None: server-wide (admin only)."""
+        """A new token (shown once). ``organization`` None: server-wide (admin only);
+        ``expires_in_s`` 0: never expires."""
         req = pb.CreateTokenRequest(
-            organization=organization or "", role=role, description=description
+            organization=organization or "",
+            role=role,
+            description=description,
+            expires_in_seconds=expires_in_s,
         )
         return convert.token_from_pb(self._call(self._projects.CreateToken, req))
+
+    def list_tokens(
+        self, organization: str | None = None, *, include_revoked: bool = False
+    ) -> list[TokenInfo]:
+        """The tokens the caller administers (never their secrets)."""
+        req = pb.ListTokensRequest(organization=organization or "", include_revoked=include_revoked)
+        answer = self._call(self._projects.ListTokens, req)
+        return [convert.token_info_from_pb(t) for t in answer.tokens]
+
+    def revoke_token(self, *, token_id: int = 0, token: str = "") -> TokenInfo:
+        """Revoke a token by id or by value: refused at once by every server of the database."""
+        req = pb.RevokeTokenRequest(id=token_id, token=token)
+        return convert.token_info_from_pb(self._call(self._projects.RevokeToken, req))
 
     # --- sessions -----------------------------------------------------------------------------
 

@@ -13,11 +13,13 @@ from micelio.client.models import (
     ChangeStats,
     CreatedToken,
     Decision,
+    Identity,
     Message,
     Organization,
     Project,
     Session,
     SessionChange,
+    TokenInfo,
     TreeEntry,
 )
 from micelio.v1 import micelio_pb2 as pb
@@ -85,12 +87,26 @@ def time_to_pb(value: datetime) -> timestamp_pb2.Timestamp:
 # --- protocol → records -----------------------------------------------------------------------
 
 
+def identity_from_pb(message: Any, name: str) -> Identity | None:
+    if not message.HasField(name):
+        return None
+    value = getattr(message, name)
+    return Identity(value.token_id, value.description)
+
+
 def message_from_pb(m: pb.ConversationMessage) -> Message:
-    return Message(m.role, m.content, m.author, time_from_pb(m, "at"), m.reference)
+    return Message(
+        m.role,
+        m.content,
+        m.author,
+        time_from_pb(m, "at"),
+        m.reference,
+        identity_from_pb(m, "token"),
+    )
 
 
 def decision_from_pb(d: pb.Decision) -> Decision:
-    return Decision(d.decision, d.reasoning, time_from_pb(d, "at"))
+    return Decision(d.decision, d.reasoning, time_from_pb(d, "at"), identity_from_pb(d, "token"))
 
 
 def session_from_pb(s: pb.Session) -> Session:
@@ -110,6 +126,11 @@ def session_from_pb(s: pb.Session) -> Session:
         landing_position=s.landing_position or None,
         stats=ChangeStats(s.stats.total, s.stats.added, s.stats.modified, s.stats.deleted),
         external_id=s.external_id or None,
+        started_by=identity_from_pb(s, "started_by"),
+        landed_by=identity_from_pb(s, "landed_by"),
+        abandoned_by=identity_from_pb(s, "abandoned_by"),
+        message_count=s.message_count,
+        decision_count=s.decision_count,
     )
 
 
@@ -147,7 +168,21 @@ def project_from_pb(p: pb.Project) -> Project:
 
 
 def token_from_pb(t: pb.CreateTokenResponse) -> CreatedToken:
-    return CreatedToken(t.token, t.organization or None, TokenRole(t.role))
+    info = token_info_from_pb(t.info) if t.HasField("info") else None
+    return CreatedToken(t.token, t.organization or None, TokenRole(t.role), info)
+
+
+def token_info_from_pb(t: pb.TokenInfo) -> TokenInfo:
+    return TokenInfo(
+        id=t.id,
+        organization=t.organization or None,
+        role=TokenRole(t.role),
+        description=t.description,
+        created_at=time_from_pb(t, "created_at"),
+        expires_at=time_from_pb(t, "expires_at"),
+        last_used_at=time_from_pb(t, "last_used_at"),
+        revoked_at=time_from_pb(t, "revoked_at"),
+    )
 
 
 # --- records → protocol -----------------------------------------------------------------------

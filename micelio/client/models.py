@@ -12,14 +12,24 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """Who acted, as the server verified it: the acting token's id and description."""
+
+    token_id: int
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One entry of a session's conversation. ``at`` unset: the server's time."""
+    """One entry of a session's conversation. ``at`` unset: the server's time. ``author`` is
+    what the client claims; ``token`` (set by the server only) who really added it."""
 
     role: str
     content: str
     author: str = ""
     at: datetime | None = None
     reference: str = ""  # what the message is about, e.g. "commit:<id>"
+    token: Identity | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +37,7 @@ class Decision:
     decision: str
     reasoning: str = ""
     at: datetime | None = None
+    token: Identity | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +65,11 @@ class Session:
     landing_position: int | None = None  # None while not landed
     stats: ChangeStats = ChangeStats()
     external_id: str | None = None
+    started_by: Identity | None = None  # verified identities (None: not recorded)
+    landed_by: Identity | None = None
+    abandoned_by: Identity | None = None
+    message_count: int = 0
+    decision_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +113,25 @@ class Project:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as ``mic token list`` shows it (never its secret)."""
+
+    id: int
+    organization: str | None  # None: server-wide
+    role: TokenRole
+    description: str
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedToken:
     token: str  # shown once: the server keeps only its hash
     organization: str | None
     role: TokenRole
+    info: TokenInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)

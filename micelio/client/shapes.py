@@ -6,11 +6,16 @@ is only ever added here, never renamed or removed. Times are ISO-8601 UTC (``...
 Session::
 
     {"session_id", "goal", "status", "organization", "project",
-     "conversation": [{"role", "content", "author", "at", "reference"}],
-     "decisions": [{"decision", "reasoning", "at"}],
+     "conversation": [{"role", "content", "author", "at", "reference", "token"}],
+     "decisions": [{"decision", "reasoning", "at", "token"}],
      "metadata": {...}, "base_position", "landing_position", "started_at", "landed_at",
      "abandoned_at", "external_id", "stats": {"total", "added", "modified", "deleted"},
+     "started_by", "landed_by", "abandoned_by", "message_count", "decision_count",
      "changes": [change, ...]}        # only when the changes are given
+
+``author`` is what a client claimed; ``token``, ``started_by``, ``landed_by`` and
+``abandoned_by`` are the identities the server verified: ``{"token_id", "description"}`` of
+the acting token, or null when not recorded.
 
 Change::
 
@@ -24,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from micelio.client import convert
-from micelio.client.models import Session, SessionChange
+from micelio.client.models import Identity, Session, SessionChange
 from micelio.v1 import micelio_pb2 as pb
 
 
@@ -55,11 +60,17 @@ def session_to_dict(
                 "author": m.author or None,
                 "at": iso(m.at),
                 "reference": m.reference or None,
+                "token": identity_to_dict(m.token),
             }
             for m in session.conversation
         ],
         "decisions": [
-            {"decision": d.decision, "reasoning": d.reasoning, "at": iso(d.at)}
+            {
+                "decision": d.decision,
+                "reasoning": d.reasoning,
+                "at": iso(d.at),
+                "token": identity_to_dict(d.token),
+            }
             for d in session.decisions
         ],
         "metadata": session.metadata,
@@ -75,10 +86,28 @@ def session_to_dict(
             "modified": session.stats.modified,
             "deleted": session.stats.deleted,
         },
+        "started_by": identity_to_dict(session.started_by),
+        "landed_by": identity_to_dict(session.landed_by),
+        "abandoned_by": identity_to_dict(session.abandoned_by),
+        "message_count": session.message_count,
+        "decision_count": session.decision_count,
     }
     if changes is not None:
         out["changes"] = [change_to_dict(c) for c in changes]
     return out
+
+
+def identity_to_dict(value: Identity | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"token_id": value.token_id, "description": value.description}
+
+
+def describe_identity(value: Identity | None) -> str:
+    """One line for people: ``token 7 (ci bot)``, or ``unrecorded``."""
+    if value is None:
+        return "unrecorded"
+    return f"token {value.token_id}" + (f" ({value.description})" if value.description else "")
 
 
 def change_to_dict(change: SessionChange | pb.SessionChange) -> dict[str, Any]:

@@ -115,10 +115,11 @@ class Session(Base):
     session_id: Mapped[str] = mapped_column(String(128), unique=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     goal: Mapped[str] = mapped_column(Text)
-    # [{"role", "content", "author"?, "at"}], "at" an ISO 8601 UTC string.
-    conversation: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
-    # [{"decision", "reasoning", "at"}]
-    decisions: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # Bytes of the conversation and decisions (session_messages, session_decisions) as the
+    # conversation limit counts them, kept here so that an append checks it in O(1).
+    conversation_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    message_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    decision_count: Mapped[int] = mapped_column(BigInteger, default=0)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
     status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ACTIVE)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -127,11 +128,52 @@ class Session(Base):
     base_position: Mapped[int] = mapped_column(BigInteger, default=0)
     landing_position: Mapped[int | None] = mapped_column(BigInteger)
     external_id: Mapped[str | None] = mapped_column(String(400))
+    # The verified identity of each action: the acting token's id and its description then
+    # (a token's description may change; what it was called when it acted stays).
+    started_by_token_id: Mapped[int | None] = mapped_column(BigInteger)
+    started_by: Mapped[str | None] = mapped_column(Text)
+    landed_by_token_id: Mapped[int | None] = mapped_column(BigInteger)
+    landed_by: Mapped[str | None] = mapped_column(Text)
+    abandoned_by_token_id: Mapped[int | None] = mapped_column(BigInteger)
+    abandoned_by: Mapped[str | None] = mapped_column(Text)
 
     project: Mapped[Project] = relationship()
     changes: Mapped[list[SessionChange]] = relationship(
         back_populates="session", order_by="SessionChange.path_key"
     )
+
+
+class SessionMessage(Base):
+    """One message of a session's conversation: appending is one INSERT, whatever the length."""
+
+    __tablename__ = "session_messages"
+    __table_args__ = (Index(None, "session_pk", "id"),)
+
+    # The conversation's order is the id's (appends only; a batch inserts in order).
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_pk: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(Text, default="")  # claimed by the client
+    reference: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    token_id: Mapped[int | None] = mapped_column(BigInteger)  # verified: the acting token
+    token_description: Mapped[str | None] = mapped_column(Text)
+
+
+class SessionDecision(Base):
+    """One decision of a session, ordered by id like the messages."""
+
+    __tablename__ = "session_decisions"
+    __table_args__ = (Index(None, "session_pk", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_pk: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(Text)
+    reasoning: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    token_id: Mapped[int | None] = mapped_column(BigInteger)
+    token_description: Mapped[str | None] = mapped_column(Text)
 
 
 class SessionChange(Base):
@@ -195,6 +237,11 @@ class Token(Base):
     role: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]  # NULL: never
+    # Written at most once a minute per token (see service/auth.py), not on every call.
+    last_used_at: Mapped[datetime | None]
+    # A revoked token stays listed (who held what, when) but authenticates no more.
+    revoked_at: Mapped[datetime | None]
 
     organization: Mapped[Organization | None] = relationship()
 

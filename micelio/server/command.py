@@ -137,6 +137,15 @@ def start(
         min=1.0,
         help="Seconds after which an upload reservation nobody touched is collected as dead.",
     ),
+    # --- identities and conversations (docs/deployment.md, "Security") ---
+    max_conversation_bytes: int = typer.Option(
+        defaults.DEFAULT_MAX_CONVERSATION_BYTES,
+        "--max-conversation-bytes",
+        envvar="MIC_MAX_CONVERSATION_BYTES",
+        min=1024,
+        help="Bytes of one session's conversation and decisions (texts, token descriptions "
+        "and 64 per item); an append beyond answers RESOURCE_EXHAUSTED.",
+    ),
     web: str = typer.Option(
         None,
         "--web",
@@ -183,6 +192,7 @@ def start(
         allowed_source_urls=tuple(allow_source_url),
         restrict_server_wide_sources=restrict_server_wide_sources,
         upload_stale_after=upload_stale_after,
+        max_conversation_bytes=max_conversation_bytes,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).
     web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)

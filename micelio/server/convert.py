@@ -15,11 +15,13 @@ from micelio.service.views import (
     ChangeStats,
     ChangeView,
     Decision,
+    Identity,
     Message,
     OrganizationView,
     ProjectView,
     SessionView,
     StartRequest,
+    TokenView,
     TreeRow,
 )
 from micelio.v1 import micelio_pb2 as pb
@@ -75,6 +77,7 @@ def change_type_from_pb(value: int) -> str:
 
 
 def messages(items: Iterable[pb.ConversationMessage]) -> list[Message]:
+    """A client's messages; a ``token`` it sends is ignored (the server sets it)."""
     return [
         Message(
             role=m.role,
@@ -168,11 +171,17 @@ def session(view: SessionView) -> pb.Session:
                 author=m.author,
                 at=timestamp(m.at),
                 reference=m.reference,
+                token=identity(m.token),
             )
             for m in view.conversation
         ],
         decisions=[
-            pb.Decision(decision=d.decision, reasoning=d.reasoning, at=timestamp(d.at))
+            pb.Decision(
+                decision=d.decision,
+                reasoning=d.reasoning,
+                at=timestamp(d.at),
+                token=identity(d.token),
+            )
             for d in view.decisions
         ],
         metadata=structs.from_mapping(view.metadata),
@@ -183,6 +192,30 @@ def session(view: SessionView) -> pb.Session:
         landing_position=view.landing_position,
         stats=stats(view.stats),
         external_id=view.external_id,
+        started_by=identity(view.started_by),
+        landed_by=identity(view.landed_by),
+        abandoned_by=identity(view.abandoned_by),
+        message_count=view.message_count,
+        decision_count=view.decision_count,
+    )
+
+
+def identity(value: Identity | None) -> pb.Identity | None:
+    if value is None:
+        return None
+    return pb.Identity(token_id=value.token_id, description=value.description)
+
+
+def token_info(view: TokenView) -> pb.TokenInfo:
+    return pb.TokenInfo(
+        id=view.id,
+        organization=view.organization,
+        role=view.role,
+        description=view.description,
+        created_at=timestamp(view.created_at),
+        expires_at=timestamp(view.expires_at),
+        last_used_at=timestamp(view.last_used_at),
+        revoked_at=timestamp(view.revoked_at),
     )
 
 

@@ -74,8 +74,31 @@ class ProjectServicer(rpc.ProjectServiceServicer):
         self, request: pb.CreateTokenRequest, context: grpc.ServicerContext
     ) -> pb.CreateTokenResponse:
         minted = self._s.tokens.mint(
-            current_principal(), request.organization, request.role, request.description
+            current_principal(),
+            request.organization,
+            request.role,
+            request.description,
+            expires_in_s=request.expires_in_seconds,
         )
         return pb.CreateTokenResponse(
-            token=minted.token, organization=minted.organization, role=minted.role
+            token=minted.token,
+            organization=minted.organization,
+            role=minted.role,
+            info=convert.token_info(minted.info) if minted.info else None,
         )
+
+    @unary
+    def ListTokens(
+        self, request: pb.ListTokensRequest, context: grpc.ServicerContext
+    ) -> pb.ListTokensResponse:
+        tokens = self._s.tokens.list_tokens(
+            current_principal(), request.organization, include_revoked=request.include_revoked
+        )
+        return pb.ListTokensResponse(tokens=[convert.token_info(t) for t in tokens])
+
+    @unary
+    def RevokeToken(
+        self, request: pb.RevokeTokenRequest, context: grpc.ServicerContext
+    ) -> pb.TokenInfo:
+        view = self._s.tokens.revoke(current_principal(), request.id, request.token)
+        return convert.token_info(view)

@@ -69,7 +69,7 @@ class Services:
             store=store,
             tokens=TokenAuthority(db),
             projects=ProjectService(db),
-            sessions=SessionService(db),
+            sessions=SessionService(db, max_conversation_bytes=config.max_conversation_bytes),
             browse=BrowseService(db),
             lander=Lander(
                 db,
@@ -77,6 +77,7 @@ class Services:
                 inline_threshold=config.inline_threshold,
                 spool_dir=spool_dir,
                 server_id=server_id,
+                max_conversation_bytes=config.max_conversation_bytes,
             ),
             content=ContentService(db, store),
             jobs=JobService(

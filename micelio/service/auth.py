@@ -2,6 +2,10 @@
 
 Roles are ordered read < write < admin. A token is server-wide (organization NULL) or scoped to
 one organization. Only hashes (sha256) are stored; a token is shown once, when minted.
+
+Every call looks its token up (one indexed query on the hash): a revoked or expired token is
+refused at once by every server sharing the database, the web viewer included. The last-used
+time is written at most once a minute per token, so that calls do not each write.
 """
 
 from __future__ import annotations
@@ -11,25 +15,31 @@ import logging
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from micelio.database.engine import Database
-from micelio.database.models import Organization, Token
+from micelio.database.models import Organization, Token, utcnow
 from micelio.service.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
     Unauthenticated,
 )
-from micelio.service.views import NewToken
+from micelio.service.views import Identity, NewToken, TokenView, token_view
 from micelio.vocabulary import TokenRole
 
 log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "mic_"
+#: A token's last-used time is written at most this often (per token and server).
+LAST_USED_EVERY_S = 60.0
+#: The longest expiry ``mint`` accepts (10 years): a longer one is almost surely a mistake.
+MAX_EXPIRY_S = 10 * 366 * 86400
 
 
 @dataclass(frozen=True)
@@ -40,10 +50,16 @@ class Principal:
     organization_id: int | None
     organization: str | None
     role: str
+    description: str = ""
 
     @property
     def server_wide(self) -> bool:
         return self.organization_id is None
+
+    @property
+    def identity(self) -> Identity:
+        """What the server records as the author of an action: verified, unlike ``author``."""
+        return Identity(self.token_id, self.description)
 
     def has_role(self, role: TokenRole) -> bool:
         return TokenRole(self.role).includes(role)
@@ -72,12 +88,20 @@ def require_org(principal: Principal, organization: str, role: TokenRole, action
     require_role(principal, role, action)
 
 
+def require_admin_of(principal: Principal, organization: str | None, action: str) -> None:
+    """An admin of ``organization`` (None: server-wide things) or a server-wide admin."""
+    if principal.server_wide and principal.has_role(TokenRole.ADMIN):
+        return
+    if organization is None:
+        raise PermissionDenied(f"only a server-wide admin token can {action}")
+    require_org(principal, organization, TokenRole.ADMIN, action)
+
+
 class TokenAuthority:
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Tokens are never revoked, so a verified hash stays valid: cache it (the hash, not
-        # the token) to keep a database round trip off every call.
-        self._known: dict[str, Principal] = {}
+        # token id -> monotonic time of its last recorded use, by this server.
+        self._used: dict[int, float] = {}
         self._lock = threading.Lock()
 
     def authenticate(self, authorization: str | None) -> Principal:
@@ -90,10 +114,7 @@ class TokenAuthority:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("malformed authorization metadata: expected 'Bearer <token>'")
         digest = hash_token(token.strip())
-        with self._lock:
-            cached = self._known.get(digest)
-        if cached is not None:
-            return cached
+        # No cache: a revocation on any server sharing the database counts from the next call.
         with self._db.read() as db:
             row = db.execute(
                 select(Token, Organization.handle)
@@ -103,22 +124,105 @@ class TokenAuthority:
         if row is None:
             raise Unauthenticated("invalid token")
         token_row, org_handle = row
-        principal = Principal(
+        now = utcnow()
+        if token_row.revoked_at is not None:
+            raise Unauthenticated(f"token {token_row.id} was revoked")
+        if token_row.expires_at is not None and token_row.expires_at <= now:
+            raise Unauthenticated(
+                f"token {token_row.id} expired at {token_row.expires_at.isoformat()}"
+            )
+        self._note_use(token_row.id)
+        return Principal(
             token_id=token_row.id,
             organization_id=token_row.organization_id,
             organization=org_handle,
             role=token_row.role,
+            description=token_row.description,
         )
+
+    def _note_use(self, token_id: int) -> None:
+        """Record the use at most once a minute per token: a write on every call would cost
+        more than the call (and serialise calls on SQLite)."""
+        clock = time.monotonic()
         with self._lock:
-            self._known[digest] = principal
-        return principal
+            last = self._used.get(token_id)
+            if last is not None and clock - last < LAST_USED_EVERY_S:
+                return
+            self._used[token_id] = clock
+        now = utcnow()
+        stale = now - timedelta(seconds=LAST_USED_EVERY_S)
+        with self._db.write() as db:
+            # Another server may have written it meanwhile: only move it when stale.
+            db.execute(
+                update(Token)
+                .where(Token.id == token_id)
+                .where(or_(Token.last_used_at.is_(None), Token.last_used_at < stale))
+                .values(last_used_at=now)
+            )
+
+    def list_tokens(
+        self, principal: Principal, organization: str = "", *, include_revoked: bool = False
+    ) -> list[TokenView]:
+        """Tokens the caller administers: its organization's, or all for a server-wide admin."""
+        if organization:
+            require_admin_of(principal, organization, "list tokens")
+        elif not (principal.server_wide and principal.has_role(TokenRole.ADMIN)):
+            require_admin_of(principal, principal.organization, "list tokens")
+            organization = principal.organization or ""
+        query = (
+            select(Token, Organization.handle)
+            .outerjoin(Organization, Organization.id == Token.organization_id)
+            .order_by(Token.id)
+        )
+        if organization:
+            query = query.where(Organization.handle == organization)
+        if not include_revoked:
+            query = query.where(Token.revoked_at.is_(None))
+        with self._db.read() as db:
+            return [token_view(t, org) for t, org in db.execute(query)]
+
+    def revoke(self, principal: Principal, token_id: int = 0, token: str = "") -> TokenView:
+        """Revoke a token by id or by value: refused from the next call on, everywhere."""
+        require_role(principal, TokenRole.ADMIN, "revoke tokens")
+        if bool(token_id) == bool(token):
+            raise InvalidArgument("give either a token id or the token itself")
+        with self._db.write() as db:
+            where = Token.id == token_id if token_id else Token.token_hash == hash_token(token)
+            row = db.execute(
+                select(Token, Organization.handle)
+                .outerjoin(Organization, Organization.id == Token.organization_id)
+                .where(where)
+                .with_for_update(of=Token)
+            ).one_or_none()
+            # Same answer for a token that does not exist and one the caller may not see.
+            missing = NotFound(f"token {token_id or '(given)'} not found")
+            if row is None:
+                raise missing
+            target, org = row
+            try:
+                require_admin_of(principal, org, "revoke tokens")
+            except PermissionDenied:
+                raise missing from None
+            if target.revoked_at is None:
+                target.revoked_at = utcnow()
+            db.flush()
+            return token_view(target, org)
 
     def mint(
-        self, principal: Principal, organization: str, role: str, description: str
+        self,
+        principal: Principal,
+        organization: str,
+        role: str,
+        description: str,
+        *,
+        expires_in_s: int = 0,
     ) -> NewToken:
-        """A new token; only admins mint, an organization's admin only for that organization."""
+        """A new token; only admins mint, an organization's admin only for that organization.
+        ``expires_in_s``: seconds until it is refused (0: never)."""
         if role not in frozenset(TokenRole):
             raise InvalidArgument(f"unknown role {role!r} (read, write, admin)")
+        if not 0 <= expires_in_s <= MAX_EXPIRY_S:
+            raise InvalidArgument(f"expiry must be between 1 s and {MAX_EXPIRY_S} s (or 0)")
         if not organization:
             if not (principal.server_wide and principal.has_role(TokenRole.ADMIN)):
                 raise PermissionDenied("only a server-wide admin token mints server-wide tokens")
@@ -133,15 +237,19 @@ class TokenAuthority:
                 )
                 if org_id is None:
                     raise NotFound(f"organization {organization!r} not found")
-            db.add(
-                Token(
-                    token_hash=hash_token(value),
-                    organization_id=org_id,
-                    role=role,
-                    description=description[:1000],
-                )
+            now = utcnow()
+            row = Token(
+                token_hash=hash_token(value),
+                organization_id=org_id,
+                role=role,
+                description=description[:1000],
+                created_at=now,
+                expires_at=now + timedelta(seconds=expires_in_s) if expires_in_s else None,
             )
-        return NewToken(token=value, organization=organization, role=role)
+            db.add(row)
+            db.flush()
+            info = token_view(row, organization or None)
+        return NewToken(token=value, organization=organization, role=role, info=info)
 
     def ensure_admin_token(self, path: Path) -> bool:
         """Make sure ``path`` holds a server-wide admin token known to the database.

@@ -16,13 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Text, exists, func, literal, or_, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import load_only
 
 from micelio.database import api
 from micelio.database.engine import Database
-from micelio.database.models import Organization, Project, Session, SessionChange
+from micelio.database.models import (
+    Organization,
+    Project,
+    Session,
+    SessionChange,
+    SessionMessage,
+)
 from micelio.service import globs, lookup, pagination
 from micelio.service.auth import Principal, require_org
 from micelio.service.content import wire_path
@@ -373,29 +379,15 @@ class BrowseService:
     def _text_clause(self, text: str) -> ColumnElement[bool]:
         """The goal or any conversation message's content contains ``text``, ignoring case."""
         in_goal = self._contains(Session.goal.expression, text)
-        if self._db.is_sqlite:
-            messages = func.json_each(Session.conversation).table_valued("value").alias("m")
-            content: ColumnElement[Any] = func.json_extract(messages.c.value, "$.content")
-        else:
-            messages = (
-                func.json_array_elements(Session.conversation).table_valued("value").alias("m")
-            )
-            content = messages.c.value.op("->>")("content")
+        # Messages are rows (service/conversation.py): an indexed probe per session.
         in_messages: ColumnElement[bool] = exists(
-            select(1).select_from(messages).where(self._contains(content, text))
-        )
-        needle = text.casefold()
-        verbatim = needle.isascii() and needle.isprintable() and not set(needle) & {'"', "\\"}
-        if self._db.is_sqlite and verbatim:
-            # The stored JSON text is ASCII (JSON escapes non-ASCII as \uXXXX) and holds such a
-            # needle verbatim: a LIKE on it rules out most sessions without parsing their
-            # conversation. A non-ASCII character may fold to ASCII (K, the Kelvin sign, to k):
-            # conversations with escapes are left to the exact test.
-            raw = cast(Session.conversation, Text)
-            prefilter = func.casefold(raw).contains(needle, autoescape=True) | raw.contains(
-                "\\u", autoescape=True
+            select(1)
+            .select_from(SessionMessage)
+            .where(
+                SessionMessage.session_pk == Session.id,
+                self._contains(SessionMessage.content.expression, text),
             )
-            in_messages = prefilter & in_messages
+        )
         return or_(in_goal, in_messages)
 
     def _path_clause(self, db: DbSession, text: str) -> ColumnElement[bool]:

@@ -63,3 +63,9 @@ class DataLoss(ServiceError):
     """A change's content is referenced but missing from object storage."""
 
     code = "DATA_LOSS"
+
+
+class ResourceExhausted(ServiceError):
+    """A configured limit (e.g. a session's conversation size) would be exceeded."""
+
+    code = "RESOURCE_EXHAUSTED"

@@ -36,9 +36,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from micelio.config import DEFAULT_MAX_CONVERSATION_BYTES
 from micelio.database.engine import Database
 from micelio.database.models import Session
-from micelio.service import limits, lookup, reservations
+from micelio.service import conversation, limits, lookup, reservations
 from micelio.service.auth import Principal, require_org
 from micelio.service.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from micelio.service.ingest import Peekable, Receiver
@@ -49,7 +50,7 @@ from micelio.service.landing_commit import (
     check_active,
     commit_group,
 )
-from micelio.service.sessions import check_start, new_session_id
+from micelio.service.sessions import check_start, new_session_id, require_steward
 from micelio.service.views import LandResult
 from micelio.storage import ObjectStore
 from micelio.vocabulary import TokenRole
@@ -78,9 +79,11 @@ class Lander:
         inline_threshold: int,
         spool_dir: Path | None = None,
         server_id: str = "local",
+        max_conversation_bytes: int = DEFAULT_MAX_CONVERSATION_BYTES,
     ) -> None:
         self._db = db
         self._server_id = server_id
+        self._max_conversation = max_conversation_bytes
         self._store = store
         self._threshold = inline_threshold
         self._spool_dir = spool_dir
@@ -273,11 +276,25 @@ class Lander:
         limits.check_external_id(header.external_id)
         if header.create is not None and header.session_id:
             raise InvalidArgument("LandHeader: set either session_id or create, not both")
+        adding = conversation.size_of(header.conversation, header.decisions, principal.identity)
         if header.create is not None:
             request = header.create
-            session_id = check_start(principal, request)
+            session_id = check_start(principal, request, self._max_conversation)
+            conversation.check_room(
+                conversation.size_of(request.conversation, request.decisions, principal.identity),
+                adding,
+                self._max_conversation,
+            )
             project_id = context.project_id(request.organization, request.project)
-            target = Target(session_id, request.organization, request.project, project_id, request)
+            target = Target(
+                session_id,
+                request.organization,
+                request.project,
+                project_id,
+                request,
+                principal.identity,
+                self._max_conversation,
+            )
             if context.check_unique and (header.external_id or not made_here):
                 with self._db.read() as db:
                     # Server-made ids are new; a client's own is checked before its upload.
@@ -296,9 +313,21 @@ class Lander:
             session, org, project_handle = lookup.session(db, header.session_id)
             require_org(principal, org, TokenRole.WRITE, "land sessions")
             check_active(session)
+            require_steward(principal, session, org, "land sessions")
+            conversation.check_room(
+                session.conversation_bytes, adding, self._max_conversation, session.session_id
+            )
             if header.external_id and context.check_unique:
                 _check_external_id(db, session.project_id, header.external_id, session.session_id)
-            return Target(session.session_id, org, project_handle, session.project_id, None)
+            return Target(
+                session.session_id,
+                org,
+                project_handle,
+                session.project_id,
+                None,
+                principal.identity,
+                self._max_conversation,
+            )
 
 
 class _OneSession:

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
+from micelio.config import DEFAULT_MAX_CONVERSATION_BYTES
 from micelio.database import api
 from micelio.database.engine import Database
 from micelio.database.models import Project, Session, utcnow
 from micelio.database.tree import conflicting_paths, versions_at
-from micelio.service import reservations
+from micelio.service import conversation, reservations
 from micelio.service.errors import (
     AlreadyExists,
     Cancelled,
@@ -37,11 +38,10 @@ from micelio.service.reservations import Reservation
 from micelio.service.sessions import build_session
 from micelio.service.views import (
     Decision,
+    Identity,
     LandResult,
     Message,
     StartRequest,
-    decision_to_json,
-    message_to_json,
     session_view,
 )
 from micelio.vocabulary import ChangeType, SessionStatus
@@ -71,6 +71,8 @@ class Target:
     project: str
     project_id: int
     create: StartRequest | None
+    actor: Identity | None = None  # the verified token that lands (and starts, with create)
+    max_conversation_bytes: int = DEFAULT_MAX_CONVERSATION_BYTES
 
 
 @dataclass
@@ -115,16 +117,25 @@ def commit_group(
             for item in group:
                 session = _session_for_commit(db, item.target, project, now)
                 position = project.head_position + 1
-                _apply_header(session, item.header, now)
+                _apply_header(session, item.header)
                 session.status = SessionStatus.LANDED
                 session.landed_at = item.header.landed_at or now
                 session.landing_position = position
+                if item.target.actor is not None:
+                    session.landed_by_token_id = item.target.actor.token_id
+                    session.landed_by = item.target.actor.description
                 project.head_position = position
                 sessions.append(session)
-            # One flush inserts the group's new sessions together. A session id or external
-            # id already taken (since the header's check, or not checked: LandSessions)
-            # fails here on its unique index.
-            db.flush()
+            # One flush (in ``append``) inserts the group's new sessions together, with their
+            # conversation counters, then two INSERTs their messages and decisions. A session
+            # id or external id already taken (since the header's check, or not checked:
+            # LandSessions) fails at that flush on its unique index.
+            conversation.append(
+                db,
+                [_append_of(item, session) for item, session in zip(group, sessions, strict=True)],
+                now,
+                group[0].target.max_conversation_bytes,
+            )
             counts = group_line_counts(
                 [item.receiver for item in group],
                 lambda paths: _previous_versions(db, project.id, paths, head_before),
@@ -152,6 +163,7 @@ def commit_group(
                     item.target.project,
                     _stats(receiver.changes),
                     brief=brief,
+                    **({} if brief else _conversation_of(db, session)),
                 )
                 results.append(
                     LandResult(
@@ -195,7 +207,13 @@ def _session_for_commit(db: DbSession, target: Target, project: Project, now: da
         # The header's check saw the id free; a landing that took it since fails on the
         # unique index at flush.
         session, _ = build_session(
-            db, target.create, target.session_id, now, project, check_exists=False
+            db,
+            target.create,
+            target.session_id,
+            now,
+            project,
+            check_exists=False,
+            actor=target.actor,
         )
         return session
     with db.no_autoflush:
@@ -246,17 +264,25 @@ def check_active(session: Session) -> None:
         )
 
 
-def _apply_header(session: Session, header: LandHeaderIn, now: datetime) -> None:
-    if header.conversation:
-        session.conversation = [
-            *session.conversation,
-            *(message_to_json(m, now) for m in header.conversation),
-        ]
-    if header.decisions:
-        session.decisions = [
-            *session.decisions,
-            *(decision_to_json(d, now) for d in header.decisions),
-        ]
+def _append_of(item: Received, session: Session) -> conversation.Append:
+    """What a landing adds to its session's conversation: a created session's own, then the
+    header's."""
+    create = item.target.create
+    return conversation.Append(
+        session,
+        [*(create.conversation if create else ()), *item.header.conversation],
+        [*(create.decisions if create else ()), *item.header.decisions],
+        item.target.actor,
+    )
+
+
+def _conversation_of(db: DbSession, session: Session) -> dict[str, Any]:
+    messages, decisions = conversation.load(db, session.id)
+    return {"conversation": messages, "decisions": decisions}
+
+
+def _apply_header(session: Session, header: LandHeaderIn) -> None:
+    """The header's metadata and times (its conversation: ``conversation.append``)."""
     if header.metadata:
         session.meta = {**session.meta, **header.metadata}
     if header.started_at is not None:

@@ -26,6 +26,10 @@ class ProjectService:
         self, principal: Principal, handle: str, *, exist_ok: bool = False
     ) -> OrganizationView:
         limits.check_handle("organization", handle)
+        if exist_ok and not principal.server_wide and principal.organization == handle:
+            # An organization's own token "creating" it (`mic import git` into an existing
+            # organization): the organization exists, since the token belongs to it.
+            return self.get_organization(principal, handle)
         if not principal.server_wide:
             raise PermissionDenied("only a server-wide admin token creates organizations")
         require_role(principal, TokenRole.ADMIN, "create organizations")

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from micelio.database.api import ChangeStats
-from micelio.database.models import Organization, Project, Session, SessionChange
+from micelio.database.models import (
+    Organization,
+    Project,
+    Session,
+    SessionChange,
+    SessionDecision,
+    SessionMessage,
+    Token,
+)
 from micelio.database.tree import TreeRow
 
 __all__ = ["ChangeStats", "TreeRow"]  # re-exported: the server layer sees only views
 
 
 @dataclass(frozen=True)
+class Identity:
+    """Who acted, as the server verified it: the acting token's id and description."""
+
+    token_id: int
+    description: str
+
+
+@dataclass(frozen=True)
 class Message:
     role: str
     content: str
-    author: str = ""
+    author: str = ""  # claimed by the client
     at: datetime | None = None  # server time when None
     reference: str = ""  # what the message is about, e.g. "commit:<id>"
+    token: Identity | None = None  # verified: set by the server, never taken from a client
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,7 @@ class Decision:
     decision: str
     reasoning: str = ""
     at: datetime | None = None
+    token: Identity | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,11 @@ class SessionView:
     landing_position: int  # 0 while not landed
     stats: ChangeStats
     external_id: str
+    started_by: Identity | None = None
+    landed_by: Identity | None = None
+    abandoned_by: Identity | None = None
+    message_count: int = 0
+    decision_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,10 +100,25 @@ class ProjectView:
 
 
 @dataclass(frozen=True)
+class TokenView:
+    """A token as ``mic token list`` shows it: never its secret (nor its hash)."""
+
+    id: int
+    organization: str  # "": server-wide
+    role: str
+    description: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class NewToken:
     token: str  # shown once
     organization: str
     role: str
+    info: TokenView | None = None
 
 
 @dataclass(frozen=True)
@@ -116,56 +155,50 @@ class StartRequest:
     base_position: int | None = None  # None: the project head
 
 
-def message_to_json(message: Message, now: datetime) -> dict[str, Any]:
-    stored: dict[str, Any] = {"role": message.role, "content": message.content}
-    if message.author:
-        stored["author"] = message.author
-    if message.reference:
-        stored["reference"] = message.reference
-    stored["at"] = (message.at or now).isoformat()
-    return stored
+def identity(token_id: int | None, description: str | None) -> Identity | None:
+    return None if token_id is None else Identity(token_id, description or "")
 
 
-def decision_to_json(decision: Decision, now: datetime) -> dict[str, Any]:
-    return {
-        "decision": decision.decision,
-        "reasoning": decision.reasoning,
-        "at": (decision.at or now).isoformat(),
-    }
+def message_view(row: SessionMessage) -> Message:
+    return Message(
+        role=row.role,
+        content=row.content,
+        author=row.author,
+        at=row.at,
+        reference=row.reference,
+        token=identity(row.token_id, row.token_description),
+    )
+
+
+def decision_view(row: SessionDecision) -> Decision:
+    return Decision(
+        decision=row.decision,
+        reasoning=row.reasoning,
+        at=row.at,
+        token=identity(row.token_id, row.token_description),
+    )
 
 
 def session_view(
-    session: Session, org: str, project: str, stats: ChangeStats, *, brief: bool = False
+    session: Session,
+    org: str,
+    project: str,
+    stats: ChangeStats,
+    *,
+    brief: bool = False,
+    conversation: Sequence[Message] = (),
+    decisions: Sequence[Decision] = (),
 ) -> SessionView:
-    """The view of a session; ``brief``: without its conversation, decisions and metadata."""
+    """The view of a session with the given conversation and decisions (loaded by the
+    caller, see ``service/conversation.py``); ``brief``: without metadata either."""
     return SessionView(
         session_id=session.session_id,
         organization=org,
         project=project,
         goal=session.goal,
         status=session.status,
-        conversation=[]
-        if brief
-        else [
-            Message(
-                role=m.get("role", ""),
-                content=m.get("content", ""),
-                author=m.get("author", ""),
-                at=_parse_time(m.get("at")),
-                reference=m.get("reference", ""),
-            )
-            for m in session.conversation
-        ],
-        decisions=[]
-        if brief
-        else [
-            Decision(
-                decision=d.get("decision", ""),
-                reasoning=d.get("reasoning", ""),
-                at=_parse_time(d.get("at")),
-            )
-            for d in session.decisions
-        ],
+        conversation=list(conversation),
+        decisions=list(decisions),
         metadata={} if brief else dict(session.meta),
         started_at=session.started_at,
         landed_at=session.landed_at,
@@ -174,6 +207,24 @@ def session_view(
         landing_position=session.landing_position or 0,
         stats=stats,
         external_id=session.external_id or "",
+        started_by=identity(session.started_by_token_id, session.started_by),
+        landed_by=identity(session.landed_by_token_id, session.landed_by),
+        abandoned_by=identity(session.abandoned_by_token_id, session.abandoned_by),
+        message_count=session.message_count or 0,
+        decision_count=session.decision_count or 0,
+    )
+
+
+def token_view(token: Token, org: str | None) -> TokenView:
+    return TokenView(
+        id=token.id,
+        organization=org or "",
+        role=token.role,
+        description=token.description,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
     )
 
 
@@ -202,12 +253,3 @@ def project_view(project: Project, org: str) -> ProjectView:
         head_position=project.head_position,
         created_at=project.created_at,
     )
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None

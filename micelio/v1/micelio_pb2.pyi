@@ -58,28 +58,40 @@ REPOSITORY_OUTCOME_FAILED: RepositoryOutcome
 REPOSITORY_OUTCOME_RELEASED: RepositoryOutcome
 
 class ConversationMessage(_message.Message):
-    __slots__ = ("role", "content", "author", "at", "reference")
+    __slots__ = ("role", "content", "author", "at", "reference", "token")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     AUTHOR_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
     role: str
     content: str
     author: str
     at: _timestamp_pb2.Timestamp
     reference: str
-    def __init__(self, role: _Optional[str] = ..., content: _Optional[str] = ..., author: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reference: _Optional[str] = ...) -> None: ...
+    token: Identity
+    def __init__(self, role: _Optional[str] = ..., content: _Optional[str] = ..., author: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reference: _Optional[str] = ..., token: _Optional[_Union[Identity, _Mapping]] = ...) -> None: ...
+
+class Identity(_message.Message):
+    __slots__ = ("token_id", "description")
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    token_id: int
+    description: str
+    def __init__(self, token_id: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
 
 class Decision(_message.Message):
-    __slots__ = ("decision", "reasoning", "at")
+    __slots__ = ("decision", "reasoning", "at", "token")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     REASONING_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
     decision: str
     reasoning: str
     at: _timestamp_pb2.Timestamp
-    def __init__(self, decision: _Optional[str] = ..., reasoning: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    token: Identity
+    def __init__(self, decision: _Optional[str] = ..., reasoning: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., token: _Optional[_Union[Identity, _Mapping]] = ...) -> None: ...
 
 class ChangeStats(_message.Message):
     __slots__ = ("total", "added", "modified", "deleted")
@@ -94,7 +106,7 @@ class ChangeStats(_message.Message):
     def __init__(self, total: _Optional[int] = ..., added: _Optional[int] = ..., modified: _Optional[int] = ..., deleted: _Optional[int] = ...) -> None: ...
 
 class Session(_message.Message):
-    __slots__ = ("session_id", "organization", "project", "goal", "status", "conversation", "decisions", "metadata", "started_at", "landed_at", "abandoned_at", "base_position", "landing_position", "stats", "external_id")
+    __slots__ = ("session_id", "organization", "project", "goal", "status", "conversation", "decisions", "metadata", "started_at", "landed_at", "abandoned_at", "base_position", "landing_position", "stats", "external_id", "started_by", "landed_by", "abandoned_by", "message_count", "decision_count")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +122,11 @@ class Session(_message.Message):
     LANDING_POSITION_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    STARTED_BY_FIELD_NUMBER: _ClassVar[int]
+    LANDED_BY_FIELD_NUMBER: _ClassVar[int]
+    ABANDONED_BY_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DECISION_COUNT_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     organization: str
     project: str
@@ -125,7 +142,12 @@ class Session(_message.Message):
     landing_position: int
     stats: ChangeStats
     external_id: str
-    def __init__(self, session_id: _Optional[str] = ..., organization: _Optional[str] = ..., project: _Optional[str] = ..., goal: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., conversation: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., landed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., abandoned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., base_position: _Optional[int] = ..., landing_position: _Optional[int] = ..., stats: _Optional[_Union[ChangeStats, _Mapping]] = ..., external_id: _Optional[str] = ...) -> None: ...
+    started_by: Identity
+    landed_by: Identity
+    abandoned_by: Identity
+    message_count: int
+    decision_count: int
+    def __init__(self, session_id: _Optional[str] = ..., organization: _Optional[str] = ..., project: _Optional[str] = ..., goal: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., conversation: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., landed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., abandoned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., base_position: _Optional[int] = ..., landing_position: _Optional[int] = ..., stats: _Optional[_Union[ChangeStats, _Mapping]] = ..., external_id: _Optional[str] = ..., started_by: _Optional[_Union[Identity, _Mapping]] = ..., landed_by: _Optional[_Union[Identity, _Mapping]] = ..., abandoned_by: _Optional[_Union[Identity, _Mapping]] = ..., message_count: _Optional[int] = ..., decision_count: _Optional[int] = ...) -> None: ...
 
 class SessionChange(_message.Message):
     __slots__ = ("file_path", "change_type", "size", "storage_key", "metadata", "raw_path", "sha256", "mode")
@@ -428,24 +450,70 @@ class ListProjectsResponse(_message.Message):
     def __init__(self, projects: _Optional[_Iterable[_Union[Project, _Mapping]]] = ...) -> None: ...
 
 class CreateTokenRequest(_message.Message):
-    __slots__ = ("organization", "role", "description")
+    __slots__ = ("organization", "role", "description", "expires_in_seconds")
     ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
     organization: str
     role: str
     description: str
-    def __init__(self, organization: _Optional[str] = ..., role: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+    expires_in_seconds: int
+    def __init__(self, organization: _Optional[str] = ..., role: _Optional[str] = ..., description: _Optional[str] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...
 
 class CreateTokenResponse(_message.Message):
-    __slots__ = ("token", "organization", "role")
+    __slots__ = ("token", "organization", "role", "info")
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
     token: str
     organization: str
     role: str
-    def __init__(self, token: _Optional[str] = ..., organization: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+    info: TokenInfo
+    def __init__(self, token: _Optional[str] = ..., organization: _Optional[str] = ..., role: _Optional[str] = ..., info: _Optional[_Union[TokenInfo, _Mapping]] = ...) -> None: ...
+
+class TokenInfo(_message.Message):
+    __slots__ = ("id", "organization", "role", "description", "created_at", "expires_at", "last_used_at", "revoked_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    organization: str
+    role: str
+    description: str
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    last_used_at: _timestamp_pb2.Timestamp
+    revoked_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[int] = ..., organization: _Optional[str] = ..., role: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListTokensRequest(_message.Message):
+    __slots__ = ("organization", "include_revoked")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    include_revoked: bool
+    def __init__(self, organization: _Optional[str] = ..., include_revoked: _Optional[bool] = ...) -> None: ...
+
+class ListTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[TokenInfo]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[TokenInfo, _Mapping]]] = ...) -> None: ...
+
+class RevokeTokenRequest(_message.Message):
+    __slots__ = ("id", "token")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    token: str
+    def __init__(self, id: _Optional[int] = ..., token: _Optional[str] = ...) -> None: ...
 
 class GetTreeRequest(_message.Message):
     __slots__ = ("organization", "project", "has_position", "position", "path_prefix")

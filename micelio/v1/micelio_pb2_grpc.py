@@ -636,6 +636,16 @@ class ProjectServiceStub:
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.CreateTokenRequest.SerializeToString,
                 response_deserializer=micelio_dot_v1_dot_micelio__pb2.CreateTokenResponse.FromString,
                 _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/micelio.v1.ProjectService/ListTokens',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/micelio.v1.ProjectService/RevokeToken',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.TokenInfo.FromString,
+                _registered_method=True)
 
 
 class ProjectServiceServicer:
@@ -686,6 +696,21 @@ class ProjectServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTokens(self, request, context):
+        """Tokens an admin may see: an organization admin its organization's, a server-wide admin
+        all. Never the secret.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
+        """Revoke by id or by the token itself; refused at once by every server on the database.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProjectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -723,6 +748,16 @@ def add_ProjectServiceServicer_to_server(servicer, server):
                     servicer.CreateToken,
                     request_deserializer=micelio_dot_v1_dot_micelio__pb2.CreateTokenRequest.FromString,
                     response_serializer=micelio_dot_v1_dot_micelio__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.ListTokensRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.TokenInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -917,6 +952,60 @@ class ProjectService:
             '/micelio.v1.ProjectService/CreateToken',
             micelio_dot_v1_dot_micelio__pb2.CreateTokenRequest.SerializeToString,
             micelio_dot_v1_dot_micelio__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.ProjectService/ListTokens',
+            micelio_dot_v1_dot_micelio__pb2.ListTokensRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.ProjectService/RevokeToken',
+            micelio_dot_v1_dot_micelio__pb2.RevokeTokenRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.TokenInfo.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from micelio.service.browse import ChangeDetail, author_of
-from micelio.service.views import SessionView
+from micelio.service.views import Identity, SessionView
 from micelio.vocabulary import ChangeType, FileMode
 from micelio.web import diffs
 from micelio.web.exchange import Context, Request, Response, ok
@@ -99,13 +99,31 @@ def _facts(session: SessionView) -> Markup:
         reason = session.metadata.get("abandon_reason")
         if reason:
             rows.append(("Reason", str(reason)))
-    rows.append(("Author", author or "—"))
+    rows.append(
+        ("Author", html('{a} <span class="claimed">(claimed)</span>', a=author) if author else "—")
+    )
+    rows.append(("Started by", _identity(session.started_by)))
+    if session.landed_at:
+        rows.append(("Landed by", _identity(session.landed_by)))
+    if session.abandoned_at:
+        rows.append(("Abandoned by", _identity(session.abandoned_by)))
     if session.external_id:
         rows.append(("External id", html("<code>{e}</code>", e=session.external_id)))
     rows.append(("Changes", stats_summary(*session.stats)))
     return html(
         '<dl class="facts">{rows}</dl>',
         rows=join(html("<dt>{k}</dt><dd>{v}</dd>", k=k, v=v) for k, v in rows),
+    )
+
+
+def _identity(value: Identity | None) -> Markup:
+    """A verified identity (escaped: a token's description is free text)."""
+    if value is None:
+        return html('<span class="identity unknown">unrecorded</span>')
+    return html(
+        '<span class="identity">token {i}{d}</span>',
+        i=value.token_id,
+        d=html(" ({d})", d=value.description) if value.description else "",
     )
 
 
@@ -132,11 +150,17 @@ def _conversation(session: SessionView, *, show_all: bool) -> Markup:
         items.append(
             html(
                 '<article class="message role-{role_class}"><header>'
-                '<span class="role">{role}</span> <span class="author">{author}</span> '
+                '<span class="role">{role}</span> {author}{token} '
                 '{at}{reference}</header><div class="text">{text}</div>{cut}</article>',
                 role_class="".join(c for c in message.role if c.isalnum()) or "other",
                 role=message.role,
-                author=message.author,
+                author=html(
+                    '<span class="author">{a}</span> <span class="claimed">(claimed)</span> ',
+                    a=message.author,
+                )
+                if message.author
+                else "",
+                token=_identity(message.token),
                 at=when(message.at),
                 reference=html(' <code class="ref">{r}</code>', r=message.reference)
                 if message.reference
@@ -167,9 +191,10 @@ def _decisions(session: SessionView) -> Markup:
         return Markup("")
     items = join(
         html(
-            '<li><p class="decision">{d}</p>{why}<p class="when">{at}</p></li>',
+            '<li><p class="decision">{d}</p>{why}<p class="when">{at} {who}</p></li>',
             d=d.decision,
             at=when(d.at),
+            who=_identity(d.token),
             why=html('<div class="text reasoning">{r}</div>', r=d.reasoning) if d.reasoning else "",
         )
         for d in session.decisions

@@ -119,6 +119,11 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
         "abandoned_at",
         "external_id",
         "stats",
+        "started_by",
+        "landed_by",
+        "abandoned_by",
+        "message_count",
+        "decision_count",
         "changes",
     ]
     assert show["status"] == "landed" and show["landing_position"] == 1

@@ -244,6 +244,11 @@ def test_session_json_shape() -> None:
         "abandoned_at",
         "external_id",
         "stats",
+        "started_by",
+        "landed_by",
+        "abandoned_by",
+        "message_count",
+        "decision_count",
         "changes",
     ]
     assert d["status"] == "landed" and d["landing_position"] == 2
@@ -256,7 +261,9 @@ def test_session_json_shape() -> None:
         "author": None,
         "at": None,
         "reference": None,
+        "token": None,
     }
+    assert d["started_by"] is None
     assert d["changes"] == [
         {
             "file_path": "a.txt",

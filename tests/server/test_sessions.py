@@ -47,12 +47,17 @@ def test_start_get_note_decide(api: Api, project: tuple[str, str]) -> None:
             message=pb.ConversationMessage(role="agent", content="on it", reference="x:1"),
         )
     )
-    got = api.sessions.AddDecision(
+    decided = api.sessions.AddDecision(
         pb.AddDecisionRequest(
             session_id="my-session-1",
             decision=pb.Decision(decision="token bucket", reasoning="bursty clients"),
         )
     )
+    # An append answers with what it appended and the totals (the same cost at any length).
+    assert [d.decision for d in decided.decisions] == ["token bucket"]
+    assert not decided.conversation
+    assert (decided.message_count, decided.decision_count) == (2, 1)
+    got = api.sessions.GetSession(pb.GetSessionRequest(session_id="my-session-1"))
     assert [m.content for m in got.conversation] == ["please", "on it"]
     assert got.conversation[0].author == "ana"
     assert got.conversation[1].reference == "x:1"

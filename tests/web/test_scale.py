@@ -49,8 +49,10 @@ def _sessions(project_id: int, start: datetime) -> Iterator[tuple[dict[str, Any]
                 "session_id": f"bulk-{i:06d}",
                 "project_id": project_id,
                 "goal": f"bulk session {i}",
-                "conversation": [{"role": "human", "content": content, "at": at.isoformat()}],
-                "decisions": [],
+                "_message": content,  # a row of session_messages (flush writes it)
+                "message_count": 1,
+                "decision_count": 0,
+                "conversation_bytes": 0,
                 "metadata": {},
                 "status": status,
                 "started_at": at,
@@ -68,6 +70,7 @@ def build(data_dir: Path) -> dict[str, Any]:
     upgrade(db.engine)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     sessions, changes = Base.metadata.tables["sessions"], Base.metadata.tables["session_changes"]
+    messages = Base.metadata.tables["session_messages"]
     with db.engine.begin() as conn:
         org_id = conn.execute(
             insert(Organization).values(handle="bulk").returning(Organization.id)
@@ -82,11 +85,26 @@ def build(data_dir: Path) -> dict[str, Any]:
         head = 0
 
         def flush() -> None:
+            said = [row.pop("_message") for row in batch]
             conn.execute(insert(sessions), batch)
             first = int(
                 conn.exec_driver_sql(
                     "SELECT id FROM sessions WHERE session_id = ?", (batch[0]["session_id"],)
                 ).scalar_one()
+            )
+            conn.execute(
+                insert(messages),
+                [
+                    {
+                        "session_pk": first + n,
+                        "role": "human",
+                        "content": content,
+                        "author": "",
+                        "reference": "",
+                        "at": row["started_at"],
+                    }
+                    for n, (row, content) in enumerate(zip(batch, said, strict=True))
+                ],
             )
             rows = [
                 {
@@ -123,8 +141,9 @@ def build(data_dir: Path) -> dict[str, Any]:
                 session_id="bulk-big",
                 project_id=project_id,
                 goal="ten thousand files",
-                conversation=[],
-                decisions=[],
+                message_count=0,
+                decision_count=0,
+                conversation_bytes=0,
                 metadata={},
                 status="landed",
                 started_at=big_at,

@@ -14,7 +14,7 @@ from alembic import op
 
 from micelio.paths import path_key
 
-revision: str = "0003_path_bytes"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
