@@ -1,6 +1,6 @@
 """Paths keyed by their bytes (``session_changes.path_key``), and upload reservations.
 
-Revision ID: 0003_path_bytes
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-29
 """
