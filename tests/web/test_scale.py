@@ -111,7 +111,8 @@ def build(data_dir: Path) -> dict[str, Any]:
                     "session_pk": first + n,
                     "project_id": project_id,
                     "landing_position": pos,
-                    "file_path": f"src/m{(first + n) % 100:02d}/f{(first + n) % 7}.py",
+                    "file_path": (path := f"src/m{(first + n) % 100:02d}/f{(first + n) % 7}.py"),
+                    "path_key": path,  # plain UTF-8 without "%": the key is the path
                     "change_type": "modified",
                     "content": b"x",
                     "size": 1,
@@ -161,6 +162,7 @@ def build(data_dir: Path) -> dict[str, Any]:
                     "project_id": project_id,
                     "landing_position": head,
                     "file_path": f"big/{j:05d}.txt",
+                    "path_key": f"big/{j:05d}.txt",
                     "change_type": "added",
                     "content": b"y",
                     "size": 1,
