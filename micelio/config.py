@@ -12,6 +12,19 @@ DEFAULT_LISTEN = "127.0.0.1:7420"
 #: Worker threads of the gRPC server: every open stream (a landing, a tree) holds one.
 DEFAULT_MAX_WORKERS = 64
 
+# -- Landing limits (docs/deployment.md, "Limits"): beyond each, INVALID_ARGUMENT, nothing stored.
+#: Changes one session may carry: bounds the rows one landing transaction writes (and so how
+#: long it holds the project's lock) and the server's memory while receiving it.
+DEFAULT_MAX_SESSION_CHANGES = 100_000
+#: Content bytes one session may carry (inline and stored together).
+DEFAULT_MAX_SESSION_BYTES = 10 * 1024**3
+#: Inline content bytes one landing may spool (memory up to 8 MiB, then DATA_DIR/tmp).
+DEFAULT_MAX_SPOOL_BYTES = 1024**3
+#: A session's conversation and decisions (bytes of their texts, plus 64 per message or
+#: decision): with 1 MiB of metadata, GetSession's answer stays within the 16 MiB a mic client
+#: receives. Also the most it may be set to.
+DEFAULT_MAX_CONVERSATION_BYTES = 8 * 1024**2
+
 DB_FILE = "mic.db"
 OBJECTS_DIR = "objects"
 ADMIN_TOKEN_FILE = "admin.token"
@@ -57,6 +70,11 @@ class ServerConfig:
     storage_url: str | None = None
     inline_threshold: int = DEFAULT_INLINE_THRESHOLD
     max_workers: int = DEFAULT_MAX_WORKERS
+    # -- Landing limits (see the DEFAULT_MAX_* above and docs/deployment.md, "Limits").
+    max_session_changes: int = DEFAULT_MAX_SESSION_CHANGES
+    max_session_bytes: int = DEFAULT_MAX_SESSION_BYTES
+    max_spool_bytes: int = DEFAULT_MAX_SPOOL_BYTES
+    max_conversation_bytes: int = DEFAULT_MAX_CONVERSATION_BYTES
 
     @property
     def resolved_db_url(self) -> str:

@@ -26,6 +26,7 @@ from grpc_reflection.v1alpha import reflection
 
 from micelio.config import ServerConfig, admin_token_path, server_info_path
 from micelio.server.content_servicer import ContentServicer
+from micelio.server.decoding import DecodingInterceptor
 from micelio.server.interceptor import AuthInterceptor
 from micelio.server.job_servicer import JobServicer
 from micelio.server.project_servicer import ProjectServicer
@@ -90,7 +91,8 @@ def start(
 
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="mic-rpc"),
-        interceptors=[AuthInterceptor(services.tokens)],
+        # Decoding first: an unparsable request is refused before authentication.
+        interceptors=[DecodingInterceptor(), AuthInterceptor(services.tokens)],
         options=[
             ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
             ("grpc.max_send_message_length", MAX_SEND_BYTES),

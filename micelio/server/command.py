@@ -13,7 +13,16 @@ from pathlib import Path
 
 import typer
 
-from micelio.config import DEFAULT_INLINE_THRESHOLD, DEFAULT_LISTEN, ServerConfig, default_data_dir
+from micelio.config import (
+    DEFAULT_INLINE_THRESHOLD,
+    DEFAULT_LISTEN,
+    DEFAULT_MAX_CONVERSATION_BYTES,
+    DEFAULT_MAX_SESSION_BYTES,
+    DEFAULT_MAX_SESSION_CHANGES,
+    DEFAULT_MAX_SPOOL_BYTES,
+    ServerConfig,
+    default_data_dir,
+)
 
 app = typer.Typer(help="Run a mic server.", no_args_is_help=True, add_completion=False)
 
@@ -58,6 +67,36 @@ def start(
         help="Contents smaller than this many bytes are stored in the database.",
     ),
     workers: int = typer.Option(64, "--workers", min=4, help="Concurrent calls served."),
+    # -- Landing limits (docs/deployment.md, "Limits"): INVALID_ARGUMENT beyond each.
+    max_session_changes: int = typer.Option(
+        DEFAULT_MAX_SESSION_CHANGES,
+        "--max-session-changes",
+        envvar="MIC_MAX_SESSION_CHANGES",
+        min=1,
+        help="Changes one session may land.",
+    ),
+    max_session_bytes: int = typer.Option(
+        DEFAULT_MAX_SESSION_BYTES,
+        "--max-session-bytes",
+        envvar="MIC_MAX_SESSION_BYTES",
+        min=0,
+        help="Content bytes one session may land.",
+    ),
+    max_spool_bytes: int = typer.Option(
+        DEFAULT_MAX_SPOOL_BYTES,
+        "--max-spool-bytes",
+        envvar="MIC_MAX_SPOOL_BYTES",
+        min=0,
+        help="Inline content bytes one landing may spool before its commit.",
+    ),
+    max_conversation_bytes: int = typer.Option(
+        DEFAULT_MAX_CONVERSATION_BYTES,
+        "--max-conversation-bytes",
+        envvar="MIC_MAX_CONVERSATION_BYTES",
+        min=0,
+        max=DEFAULT_MAX_CONVERSATION_BYTES,  # GetSession must fit a client's 16 MiB message
+        help="Bytes of a session's conversation and decisions (their texts).",
+    ),
     web: str = typer.Option(
         None,
         "--web",
@@ -84,6 +123,10 @@ def start(
         storage_url=storage,
         inline_threshold=inline_threshold,
         max_workers=workers,
+        max_session_changes=max_session_changes,
+        max_session_bytes=max_session_bytes,
+        max_spool_bytes=max_spool_bytes,
+        max_conversation_bytes=max_conversation_bytes,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).
     web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)

@@ -16,6 +16,7 @@ from micelio.service.browse import BrowseService
 from micelio.service.content import ContentService
 from micelio.service.jobs import JobService
 from micelio.service.landing import Lander
+from micelio.service.limits import LandingLimits
 from micelio.service.projects import ProjectService
 from micelio.service.sessions import SessionService
 from micelio.storage import ObjectStore, open_store
@@ -42,14 +43,21 @@ class Services:
         store = open_store(config.resolved_storage_url)
         spool_dir = Path(config.data_dir) / "tmp"
         spool_dir.mkdir(exist_ok=True)
+        session_limits = LandingLimits.of(config)
         return cls(
             db=db,
             store=store,
             tokens=TokenAuthority(db),
             projects=ProjectService(db),
-            sessions=SessionService(db),
+            sessions=SessionService(db, session_limits),
             browse=BrowseService(db),
-            lander=Lander(db, store, inline_threshold=config.inline_threshold, spool_dir=spool_dir),
+            lander=Lander(
+                db,
+                store,
+                inline_threshold=config.inline_threshold,
+                spool_dir=spool_dir,
+                session_limits=session_limits,
+            ),
             content=ContentService(db, store),
             jobs=JobService(db),
         )

@@ -192,7 +192,8 @@ class BrowseService:
     def list_page(
         self, principal: Principal, where: SessionFilter, page_size: int, page_token: str
     ) -> Page:
-        """Full sessions for ``ListSessions``: an opaque page token, an exact total.
+        """Brief sessions (no conversation, decisions or metadata) for ``ListSessions``: an
+        opaque page token, an exact total.
 
         Without an organization, a server-wide token lists every organization's sessions and
         an organization's token its own."""
@@ -226,7 +227,9 @@ class BrowseService:
             }
             stats = api.get_change_stats_by_session(db, [s.id for s in sessions])
             views = [
-                session_view(s, *handles[s.project_id], stats.get(s.id, ChangeStats()))
+                # Brief: a page of sessions stays small whatever one of them holds
+                # (GetSession has the conversation, decisions and metadata).
+                session_view(s, *handles[s.project_id], stats.get(s.id, ChangeStats()), brief=True)
                 for s in sessions
             ]
         token = pagination.encode(scope, sessions[-1].id) if more and sessions else ""

@@ -42,7 +42,7 @@ class ChangeHeaderIn:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)  # one per change of a landing held until its commit: keep it small
 class IncomingChange:
     file_path: str
     raw_path: bytes | None
@@ -109,9 +109,15 @@ class Receiver:
     ``discard()`` deletes the objects written so far (after a failure)."""
 
     def __init__(
-        self, store: ObjectStore, session_id: str, inline_threshold: int, spool_dir: Path | None
+        self,
+        store: ObjectStore,
+        session_id: str,
+        inline_threshold: int,
+        spool_dir: Path | None,
+        session_limits: limits.LandingLimits | None = None,
     ) -> None:
         self.store = store
+        self.limits = session_limits or limits.LandingLimits()
         self.session_id = session_id
         self.threshold = inline_threshold
         # Closed by close(), which land() always calls.
@@ -143,6 +149,7 @@ class Receiver:
 
     def _receive_change(self, header: ChangeHeaderIn, items: Peekable) -> None:
         change = self._check_header(header)
+        self._check_limits(change)
         if change.change_type == ChangeType.DELETED:
             self.changes.append(change)
             return
@@ -175,6 +182,30 @@ class Receiver:
                 f"{change.file_path}: a gitlink's content must be a 40- or 64-hex commit id"
             )
         self.changes.append(change)
+
+    def _check_limits(self, change: IncomingChange) -> None:
+        """The session's limits, judged on declared sizes before any byte is accepted (a
+        content of another size is refused anyway)."""
+        bounds = self.limits
+        if len(self.changes) >= bounds.max_changes:
+            raise InvalidArgument(
+                f"more than {bounds.max_changes} changes in one session (max_session_changes)"
+            )
+        total = self.bytes_inline + self.bytes_stored + change.size
+        if total > bounds.max_bytes:
+            raise InvalidArgument(
+                f"{change.file_path}: the session's contents would be {total} bytes, over the "
+                f"limit of {bounds.max_bytes} (max_session_bytes)"
+            )
+        if (
+            change.size < self.threshold
+            and self.bytes_inline + change.size > bounds.max_spool_bytes
+        ):
+            raise InvalidArgument(
+                f"{change.file_path}: the session's inline contents would be "
+                f"{self.bytes_inline + change.size} bytes, over the limit of "
+                f"{bounds.max_spool_bytes} (max_spool_bytes)"
+            )
 
     def _check_header(self, header: ChangeHeaderIn) -> IncomingChange:
         raw = paths.from_wire(header.file_path, header.raw_path)
@@ -252,6 +283,11 @@ def _content_chunks(items: Peekable, change: IncomingChange, digest: _Digest) ->
         if not isinstance(item, bytes):
             items.push_back(item)
             return
+        if len(item) > limits.MAX_CHUNK:
+            raise InvalidArgument(
+                f"{change.file_path}: a content chunk of {len(item)} bytes, over the limit "
+                f"of {limits.MAX_CHUNK}"
+            )
         if digest.size + len(item) > change.size:
             raise InvalidArgument(
                 f"{change.file_path}: more content than the declared size {change.size}"

@@ -31,8 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from micelio.database.engine import Database
-from micelio.database.models import Session
-from micelio.service import limits, lookup
+from micelio.database.models import Project, Session
+from micelio.service import limits, lookup, tree_shape
 from micelio.service.auth import Principal, require_org
 from micelio.service.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from micelio.service.ingest import Peekable, Receiver
@@ -44,6 +44,7 @@ from micelio.service.landing_commit import (
     commit_group,
 )
 from micelio.service.sessions import check_start, new_session_id
+from micelio.service.tree_shape import Shape
 from micelio.service.views import LandResult
 from micelio.storage import ObjectStore
 from micelio.vocabulary import TokenRole
@@ -54,6 +55,8 @@ __all__ = ["LandHeaderIn", "Lander"]
 QUEUE_SESSIONS = 512
 #: ...and the inline content they hold at most (spools keep up to 8 MiB each in memory).
 QUEUE_BYTES = 64 * 1024 * 1024
+#: ...and the changes they carry at most (each is held in memory until its commit).
+QUEUE_CHANGES = 200_000
 #: A group commit holds at most this many landings and this much inline content.
 GROUP_SESSIONS = 256
 GROUP_BYTES = 32 * 1024 * 1024
@@ -70,8 +73,10 @@ class Lander:
         *,
         inline_threshold: int,
         spool_dir: Path | None = None,
+        session_limits: limits.LandingLimits | None = None,
     ) -> None:
         self._db = db
+        self._limits = session_limits or limits.LandingLimits()
         self._store = store
         self._threshold = inline_threshold
         self._spool_dir = spool_dir
@@ -95,7 +100,11 @@ class Lander:
         and a cancelled landing must not land what it had sent so far."""
         received = self._receive(principal, items, _StreamContext(self._db, check_unique=True))
         try:
-            result = commit_group(self._db, [received], client_alive)
+            # Brief, as LandSessions' are: the answer stays small whatever the session holds,
+            # so it can never fail to reach the client after the commit.
+            result = commit_group(
+                self._db, [received], client_alive, brief=True, limits=self._limits
+            )
         except BaseException:
             self._release(received, discard=True)
             raise
@@ -136,7 +145,7 @@ class Lander:
         """Commit a group; if it fails, each of its sessions again on its own, in order, up
         to the first that fails, so that the error is that session's own."""
         try:
-            results = commit_group(self._db, group, client_alive, brief=True)
+            results = commit_group(self._db, group, client_alive, brief=True, limits=self._limits)
         except Exception:
             if len(group) == 1:
                 self._release(group[0], discard=True)
@@ -153,7 +162,9 @@ class Lander:
         pending = deque(group)
         try:
             while pending:
-                alone = commit_group(self._db, [pending[0]], client_alive, brief=True)
+                alone = commit_group(
+                    self._db, [pending[0]], client_alive, brief=True, limits=self._limits
+                )
                 self._release(pending.popleft(), discard=False)
                 yield alone
         finally:  # a failure, or the caller stopped listening: the rest never lands
@@ -202,15 +213,37 @@ class Lander:
         receiver = None
         try:
             target = self._check_header(principal, header, context, made_here)
-            receiver = Receiver(self._store, target.session_id, self._threshold, self._spool_dir)
+            receiver = Receiver(
+                self._store, target.session_id, self._threshold, self._spool_dir, self._limits
+            )
             receiver.receive(stream)
-            return Received(header, target, receiver, stream_end=time.monotonic())
+            shape = Shape.of((c.file_path, c.change_type) for c in receiver.changes)
+            checked_at = self._check_shape(target.project_id, shape)
+            return Received(
+                header,
+                target,
+                receiver,
+                stream_end=time.monotonic(),
+                shape=shape,
+                checked_at=checked_at,
+            )
         except BaseException:
             if receiver is not None:
                 receiver.discard()
                 receiver.close()
             self._release_id(session_id)
             raise
+
+    def _check_shape(self, project_id: int, shape: Shape) -> int:
+        """Refuse a tree no checkout can write (``tree_shape``), against the current head,
+        outside the landing lock; return that head (the commit checks what landed since)."""
+        clashes = tree_shape.within(shape)
+        with self._db.read() as db:
+            head = db.scalar(select(Project.head_position).where(Project.id == project_id)) or 0
+            clashes += tree_shape.against_tree(db, project_id, head, shape)
+        if clashes:
+            raise tree_shape.refuse(clashes)
+        return head
 
     def _release(self, received: Received, *, discard: bool) -> None:
         if discard:
@@ -235,6 +268,11 @@ class Lander:
         limits.check_decisions(header.decisions)
         limits.check_metadata("session", header.metadata)
         limits.check_external_id(header.external_id)
+        size = limits.conversation_bytes(header.conversation, header.decisions)
+        if header.create is not None:
+            size += limits.conversation_bytes(header.create.conversation, header.create.decisions)
+            limits.check_metadata("session", {**header.create.metadata, **header.metadata})
+        limits.check_conversation_size(size, self._limits.max_conversation_bytes)
         if header.create is not None and header.session_id:
             raise InvalidArgument("LandHeader: set either session_id or create, not both")
         if header.create is not None:
@@ -260,6 +298,15 @@ class Lander:
             session, org, project_handle = lookup.session(db, header.session_id)
             require_org(principal, org, TokenRole.WRITE, "land sessions")
             check_active(session)
+            # Checked again at the commit; here, so that a doomed landing fails before its upload.
+            if header.metadata:
+                limits.check_metadata("merged session", {**session.meta, **header.metadata})
+            if header.conversation or header.decisions:
+                limits.check_conversation_size(
+                    size
+                    + limits.stored_conversation_bytes(session.conversation, session.decisions),
+                    self._limits.max_conversation_bytes,
+                )
             if header.external_id and context.check_unique:
                 _check_external_id(db, session.project_id, header.external_id, session.session_id)
             return Target(session.session_id, org, project_handle, session.project_id, None)
@@ -315,6 +362,7 @@ class _Inbox:
     def __init__(self) -> None:
         self._items: deque[Received] = deque()
         self._bytes = 0
+        self._changes = 0
         self._finished = False
         self._stopped = False
         self._changed = threading.Condition()
@@ -327,13 +375,18 @@ class _Inbox:
                 lambda: (
                     self._stopped
                     or not self._items
-                    or (len(self._items) < QUEUE_SESSIONS and self._bytes < QUEUE_BYTES)
+                    or (
+                        len(self._items) < QUEUE_SESSIONS
+                        and self._bytes < QUEUE_BYTES
+                        and self._changes < QUEUE_CHANGES
+                    )
                 )
             )
             if self._stopped:
                 return False
             self._items.append(item)
             self._bytes += item.receiver.bytes_inline
+            self._changes += len(item.receiver.changes)
             self._changed.notify_all()
             return True
 
@@ -365,6 +418,7 @@ class _Inbox:
                     break
                 group.append(self._items.popleft())
                 size += item.receiver.bytes_inline
+                self._changes -= len(item.receiver.changes)
             self._bytes -= size
             self._changed.notify_all()
             return group
@@ -376,6 +430,7 @@ class _Inbox:
             left = list(self._items)
             self._items.clear()
             self._bytes = 0
+            self._changes = 0
             self._changed.notify_all()
             return left
 

@@ -23,10 +23,13 @@ from micelio.database import api
 from micelio.database.engine import Database
 from micelio.database.models import Project, Session, utcnow
 from micelio.database.tree import conflicting_paths, versions_at
+from micelio.service import limits as limits_
+from micelio.service import tree_shape
 from micelio.service.errors import AlreadyExists, Cancelled, Conflict, FailedPrecondition
 from micelio.service.ingest import IncomingChange, Receiver
 from micelio.service.line_counts import DIFF_MAX_BYTES, LineCounts, Previous, group_line_counts
 from micelio.service.sessions import build_session
+from micelio.service.tree_shape import Shape
 from micelio.service.views import (
     Decision,
     LandResult,
@@ -38,6 +41,9 @@ from micelio.service.views import (
 )
 from micelio.vocabulary import ChangeType, SessionStatus
 
+#: A landing whose tree shape was checked this many positions before the head is checked
+#: again against the head, rather than against everything that landed since.
+RECHECK_AFTER = 1000
 #: How long after the end of a landing stream a cancellation may still be reported.
 CANCEL_GRACE_S = 0.005
 #: Conflicting paths named in the error message (all travel in trailing metadata up to 1000).
@@ -77,6 +83,9 @@ class Received:
     receiver: Receiver
     stream_end: float
     ended: bool = False
+    #: The tree entries and deletions it lands, checked against the tree at ``checked_at``.
+    shape: Shape = field(default_factory=lambda: Shape(frozenset(), frozenset()))
+    checked_at: int = 0
 
 
 def commit_group(
@@ -85,14 +94,17 @@ def commit_group(
     client_alive: Callable[[], bool] | None,
     *,
     brief: bool = False,
+    limits: limits_.LandingLimits | None = None,
 ) -> list[LandResult]:
     """Land ``group`` (consecutive landings into one project) in one transaction; ``brief``
-    results carry the sessions without conversation, decisions and metadata.
+    results carry the sessions without conversation, decisions and metadata. ``limits``:
+    the conversation and merged metadata of each session are checked against them.
 
     ``client_alive`` is asked just before COMMIT when the last landing is not known to be
     complete: a transport may report a cancelled stream as a plain end of stream first and
     the cancellation a moment later (gRPC does), and a cancelled landing must not land."""
     now = utcnow()
+    bounds = limits or limits_.LandingLimits()
     try:
         with database.write() as db:
             # The project row is the landing lock: PostgreSQL row lock; on SQLite the
@@ -105,12 +117,13 @@ def commit_group(
             for item in group:
                 session = _session_for_commit(db, item.target, project, now)
                 position = project.head_position + 1
-                _apply_header(session, item.header, now)
+                _apply_header(session, item.header, now, bounds)
                 session.status = SessionStatus.LANDED
                 session.landed_at = item.header.landed_at or now
                 session.landing_position = position
                 project.head_position = position
                 sessions.append(session)
+            _check_shapes(db, project.id, head_before, group)
             # One flush inserts the group's new sessions together. A session id or external
             # id already taken (since the header's check, or not checked: LandSessions)
             # fails here on its unique index.
@@ -163,6 +176,27 @@ def commit_group(
     except IntegrityError as exc:
         raise _integrity_error(exc, group) from None
     return results
+
+
+def _check_shapes(db: DbSession, project_id: int, head: int, group: Sequence[Received]) -> None:
+    """Each landing's tree shape against what landed since its check (``tree_shape``): the
+    changes after its checked position, and the landings before it in the group. One
+    checked too long ago is checked against the tree at the head instead."""
+    near = [item for item in group if head - item.checked_at <= RECHECK_AFTER]
+    since = min((item.checked_at for item in near), default=head)
+    landed = tree_shape.landed_after(db, project_id, since, head)
+    in_group = tree_shape.Landed()
+    for item in group:
+        if head - item.checked_at <= RECHECK_AFTER:
+            clashes = landed.clashes(item.shape)
+        else:
+            clashes = tree_shape.against_tree(db, project_id, head, item.shape)
+            clashes += in_group.clashes(item.shape)
+        if clashes:
+            raise tree_shape.refuse(clashes)
+        changes = [(c.file_path, c.change_type) for c in item.receiver.changes]
+        landed.apply(changes)
+        in_group.apply(changes)
 
 
 def _session_for_commit(db: DbSession, target: Target, project: Project, now: datetime) -> Session:
@@ -221,7 +255,17 @@ def check_active(session: Session) -> None:
         )
 
 
-def _apply_header(session: Session, header: LandHeaderIn, now: datetime) -> None:
+def _apply_header(
+    session: Session, header: LandHeaderIn, now: datetime, bounds: limits_.LandingLimits
+) -> None:
+    """The header's conversation, decisions and metadata added to the session's, within the
+    limits (checked on the merged whole: each part alone was checked on arrival)."""
+    if header.conversation or header.decisions:
+        size = limits_.stored_conversation_bytes(session.conversation, session.decisions)
+        size += limits_.conversation_bytes(header.conversation, header.decisions)
+        limits_.check_conversation_size(size, bounds.max_conversation_bytes)
+    if header.metadata:
+        limits_.check_metadata("merged session", {**session.meta, **header.metadata})
     if header.conversation:
         session.conversation = [
             *session.conversation,

@@ -11,6 +11,12 @@
 | abandon reason | 64 KiB |
 | external id | 400 characters |
 | messages/decisions carried by one request | 10,000 each |
+| metadata nesting (``Struct`` in ``Struct``/list) | 32 levels |
+| content chunk | 1 MiB |
+
+Per landing, settings of the server (``LandingLimits``, from ``ServerConfig``; docs/deployment.md):
+changes per session, content bytes per session, inline (spooled) bytes per landing, and the
+conversation size (messages and decisions, in bytes of their texts) of a session.
 """
 
 from __future__ import annotations
@@ -18,8 +24,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from micelio.config import (
+    DEFAULT_MAX_CONVERSATION_BYTES,
+    DEFAULT_MAX_SESSION_BYTES,
+    DEFAULT_MAX_SESSION_CHANGES,
+    DEFAULT_MAX_SPOOL_BYTES,
+    ServerConfig,
+)
 from micelio.service.errors import InvalidArgument
 from micelio.service.views import Decision, Message
 
@@ -37,6 +51,7 @@ MAX_REASON = 64 * KIB
 MAX_EXTERNAL_ID = 400
 MAX_PROJECT_NAME = 200
 MAX_ITEMS = 10_000
+MAX_CHUNK = MIB
 
 _HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -88,3 +103,63 @@ def check_external_id(external_id: str) -> str:
     if len(external_id) > MAX_EXTERNAL_ID:
         raise InvalidArgument(f"external id longer than {MAX_EXTERNAL_ID} characters")
     return external_id
+
+
+@dataclass(frozen=True)
+class LandingLimits:
+    """The per-session limits a server enforces (INVALID_ARGUMENT beyond each, nothing stored)."""
+
+    max_changes: int = DEFAULT_MAX_SESSION_CHANGES
+    max_bytes: int = DEFAULT_MAX_SESSION_BYTES
+    max_spool_bytes: int = DEFAULT_MAX_SPOOL_BYTES
+    max_conversation_bytes: int = DEFAULT_MAX_CONVERSATION_BYTES
+
+    @classmethod
+    def of(cls, config: ServerConfig) -> LandingLimits:
+        return cls(
+            max_changes=config.max_session_changes,
+            max_bytes=config.max_session_bytes,
+            max_spool_bytes=config.max_spool_bytes,
+            max_conversation_bytes=config.max_conversation_bytes,
+        )
+
+
+#: What a message or a decision counts beside its texts: its times and field tags on the wire
+#: and in storage, so that the limit bounds the size of the answer that carries them.
+ITEM_OVERHEAD = 64
+
+
+def _size(text: Any) -> int:
+    return len(str(text or "").encode("utf-8", "surrogatepass"))
+
+
+def conversation_bytes(messages: Sequence[Message], decisions: Sequence[Decision]) -> int:
+    """The size a conversation counts for ``max_conversation_bytes``: the UTF-8 bytes of every
+    message's role, content, author and reference and every decision and its reasoning, plus
+    ``ITEM_OVERHEAD`` for each message and decision."""
+    return sum(
+        ITEM_OVERHEAD + _size(m.role) + _size(m.content) + _size(m.author) + _size(m.reference)
+        for m in messages
+    ) + sum(ITEM_OVERHEAD + _size(d.decision) + _size(d.reasoning) for d in decisions)
+
+
+def stored_conversation_bytes(
+    messages: Sequence[dict[str, Any]], decisions: Sequence[dict[str, Any]]
+) -> int:
+    """``conversation_bytes`` of a conversation as stored (JSON objects)."""
+    return sum(
+        ITEM_OVERHEAD
+        + _size(m.get("role"))
+        + _size(m.get("content"))
+        + _size(m.get("author"))
+        + _size(m.get("reference"))
+        for m in messages
+    ) + sum(ITEM_OVERHEAD + _size(d.get("decision")) + _size(d.get("reasoning")) for d in decisions)
+
+
+def check_conversation_size(size: int, limit: int) -> None:
+    if size > limit:
+        raise InvalidArgument(
+            f"the session's conversation and decisions would be {size} bytes, over the "
+            f"server's limit of {limit} (max_conversation_bytes)"
+        )

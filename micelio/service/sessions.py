@@ -99,11 +99,16 @@ def build_session(
 
 
 class SessionService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, session_limits: limits.LandingLimits | None = None) -> None:
         self._db = db
+        self._limits = session_limits or limits.LandingLimits()
 
     def start(self, principal: Principal, request: StartRequest) -> SessionView:
         session_id = check_start(principal, request)
+        limits.check_conversation_size(
+            limits.conversation_bytes(request.conversation, request.decisions),
+            self._limits.max_conversation_bytes,
+        )
         try:
             with self._db.write() as db:
                 session, _ = build_session(db, request, session_id, utcnow())

@@ -1,0 +1,136 @@
+"""Trees that a checkout can write: no entry may lie under a file, a symlink or a gitlink.
+
+A landing that would make a path both an entry (``x``, ``link -> /tmp``, a gitlink) and a
+folder (``x/y``, ``link/pwned``) is refused with INVALID_ARGUMENT naming the paths, as
+``git fsck`` refuses a tree with ``duplicateEntries``. Deleting ``x`` and adding ``x/y`` in
+one session is fine, as is the reverse.
+
+The check runs twice: once the stream is received, against the tree at the head of that
+moment (indexed queries on the session's paths and their folders, outside the landing lock);
+and in the commit's transaction, against what landed since (the changes after the checked
+position, and the sessions before it in the same group), in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session as DbSession
+
+from micelio.database import shapes
+from micelio.service.errors import InvalidArgument
+from micelio.vocabulary import ChangeType
+
+#: Paths named in the error message (all travel in trailing metadata).
+SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a session leaves in the tree: its entries (added or modified) and its deletions."""
+
+    entries: frozenset[str]
+    deleted: frozenset[str]
+
+    @classmethod
+    def of(cls, changes: Iterable[tuple[str, str]]) -> Shape:
+        entries: set[str] = set()
+        deleted: set[str] = set()
+        for file_path, change_type in changes:
+            (deleted if change_type == ChangeType.DELETED else entries).add(file_path)
+        return cls(frozenset(entries), frozenset(deleted))
+
+    def folders(self) -> set[str]:
+        """Every folder the session's entries lie in."""
+        return {folder for path in self.entries for folder in parents(path)}
+
+
+def parents(path: str) -> Iterable[str]:
+    """The folders of a path, outermost first: ``a/b/c`` → ``a``, ``a/b``."""
+    at = path.find("/")
+    while at != -1:
+        yield path[:at]
+        at = path.find("/", at + 1)
+
+
+def refuse(clashes: Sequence[tuple[str, str]]) -> InvalidArgument:
+    """The error for ``(entry, path under it)`` pairs."""
+    pairs = sorted(set(clashes))
+    shown = "; ".join(f"{entry!r} and {under!r}" for entry, under in pairs[:SHOWN])
+    more = f" and {len(pairs) - SHOWN} more" if len(pairs) > SHOWN else ""
+    return InvalidArgument(
+        "duplicateEntries: a path would be both a file (or symlink, or gitlink) and a folder, "
+        f"which no checkout can write: {shown}{more}",
+        paths=[p for pair in pairs for p in pair],
+    )
+
+
+def within(shape: Shape) -> list[tuple[str, str]]:
+    """Clashes among the session's own entries."""
+    return [
+        (folder, path)
+        for path in shape.entries
+        for folder in parents(path)
+        if folder in shape.entries
+    ]
+
+
+def against_tree(
+    db: DbSession, project_id: int, position: int, shape: Shape
+) -> list[tuple[str, str]]:
+    """Clashes of the session's entries with the tree at ``position`` (what the session
+    deletes no longer counts)."""
+    if position <= 0 or not shape.entries:
+        return []
+    clashes: list[tuple[str, str]] = []
+    folders = sorted(shape.folders() - shape.deleted - shape.entries)
+    for folder in shapes.live_files(db, project_id, folders, position):
+        clashes.extend((folder, path) for path in shape.entries if path.startswith(folder + "/"))
+    entries = sorted(shape.entries)
+    new = sorted(set(entries) - shapes.live_files(db, project_id, entries, position))
+    under = shapes.files_under(db, project_id, new, position) - shape.deleted
+    for path in under:
+        clashes.extend((folder, path) for folder in parents(path) if folder in shape.entries)
+    return clashes
+
+
+@dataclass
+class Landed:
+    """The entries that landed after some position, with the folders they lie in, for the
+    in-memory check of the sessions of a commit."""
+
+    live: set[str] = field(default_factory=set)
+    under: dict[str, set[str]] = field(default_factory=dict)  # folder -> live entries in it
+
+    def apply(self, changes: Iterable[tuple[str, str]]) -> None:
+        for file_path, change_type in changes:
+            if change_type == ChangeType.DELETED:
+                if file_path in self.live:
+                    self.live.discard(file_path)
+                    for folder in parents(file_path):
+                        self.under[folder].discard(file_path)
+            elif file_path not in self.live:
+                self.live.add(file_path)
+                for folder in parents(file_path):
+                    self.under.setdefault(folder, set()).add(file_path)
+
+    def clashes(self, shape: Shape) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for path in shape.entries:
+            found.extend(
+                (folder, path)
+                for folder in parents(path)
+                if folder in self.live and folder not in shape.deleted
+            )
+            found.extend(
+                (path, inside) for inside in self.under.get(path, ()) if inside not in shape.deleted
+            )
+        return found
+
+
+def landed_after(db: DbSession, project_id: int, after: int, upto: int) -> Landed:
+    landed = Landed()
+    if upto > after:
+        landed.apply(shapes.changes_after(db, project_id, after, upto))
+    return landed
