@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import pickle
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,6 +26,8 @@ from micelio.storage import ObjectStore, StorageError
 from micelio.vocabulary import CHANGE_MODES, ChangeType, FileMode
 
 SPOOL_MEMORY = 8 * 1024 * 1024
+#: Bytes read at once from a landing's change log.
+CHANGE_LOG_READ = 256 * 1024
 #: Git's heuristic: a NUL in the first 8000 bytes makes a file binary.
 BINARY_PROBE = 8000
 _HEX_ID = re.compile(rb"^([0-9a-f]{40}|[0-9a-f]{64})$")
@@ -49,7 +53,7 @@ class IncomingChange:
     change_type: str
     mode: int
     size: int
-    client_metadata: dict[str, Any]
+    client_metadata: dict[str, Any] | None  # None when the client sent none
     sha256: str | None = None
     lines: int = 0
     binary: bool = False
@@ -59,6 +63,57 @@ class IncomingChange:
     @property
     def inline(self) -> bool:
         return self.spool_offset >= 0
+
+
+_FIELDS = tuple(f.name for f in fields(IncomingChange))
+
+
+class ChangeLog:
+    """The changes of a landing, in arrival order, kept in a temporary file rather than as
+    objects: a million changes would otherwise hold hundreds of MiB until their commit.
+
+    Each is appended complete (its content received) and read back by iterating, any number
+    of times, also nested (reads are positioned, ``os.pread``)."""
+
+    def __init__(self, spool_dir: Path | None) -> None:
+        # Closed by close(), which Receiver.close() calls.
+        self._file = tempfile.TemporaryFile(  # noqa: SIM115
+            dir=None if spool_dir is None else str(spool_dir), prefix="mic-changes-"
+        )
+        self._count = 0
+        self._dirty = False
+        self.last: IncomingChange | None = None
+
+    def append(self, change: IncomingChange) -> None:
+        record = pickle.dumps(tuple(getattr(change, name) for name in _FIELDS), protocol=5)
+        self._file.write(len(record).to_bytes(4, "little") + record)
+        self._count += 1
+        self._dirty = True
+        self.last = change
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[IncomingChange]:
+        if self._dirty:
+            self._file.flush()
+            self._dirty = False
+        fd = self._file.fileno()
+        offset = 0
+        buffer = b""
+        for _ in range(self._count):
+            while len(buffer) < 4 or len(buffer) < 4 + int.from_bytes(buffer[:4], "little"):
+                block = os.pread(fd, CHANGE_LOG_READ, offset)
+                if not block:
+                    raise OSError("the landing's change log ended early")
+                offset += len(block)
+                buffer += block
+            size = int.from_bytes(buffer[:4], "little")
+            yield IncomingChange(*pickle.loads(buffer[4 : 4 + size]))
+            buffer = buffer[4 + size :]
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class Peekable:
@@ -126,11 +181,13 @@ class Receiver:
             dir=None if spool_dir is None else str(spool_dir),
             prefix="mic-land-",
         )
-        self.changes: list[IncomingChange] = []
+        self.changes = ChangeLog(spool_dir)
         self.written_keys: list[str] = []
         self.bytes_inline = 0
         self.bytes_stored = 0
-        self._paths: set[str] = set()
+        #: Every path of the landing, and those it deletes (``tree_shape.Shape`` shares them).
+        self.paths: set[str] = set()
+        self.deleted: set[str] = set()
 
     def receive(self, items: Peekable) -> None:
         """Consume the rest of the stream: change headers, each followed by its chunks."""
@@ -138,9 +195,9 @@ class Receiver:
             if isinstance(item, ChangeHeaderIn):
                 self._receive_change(item, items)
             elif isinstance(item, bytes):
-                if not self.changes:
+                last = self.changes.last
+                if last is None:
                     raise InvalidArgument("content chunk before any ChangeHeader")
-                last = self.changes[-1]
                 raise InvalidArgument(
                     f"{last.file_path}: more content than the declared size {last.size}"
                 )
@@ -218,9 +275,11 @@ class Receiver:
             raise InvalidArgument(
                 f"{file_path}: unknown change type {header.change_type} (added, modified, deleted)"
             )
-        if file_path in self._paths:
+        if file_path in self.paths:
             raise InvalidArgument(f"{file_path}: two changes for one path in a landing")
-        self._paths.add(file_path)
+        self.paths.add(file_path)
+        if header.change_type == ChangeType.DELETED:
+            self.deleted.add(file_path)
         limits.check_metadata(file_path, header.metadata)
         if header.size < 0:
             raise InvalidArgument(f"{file_path}: negative size")
@@ -243,7 +302,7 @@ class Receiver:
             change_type=header.change_type,
             mode=mode,
             size=header.size,
-            client_metadata=dict(header.metadata),
+            client_metadata=dict(header.metadata) or None,
         )
 
     def read_spooled(self, change: IncomingChange) -> bytes:
@@ -270,6 +329,7 @@ class Receiver:
 
     def close(self) -> None:
         self.spool.close()
+        self.changes.close()
 
 
 def _content_chunks(items: Peekable, change: IncomingChange, digest: _Digest) -> Iterator[bytes]:

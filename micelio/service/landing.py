@@ -217,7 +217,7 @@ class Lander:
                 self._store, target.session_id, self._threshold, self._spool_dir, self._limits
             )
             receiver.receive(stream)
-            shape = Shape.of((c.file_path, c.change_type) for c in receiver.changes)
+            shape = Shape(receiver.paths, receiver.deleted)
             checked_at = self._check_shape(target.project_id, shape)
             return Received(
                 header,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,7 +84,7 @@ class Received:
     stream_end: float
     ended: bool = False
     #: The tree entries and deletions it lands, checked against the tree at ``checked_at``.
-    shape: Shape = field(default_factory=lambda: Shape(frozenset(), frozenset()))
+    shape: Shape = field(default_factory=lambda: Shape(set(), set()))
     checked_at: int = 0
 
 
@@ -186,7 +186,7 @@ def _check_shapes(db: DbSession, project_id: int, head: int, group: Sequence[Rec
     since = min((item.checked_at for item in near), default=head)
     landed = tree_shape.landed_after(db, project_id, since, head)
     in_group = tree_shape.Landed()
-    for item in group:
+    for index, item in enumerate(group):
         if head - item.checked_at <= RECHECK_AFTER:
             clashes = landed.clashes(item.shape)
         else:
@@ -194,9 +194,10 @@ def _check_shapes(db: DbSession, project_id: int, head: int, group: Sequence[Rec
             clashes += in_group.clashes(item.shape)
         if clashes:
             raise tree_shape.refuse(clashes)
-        changes = [(c.file_path, c.change_type) for c in item.receiver.changes]
-        landed.apply(changes)
-        in_group.apply(changes)
+        if index + 1 < len(group):  # what the next landings of the group are checked against
+            changes = item.receiver.changes
+            landed.apply((c.file_path, c.change_type) for c in changes)
+            in_group.apply((c.file_path, c.change_type) for c in changes)
 
 
 def _session_for_commit(db: DbSession, target: Target, project: Project, now: datetime) -> Session:
@@ -303,7 +304,7 @@ def _change_metadata(change: IncomingChange, counts: LineCounts | None) -> dict[
     """Client metadata, overridden by what the server knows for sure (size, sha256, mode,
     binary, lines). Line counts: the client's when it sent them (importers know the real
     diff), else computed: against the previous version for small texts, else whole files."""
-    meta = dict(change.client_metadata)
+    meta = dict(change.client_metadata or {})
     if change.change_type == ChangeType.DELETED:
         meta.update(size=0, mode=0)
         added, deleted = counts or (0, 0)
@@ -321,10 +322,10 @@ def _change_metadata(change: IncomingChange, counts: LineCounts | None) -> dict[
     return meta
 
 
-def _stats(changes: list[IncomingChange]) -> api.ChangeStats:
+def _stats(changes: Iterable[IncomingChange]) -> api.ChangeStats:
     kinds = Counter(c.change_type for c in changes)
     return api.ChangeStats(
-        total=len(changes),
+        total=kinds.total(),
         added=kinds[ChangeType.ADDED],
         modified=kinds[ChangeType.MODIFIED],
         deleted=kinds[ChangeType.DELETED],

@@ -48,7 +48,8 @@ def group_line_counts(
                 else:
                     previous = _spooled_previous(*earlier)
                     _count(counts[index], receiver, change, previous)
-            latest[change.file_path] = (receiver, change)
+            if index + 1 < len(receivers):  # paths are unique within a landing
+                latest[change.file_path] = (receiver, change)
     for start in range(0, len(from_db), DB_BATCH):
         batch = from_db[start : start + DB_BATCH]
         found = lookup([change.file_path for _, change in batch])

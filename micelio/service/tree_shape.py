@@ -13,7 +13,8 @@ position, and the sessions before it in the same group), in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session as DbSession
@@ -28,22 +29,32 @@ SHOWN = 10
 
 @dataclass(frozen=True)
 class Shape:
-    """What a session leaves in the tree: its entries (added or modified) and its deletions."""
+    """What a session leaves in the tree: every path it changes, and those it deletes (its
+    entries are the others). The sets are the receiver's own, not copies: a landing of a
+    million changes must not hold its paths twice."""
 
-    entries: frozenset[str]
-    deleted: frozenset[str]
+    paths: AbstractSet[str]
+    deleted: AbstractSet[str]
 
     @classmethod
     def of(cls, changes: Iterable[tuple[str, str]]) -> Shape:
-        entries: set[str] = set()
+        paths: set[str] = set()
         deleted: set[str] = set()
         for file_path, change_type in changes:
-            (deleted if change_type == ChangeType.DELETED else entries).add(file_path)
-        return cls(frozenset(entries), frozenset(deleted))
+            paths.add(file_path)
+            if change_type == ChangeType.DELETED:
+                deleted.add(file_path)
+        return cls(paths, deleted)
+
+    def entries(self) -> Iterator[str]:
+        return (path for path in self.paths if path not in self.deleted)
+
+    def is_entry(self, path: str) -> bool:
+        return path in self.paths and path not in self.deleted
 
     def folders(self) -> set[str]:
         """Every folder the session's entries lie in."""
-        return {folder for path in self.entries for folder in parents(path)}
+        return {folder for path in self.entries() for folder in parents(path)}
 
 
 def parents(path: str) -> Iterable[str]:
@@ -70,9 +81,9 @@ def within(shape: Shape) -> list[tuple[str, str]]:
     """Clashes among the session's own entries."""
     return [
         (folder, path)
-        for path in shape.entries
+        for path in shape.entries()
         for folder in parents(path)
-        if folder in shape.entries
+        if shape.is_entry(folder)
     ]
 
 
@@ -81,17 +92,25 @@ def against_tree(
 ) -> list[tuple[str, str]]:
     """Clashes of the session's entries with the tree at ``position`` (what the session
     deletes no longer counts)."""
-    if position <= 0 or not shape.entries:
+    if position <= 0 or len(shape.paths) == len(shape.deleted):
         return []
     clashes: list[tuple[str, str]] = []
-    folders = sorted(shape.folders() - shape.deleted - shape.entries)
-    for folder in shapes.live_files(db, project_id, folders, position):
-        clashes.extend((folder, path) for path in shape.entries if path.startswith(folder + "/"))
-    entries = sorted(shape.entries)
-    new = sorted(set(entries) - shapes.live_files(db, project_id, entries, position))
+    folders = sorted(f for f in shape.folders() if f not in shape.paths)
+    files = shapes.live_files(db, project_id, folders, position)
+    if files:
+        clashes.extend(
+            (folder, path)
+            for path in shape.entries()
+            for folder in parents(path)
+            if folder in files
+        )
+    entries = sorted(shape.entries())
+    live = shapes.live_files(db, project_id, entries, position)
+    new = [path for path in entries if path not in live]
+    del entries, live
     under = shapes.files_under(db, project_id, new, position) - shape.deleted
     for path in under:
-        clashes.extend((folder, path) for folder in parents(path) if folder in shape.entries)
+        clashes.extend((folder, path) for folder in parents(path) if shape.is_entry(folder))
     return clashes
 
 
@@ -117,7 +136,7 @@ class Landed:
 
     def clashes(self, shape: Shape) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
-        for path in shape.entries:
+        for path in shape.entries():
             found.extend(
                 (folder, path)
                 for folder in parents(path)
