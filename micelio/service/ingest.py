@@ -14,6 +14,7 @@ import os
 import pickle
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -83,6 +84,8 @@ class ChangeLog:
         self._count = 0
         self._dirty = False
         self.last: IncomingChange | None = None
+        #: How many changes of each type (the session's stats, without reading them back).
+        self.kinds: Counter[str] = Counter()
 
     def append(self, change: IncomingChange) -> None:
         record = pickle.dumps(tuple(getattr(change, name) for name in _FIELDS), protocol=5)
@@ -90,6 +93,7 @@ class ChangeLog:
         self._count += 1
         self._dirty = True
         self.last = change
+        self.kinds[change.change_type] += 1
 
     def __len__(self) -> int:
         return self._count

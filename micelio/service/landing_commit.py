@@ -9,8 +9,7 @@ time, so that every session still gets its own verdict.
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +25,7 @@ from micelio.database.tree import conflicting_paths, versions_at
 from micelio.service import limits as limits_
 from micelio.service import tree_shape
 from micelio.service.errors import AlreadyExists, Cancelled, Conflict, FailedPrecondition
-from micelio.service.ingest import IncomingChange, Receiver
+from micelio.service.ingest import ChangeLog, IncomingChange, Receiver
 from micelio.service.line_counts import DIFF_MAX_BYTES, LineCounts, Previous, group_line_counts
 from micelio.service.sessions import build_session
 from micelio.service.tree_shape import Shape
@@ -322,8 +321,8 @@ def _change_metadata(change: IncomingChange, counts: LineCounts | None) -> dict[
     return meta
 
 
-def _stats(changes: Iterable[IncomingChange]) -> api.ChangeStats:
-    kinds = Counter(c.change_type for c in changes)
+def _stats(changes: ChangeLog) -> api.ChangeStats:
+    kinds = changes.kinds
     return api.ChangeStats(
         total=kinds.total(),
         added=kinds[ChangeType.ADDED],
