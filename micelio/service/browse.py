@@ -23,11 +23,18 @@ from sqlalchemy.orm import load_only
 from micelio.database import api
 from micelio.database.engine import Database
 from micelio.database.models import Organization, Project, Session, SessionChange
-from micelio.service import globs, lookup, pagination
+from micelio.service import globs, limits, lookup, pagination
 from micelio.service.auth import Principal, require_org
 from micelio.service.content import wire_path
 from micelio.service.errors import InvalidArgument, PermissionDenied
-from micelio.service.views import ChangeStats, ChangeView, Page, change_view, session_view
+from micelio.service.views import (
+    ChangeStats,
+    ChangeView,
+    Page,
+    SessionView,
+    change_view,
+    session_view,
+)
 from micelio.vocabulary import ChangeType, SessionStatus, TokenRole
 
 #: Past this many matches a capped count says "N+" instead of counting every match.
@@ -192,8 +199,9 @@ class BrowseService:
     def list_page(
         self, principal: Principal, where: SessionFilter, page_size: int, page_token: str
     ) -> Page:
-        """Brief sessions (no conversation, decisions or metadata) for ``ListSessions``: an
-        opaque page token, an exact total.
+        """Sessions for ``ListSessions``: an opaque page token, an exact total. A session too
+        big for an answer comes brief (no conversation, decisions or metadata), and a page
+        ends early rather than grow past ``limits.PAGE_BYTES``.
 
         Without an organization, a server-wide token lists every organization's sessions and
         an organization's token its own."""
@@ -226,12 +234,20 @@ class BrowseService:
                 ).tuples()
             }
             stats = api.get_change_stats_by_session(db, [s.id for s in sessions])
-            views = [
-                # Brief: a page of sessions stays small whatever one of them holds
-                # (GetSession has the conversation, decisions and metadata).
-                session_view(s, *handles[s.project_id], stats.get(s.id, ChangeStats()), brief=True)
-                for s in sessions
-            ]
+            # A page stays small whatever its sessions hold: a big session is brief (GetSession
+            # has it whole) and the page ends before it grows past limits.PAGE_BYTES.
+            views: list[SessionView] = []
+            used = 0
+            for index, s in enumerate(sessions):
+                full = limits.answer_bytes(s.goal, s.conversation, s.decisions, s.meta)
+                brief = full > limits.FULL_ANSWER_BYTES
+                cost = limits.brief_bytes(s.goal) if brief else full
+                if views and used + cost > limits.PAGE_BYTES:
+                    sessions, more = sessions[:index], True
+                    break
+                used += cost
+                stat = stats.get(s.id, ChangeStats())
+                views.append(session_view(s, *handles[s.project_id], stat, brief=brief))
         token = pagination.encode(scope, sessions[-1].id) if more and sessions else ""
         return Page(sessions=views, next_page_token=token, total=total)
 

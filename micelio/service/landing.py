@@ -100,11 +100,8 @@ class Lander:
         and a cancelled landing must not land what it had sent so far."""
         received = self._receive(principal, items, _StreamContext(self._db, check_unique=True))
         try:
-            # Brief, as LandSessions' are: the answer stays small whatever the session holds,
-            # so it can never fail to reach the client after the commit.
-            result = commit_group(
-                self._db, [received], client_alive, brief=True, limits=self._limits
-            )
+            # Whole unless too big for an answer (then brief): it always reaches the client.
+            result = commit_group(self._db, [received], client_alive, limits=self._limits)
         except BaseException:
             self._release(received, discard=True)
             raise

@@ -96,7 +96,8 @@ def commit_group(
     limits: limits_.LandingLimits | None = None,
 ) -> list[LandResult]:
     """Land ``group`` (consecutive landings into one project) in one transaction; ``brief``
-    results carry the sessions without conversation, decisions and metadata. ``limits``:
+    results carry the sessions without conversation, decisions and metadata (so does any
+    result whose session is too big for an answer, ``limits.FULL_ANSWER_BYTES``). ``limits``:
     the conversation and merged metadata of each session are checked against them.
 
     ``client_alive`` is asked just before COMMIT when the last landing is not known to be
@@ -148,12 +149,17 @@ def commit_group(
                     )
                     if clashes:
                         raise _conflict(session, clashes)
+                # Built before COMMIT, and small whatever the session holds (brief when big):
+                # an answer that cannot reach the client must not follow a landing that did.
+                whole = limits_.answer_bytes(
+                    session.goal, session.conversation, session.decisions, session.meta
+                )
                 view = session_view(
                     session,
                     item.target.organization,
                     item.target.project,
                     _stats(receiver.changes),
-                    brief=brief,
+                    brief=brief or whole > limits_.FULL_ANSWER_BYTES,
                 )
                 results.append(
                     LandResult(

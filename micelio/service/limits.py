@@ -163,3 +163,36 @@ def check_conversation_size(size: int, limit: int) -> None:
             f"the session's conversation and decisions would be {size} bytes, over the "
             f"server's limit of {limit} (max_conversation_bytes)"
         )
+
+
+#: Answers carrying whole sessions stay within gRPC's default 4 MiB message, which most
+#: clients receive: a session whose estimate is over ``FULL_ANSWER_BYTES`` is answered brief
+#: (GetSession carries it whole), and a page of ``ListSessions`` ends before it would pass
+#: ``PAGE_BYTES``.
+FULL_ANSWER_BYTES = 2 * MIB
+PAGE_BYTES = 3 * MIB
+#: A Struct on the wire takes at most about 5.5 times its JSON (a number: 2 bytes of JSON in a
+#: list, 11 of protobuf); the session's other fields take well under this.
+_STRUCT_FACTOR = 6
+_FIXED_BYTES = 1024
+
+
+def answer_bytes(
+    goal: str,
+    conversation: Sequence[dict[str, Any]],
+    decisions: Sequence[dict[str, Any]],
+    metadata: dict[str, Any],
+) -> int:
+    """An upper bound of a whole session's size in a protobuf answer."""
+    meta = len(json.dumps(metadata, separators=(",", ":")).encode()) if metadata else 0
+    return (
+        _FIXED_BYTES
+        + _size(goal)
+        + stored_conversation_bytes(conversation, decisions)
+        + _STRUCT_FACTOR * meta
+    )
+
+
+def brief_bytes(goal: str) -> int:
+    """The size of a brief session's answer, at most."""
+    return _FIXED_BYTES + _size(goal)

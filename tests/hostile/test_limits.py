@@ -405,10 +405,22 @@ def test_shape_against_what_landed_since_the_check(
 
 def test_big_sessions_answer_and_list(plain: MicServer) -> None:
     """A session whose conversation is bigger than a client's 4 MiB default message: its
-    LandSession answer and the listing stay small (brief), GetSession carries it whole."""
+    LandSession answer and its listing are brief (small sessions stay whole), pages end
+    before they pass 3 MiB, and GetSession carries it whole."""
     tag = uuid.uuid4().hex[:10]
     with Api(plain.address, plain.token) as api:
         api.project(f"org-{tag}", "p")
+        tiny = api.start(f"org-{tag}", "p", metadata=_struct({"kept": True}))
+        api.land_files(tiny.session_id, {})
+        for _ in range(2):  # two sessions of 1.5 MiB: whole, but not on one page
+            mid = api.start(
+                f"org-{tag}",
+                "p",
+                conversation=[pb.ConversationMessage(role="agent", content="m" * (3 * MIB // 4))]
+                * 2,
+            )
+            landed = api.land_files(mid.session_id, {})
+            assert len(landed.session.conversation) == 2
         session = api.start(f"org-{tag}", "p")
         for _ in range(5):
             api.sessions.AddMessage(
@@ -424,11 +436,25 @@ def test_big_sessions_answer_and_list(plain: MicServer) -> None:
             header = pb.LandHeader(session_id=session.session_id)
             requests = (pb.LandSessionRequest(items=[i]) for i in land_requests(header, []))
             landed = stub.LandSession(requests, metadata=auth, timeout=60)
-            assert landed.landing_position == 1 and not landed.session.conversation
-            listed = stub.ListSessions(
-                pb.ListSessionsRequest(organization=f"org-{tag}"), metadata=auth, timeout=60
-            )
-            assert listed.total == 1 and not listed.sessions[0].conversation
+            assert landed.landing_position == 4 and not landed.session.conversation
+            pages: list[list[pb.Session]] = []
+            token = ""
+            while True:
+                listed = stub.ListSessions(
+                    pb.ListSessionsRequest(organization=f"org-{tag}", page_token=token),
+                    metadata=auth,
+                    timeout=60,
+                )
+                assert listed.total == 4 and listed.ByteSize() < 3 * MIB + 4096
+                pages.append(list(listed.sessions))
+                token = listed.next_page_token
+                if not token:
+                    break
+            sessions = [s for page in pages for s in page]
+            assert len(pages) >= 2 and len(sessions) == 4
+            assert not sessions[0].conversation  # the big one, newest first
+            assert [len(s.conversation) for s in sessions[1:3]] == [2, 2]
+            assert sessions[3].metadata["kept"] is True
         with grpc.insecure_channel(plain.address, options=CHANNEL_OPTIONS) as big:
             got = rpc.SessionServiceStub(big).GetSession(
                 pb.GetSessionRequest(session_id=session.session_id), metadata=auth, timeout=60

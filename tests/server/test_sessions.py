@@ -94,11 +94,8 @@ def test_land_metadata_and_header_fields(api: Api, project: tuple[str, str]) -> 
     assert result.landing_position == 1
     assert result.session.landed_at.seconds == 1_600_000_000
     assert result.session.external_id == "ext:1"
-    # The answer is brief (always small); GetSession has the whole session.
-    assert not result.session.conversation and not result.session.metadata
-    full = api.sessions.GetSession(pb.GetSessionRequest(session_id=result.session.session_id))
-    assert full.metadata["reviewed"] is True
-    assert [m.content for m in full.conversation] == ["done"]
+    assert result.session.metadata["reviewed"] is True
+    assert [m.content for m in result.session.conversation] == ["done"]
     assert result.session.stats.total == 5 and result.session.stats.added == 5
     listed = api.sessions.ListSessionChanges(
         pb.ListSessionChangesRequest(session_id=session.session_id)
