@@ -103,18 +103,21 @@ class ChangeLog:
             self._file.flush()
             self._dirty = False
         fd = self._file.fileno()
-        offset = 0
+        offset = 0  # in the file
         buffer = b""
+        at = 0  # in the buffer
         for _ in range(self._count):
-            while len(buffer) < 4 or len(buffer) < 4 + int.from_bytes(buffer[:4], "little"):
+            while True:
+                size = int.from_bytes(buffer[at : at + 4], "little")
+                if len(buffer) - at >= 4 and len(buffer) - at >= 4 + size:
+                    break
                 block = os.pread(fd, CHANGE_LOG_READ, offset)
                 if not block:
                     raise OSError("the landing's change log ended early")
                 offset += len(block)
-                buffer += block
-            size = int.from_bytes(buffer[:4], "little")
-            yield IncomingChange(*pickle.loads(buffer[4 : 4 + size]))
-            buffer = buffer[4 + size :]
+                buffer, at = buffer[at:] + block, 0
+            yield IncomingChange(*pickle.loads(buffer[at + 4 : at + 4 + size]))
+            at += 4 + size
 
     def close(self) -> None:
         self._file.close()
