@@ -35,6 +35,18 @@ DEFAULT_UPLOAD_STALE_AFTER = 3600.0
 #: RESOURCE_EXHAUSTED and stores nothing. 16 MiB keeps a whole session well inside one gRPC
 #: message (64 MiB) with its metadata.
 DEFAULT_MAX_CONVERSATION_BYTES = 16 * 1024 * 1024
+#: The most it may be set to: a whole session (conversation, 1 MiB of metadata, goal) must fit
+#: the server's 64 MiB answers.
+MAX_CONVERSATION_SETTING = 32 * 1024 * 1024
+
+# -- Landing limits (docs/deployment.md, "Limits"): beyond each, INVALID_ARGUMENT, nothing stored.
+#: Changes one session may carry: bounds the rows one landing transaction writes (and so how
+#: long it holds the project's lock) and the server's memory while receiving it.
+DEFAULT_MAX_SESSION_CHANGES = 100_000
+#: Content bytes one session may carry (inline and stored together).
+DEFAULT_MAX_SESSION_BYTES = 10 * 1024**3
+#: Inline content bytes one landing may spool (memory up to 8 MiB, then DATA_DIR/tmp).
+DEFAULT_MAX_SPOOL_BYTES = 1024**3
 
 DB_FILE = "mic.db"
 OBJECTS_DIR = "objects"
@@ -106,7 +118,10 @@ class ServerConfig:
     #: live upload touches its reservation each minute while it stores contents).
     upload_stale_after: float = DEFAULT_UPLOAD_STALE_AFTER
 
-    # Identities and conversations: see DEFAULT_MAX_CONVERSATION_BYTES.
+    # --- Landing limits (the DEFAULT_MAX_* above; docs/deployment.md, "Limits") ---
+    max_session_changes: int = DEFAULT_MAX_SESSION_CHANGES
+    max_session_bytes: int = DEFAULT_MAX_SESSION_BYTES
+    max_spool_bytes: int = DEFAULT_MAX_SPOOL_BYTES
     max_conversation_bytes: int = DEFAULT_MAX_CONVERSATION_BYTES
 
     @property

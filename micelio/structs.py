@@ -12,10 +12,20 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
+#: Structs and lists nested deeper than this are refused: JSON data needs no more, and deeper
+#: values would cost recursion on every read (the top-level Struct is level 1).
+MAX_DEPTH = 32
 
-def to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
+
+class TooDeep(ValueError):
+    """A Struct nested more than ``MAX_DEPTH`` levels."""
+
+
+def to_dict(struct: struct_pb2.Struct, depth: int = 1) -> dict[str, Any]:
+    if depth > MAX_DEPTH:
+        raise TooDeep(f"a Struct nested more than {MAX_DEPTH} levels")
     fields = struct.fields  # indexing by key: .items() iterates in Python (collections.abc)
-    return {key: _value(fields[key]) for key in fields}
+    return {key: _value(fields[key], depth) for key in fields}
 
 
 def from_mapping(values: Mapping[str, Any] | None) -> struct_pb2.Struct:
@@ -25,7 +35,7 @@ def from_mapping(values: Mapping[str, Any] | None) -> struct_pb2.Struct:
     return struct
 
 
-def _value(value: struct_pb2.Value) -> Any:
+def _value(value: struct_pb2.Value, depth: int) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         return value.string_value
@@ -33,9 +43,11 @@ def _value(value: struct_pb2.Value) -> Any:
         number = value.number_value
         return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if kind == "struct_value":
-        return to_dict(value.struct_value)
+        return to_dict(value.struct_value, depth + 1)
     if kind == "list_value":
-        return [_value(item) for item in value.list_value.values]
+        if depth + 1 > MAX_DEPTH:
+            raise TooDeep(f"a Struct nested more than {MAX_DEPTH} levels")
+        return [_value(item, depth + 1) for item in value.list_value.values]
     if kind == "bool_value":
         return value.bool_value
     return None

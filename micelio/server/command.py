@@ -143,8 +143,31 @@ def start(
         "--max-conversation-bytes",
         envvar="MIC_MAX_CONVERSATION_BYTES",
         min=1024,
+        max=defaults.MAX_CONVERSATION_SETTING,
         help="Bytes of one session's conversation and decisions (texts, token descriptions "
         "and 64 per item); an append beyond answers RESOURCE_EXHAUSTED.",
+    ),
+    # -- Landing limits (docs/deployment.md, "Limits"): INVALID_ARGUMENT beyond each.
+    max_session_changes: int = typer.Option(
+        defaults.DEFAULT_MAX_SESSION_CHANGES,
+        "--max-session-changes",
+        envvar="MIC_MAX_SESSION_CHANGES",
+        min=1,
+        help="Changes one session may land.",
+    ),
+    max_session_bytes: int = typer.Option(
+        defaults.DEFAULT_MAX_SESSION_BYTES,
+        "--max-session-bytes",
+        envvar="MIC_MAX_SESSION_BYTES",
+        min=0,
+        help="Content bytes one session may land.",
+    ),
+    max_spool_bytes: int = typer.Option(
+        defaults.DEFAULT_MAX_SPOOL_BYTES,
+        "--max-spool-bytes",
+        envvar="MIC_MAX_SPOOL_BYTES",
+        min=0,
+        help="Inline content bytes one landing may spool before its commit.",
     ),
     web: str = typer.Option(
         None,
@@ -192,6 +215,9 @@ def start(
         allowed_source_urls=tuple(allow_source_url),
         restrict_server_wide_sources=restrict_server_wide_sources,
         upload_stale_after=upload_stale_after,
+        max_session_changes=max_session_changes,
+        max_session_bytes=max_session_bytes,
+        max_spool_bytes=max_spool_bytes,
         max_conversation_bytes=max_conversation_bytes,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).

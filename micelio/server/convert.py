@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 
 from micelio import structs
+from micelio.service.errors import InvalidArgument
 from micelio.service.ingest import ChangeHeaderIn
 from micelio.service.landing import LandHeaderIn
 from micelio.service.views import (
@@ -66,7 +67,10 @@ def from_timestamp(message: Any, name: str) -> datetime | None:
 def from_struct(message: Any, name: str) -> dict[str, Any]:
     if not message.HasField(name):
         return {}
-    return structs.to_dict(getattr(message, name))
+    try:
+        return structs.to_dict(getattr(message, name))
+    except structs.TooDeep as exc:
+        raise InvalidArgument(f"{name}: {exc}") from None
 
 
 def change_type_from_pb(value: int) -> str:

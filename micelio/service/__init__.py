@@ -18,6 +18,7 @@ from micelio.service.browse import BrowseService
 from micelio.service.content import ContentService
 from micelio.service.jobs import JobService, SourceRules
 from micelio.service.landing import Lander
+from micelio.service.limits import LandingLimits
 from micelio.service.projects import ProjectService
 from micelio.service.sessions import SessionService
 from micelio.storage import ObjectStore, open_store
@@ -64,6 +65,7 @@ class Services:
             log.info("start-up garbage collection: %s", collected.as_dict())
         except Exception:  # storage down: serving reads matters more; `mic server gc` later
             log.exception("start-up garbage collection failed")
+        session_limits = LandingLimits.of(config)
         return cls(
             db=db,
             store=store,
@@ -78,6 +80,7 @@ class Services:
                 spool_dir=spool_dir,
                 server_id=server_id,
                 max_conversation_bytes=config.max_conversation_bytes,
+                session_limits=session_limits,
             ),
             content=ContentService(db, store),
             jobs=JobService(

@@ -29,11 +29,18 @@ from micelio.database.models import (
     SessionChange,
     SessionMessage,
 )
-from micelio.service import globs, lookup, pagination
+from micelio.service import globs, limits, lookup, pagination
 from micelio.service.auth import Principal, require_org
 from micelio.service.content import wire_path
 from micelio.service.errors import InvalidArgument, PermissionDenied
-from micelio.service.views import ChangeStats, ChangeView, Page, change_view, session_view
+from micelio.service.views import (
+    ChangeStats,
+    ChangeView,
+    Page,
+    SessionView,
+    change_view,
+    session_view,
+)
 from micelio.vocabulary import ChangeType, SessionStatus, TokenRole
 
 #: Past this many matches a capped count says "N+" instead of counting every match.
@@ -198,7 +205,9 @@ class BrowseService:
     def list_page(
         self, principal: Principal, where: SessionFilter, page_size: int, page_token: str
     ) -> Page:
-        """Full sessions for ``ListSessions``: an opaque page token, an exact total.
+        """Sessions for ``ListSessions``: an opaque page token, an exact total. A session too
+        big for an answer comes brief (no conversation, decisions or metadata), and a page
+        ends early rather than grow past ``limits.PAGE_BYTES``.
 
         Without an organization, a server-wide token lists every organization's sessions and
         an organization's token its own."""
@@ -231,10 +240,21 @@ class BrowseService:
                 ).tuples()
             }
             stats = api.get_change_stats_by_session(db, [s.id for s in sessions])
-            views = [
-                session_view(s, *handles[s.project_id], stats.get(s.id, ChangeStats()))
-                for s in sessions
-            ]
+            # A page stays small whatever its sessions hold: a big session is brief (GetSession
+            # has it whole) and the page ends before it grows past limits.PAGE_BYTES.
+            views: list[SessionView] = []
+            used = 0
+            for index, s in enumerate(sessions):
+                # A listing carries no conversation: its goal and metadata count.
+                full = limits.answer_bytes(s.goal, 0, s.meta)
+                brief = full > limits.FULL_ANSWER_BYTES
+                cost = limits.brief_bytes(s.goal) if brief else full
+                if views and used + cost > limits.PAGE_BYTES:
+                    sessions, more = sessions[:index], True
+                    break
+                used += cost
+                stat = stats.get(s.id, ChangeStats())
+                views.append(session_view(s, *handles[s.project_id], stat, brief=brief))
         token = pagination.encode(scope, sessions[-1].id) if more and sessions else ""
         return Page(sessions=views, next_page_token=token, total=total)
 

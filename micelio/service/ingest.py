@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import pickle
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -27,6 +30,8 @@ from micelio.storage import ObjectStore, StorageError
 from micelio.vocabulary import CHANGE_MODES, ChangeType, FileMode
 
 SPOOL_MEMORY = 8 * 1024 * 1024
+#: Bytes read at once from a landing's change log.
+CHANGE_LOG_READ = 256 * 1024
 #: Git's heuristic: a NUL in the first 8000 bytes makes a file binary.
 BINARY_PROBE = 8000
 _HEX_ID = re.compile(rb"^([0-9a-f]{40}|[0-9a-f]{64})$")
@@ -45,7 +50,7 @@ class ChangeHeaderIn:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)  # one per change of a landing held until its commit: keep it small
 class IncomingChange:
     file_path: str
     raw_path: bytes | None
@@ -53,7 +58,7 @@ class IncomingChange:
     change_type: str
     mode: int
     size: int
-    client_metadata: dict[str, Any]
+    client_metadata: dict[str, Any] | None  # None when the client sent none
     sha256: str | None = None
     lines: int = 0
     binary: bool = False
@@ -63,6 +68,63 @@ class IncomingChange:
     @property
     def inline(self) -> bool:
         return self.spool_offset >= 0
+
+
+_FIELDS = tuple(f.name for f in fields(IncomingChange))
+
+
+class ChangeLog:
+    """The changes of a landing, in arrival order, kept in a temporary file rather than as
+    objects: a million changes would otherwise hold hundreds of MiB until their commit.
+
+    Each is appended complete (its content received) and read back by iterating, any number
+    of times, also nested (reads are positioned, ``os.pread``)."""
+
+    def __init__(self, spool_dir: Path | None) -> None:
+        # Closed by close(), which Receiver.close() calls.
+        self._file = tempfile.TemporaryFile(  # noqa: SIM115
+            dir=None if spool_dir is None else str(spool_dir), prefix="mic-changes-"
+        )
+        self._count = 0
+        self._dirty = False
+        self.last: IncomingChange | None = None
+        #: How many changes of each type (the session's stats, without reading them back).
+        self.kinds: Counter[str] = Counter()
+
+    def append(self, change: IncomingChange) -> None:
+        record = pickle.dumps(tuple(getattr(change, name) for name in _FIELDS), protocol=5)
+        self._file.write(len(record).to_bytes(4, "little") + record)
+        self._count += 1
+        self._dirty = True
+        self.last = change
+        self.kinds[change.change_type] += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[IncomingChange]:
+        if self._dirty:
+            self._file.flush()
+            self._dirty = False
+        fd = self._file.fileno()
+        offset = 0  # in the file
+        buffer = b""
+        at = 0  # in the buffer
+        for _ in range(self._count):
+            while True:
+                size = int.from_bytes(buffer[at : at + 4], "little")
+                if len(buffer) - at >= 4 and len(buffer) - at >= 4 + size:
+                    break
+                block = os.pread(fd, CHANGE_LOG_READ, offset)
+                if not block:
+                    raise OSError("the landing's change log ended early")
+                offset += len(block)
+                buffer, at = buffer[at:] + block, 0
+            yield IncomingChange(*pickle.loads(buffer[at + 4 : at + 4 + size]))
+            at += 4 + size
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class Peekable:
@@ -121,10 +183,12 @@ class Receiver:
         session_id: str,
         inline_threshold: int,
         spool_dir: Path | None,
+        session_limits: limits.LandingLimits | None = None,
         *,
         before_store: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
+        self.limits = session_limits or limits.LandingLimits()
         self.before_store = before_store
         self.session_id = session_id
         self.threshold = inline_threshold
@@ -134,11 +198,13 @@ class Receiver:
             dir=None if spool_dir is None else str(spool_dir),
             prefix="mic-land-",
         )
-        self.changes: list[IncomingChange] = []
+        self.changes = ChangeLog(spool_dir)
         self.written_keys: list[str] = []
         self.bytes_inline = 0
         self.bytes_stored = 0
-        self._paths: set[str] = set()
+        #: Every path of the landing, and those it deletes (``tree_shape.Shape`` shares them).
+        self.paths: set[str] = set()
+        self.deleted: set[str] = set()
 
     def receive(self, items: Peekable) -> None:
         """Consume the rest of the stream: change headers, each followed by its chunks."""
@@ -146,9 +212,9 @@ class Receiver:
             if isinstance(item, ChangeHeaderIn):
                 self._receive_change(item, items)
             elif isinstance(item, bytes):
-                if not self.changes:
+                last = self.changes.last
+                if last is None:
                     raise InvalidArgument("content chunk before any ChangeHeader")
-                last = self.changes[-1]
                 raise InvalidArgument(
                     f"{last.file_path}: more content than the declared size {last.size}"
                 )
@@ -157,6 +223,7 @@ class Receiver:
 
     def _receive_change(self, header: ChangeHeaderIn, items: Peekable) -> None:
         change = self._check_header(header)
+        self._check_limits(change)
         if change.change_type == ChangeType.DELETED:
             self.changes.append(change)
             return
@@ -193,6 +260,30 @@ class Receiver:
             )
         self.changes.append(change)
 
+    def _check_limits(self, change: IncomingChange) -> None:
+        """The session's limits, judged on declared sizes before any byte is accepted (a
+        content of another size is refused anyway)."""
+        bounds = self.limits
+        if len(self.changes) >= bounds.max_changes:
+            raise InvalidArgument(
+                f"more than {bounds.max_changes} changes in one session (max_session_changes)"
+            )
+        total = self.bytes_inline + self.bytes_stored + change.size
+        if total > bounds.max_bytes:
+            raise InvalidArgument(
+                f"{change.file_path}: the session's contents would be {total} bytes, over the "
+                f"limit of {bounds.max_bytes} (max_session_bytes)"
+            )
+        if (
+            change.size < self.threshold
+            and self.bytes_inline + change.size > bounds.max_spool_bytes
+        ):
+            raise InvalidArgument(
+                f"{change.file_path}: the session's inline contents would be "
+                f"{self.bytes_inline + change.size} bytes, over the limit of "
+                f"{bounds.max_spool_bytes} (max_spool_bytes)"
+            )
+
     def _check_header(self, header: ChangeHeaderIn) -> IncomingChange:
         raw = paths.from_wire(header.file_path, header.raw_path)
         try:
@@ -205,9 +296,11 @@ class Receiver:
             raise InvalidArgument(
                 f"{file_path}: unknown change type {header.change_type} (added, modified, deleted)"
             )
-        if key in self._paths:
+        if key in self.paths:
             raise InvalidArgument(f"{file_path}: two changes for one path in a landing")
-        self._paths.add(key)
+        self.paths.add(key)
+        if header.change_type == ChangeType.DELETED:
+            self.deleted.add(key)
         limits.check_metadata(file_path, header.metadata)
         if header.size < 0:
             raise InvalidArgument(f"{file_path}: negative size")
@@ -231,7 +324,7 @@ class Receiver:
             change_type=header.change_type,
             mode=mode,
             size=header.size,
-            client_metadata=dict(header.metadata),
+            client_metadata=dict(header.metadata) or None,
         )
 
     def read_spooled(self, change: IncomingChange) -> bytes:
@@ -258,6 +351,7 @@ class Receiver:
 
     def close(self) -> None:
         self.spool.close()
+        self.changes.close()
 
 
 def _content_chunks(items: Peekable, change: IncomingChange, digest: _Digest) -> Iterator[bytes]:
@@ -271,6 +365,11 @@ def _content_chunks(items: Peekable, change: IncomingChange, digest: _Digest) ->
         if not isinstance(item, bytes):
             items.push_back(item)
             return
+        if len(item) > limits.MAX_CHUNK:
+            raise InvalidArgument(
+                f"{change.file_path}: a content chunk of {len(item)} bytes, over the limit "
+                f"of {limits.MAX_CHUNK}"
+            )
         if digest.size + len(item) > change.size:
             raise InvalidArgument(
                 f"{change.file_path}: more content than the declared size {change.size}"

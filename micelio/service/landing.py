@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from micelio.config import DEFAULT_MAX_CONVERSATION_BYTES
 from micelio.database.engine import Database
-from micelio.database.models import Session
-from micelio.service import conversation, limits, lookup, reservations
+from micelio.database.models import Project, Session
+from micelio.service import conversation, limits, lookup, reservations, tree_shape
 from micelio.service.auth import Principal, require_org
 from micelio.service.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from micelio.service.ingest import Peekable, Receiver
@@ -51,6 +51,7 @@ from micelio.service.landing_commit import (
     commit_group,
 )
 from micelio.service.sessions import check_start, new_session_id, require_steward
+from micelio.service.tree_shape import Shape
 from micelio.service.views import LandResult
 from micelio.storage import ObjectStore
 from micelio.vocabulary import TokenRole
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 QUEUE_SESSIONS = 512
 #: ...and the inline content they hold at most (spools keep up to 8 MiB each in memory).
 QUEUE_BYTES = 64 * 1024 * 1024
+#: ...and the changes they carry at most (each is held in memory until its commit).
+QUEUE_CHANGES = 200_000
 #: A group commit holds at most this many landings and this much inline content.
 GROUP_SESSIONS = 256
 GROUP_BYTES = 32 * 1024 * 1024
@@ -80,10 +83,12 @@ class Lander:
         spool_dir: Path | None = None,
         server_id: str = "local",
         max_conversation_bytes: int = DEFAULT_MAX_CONVERSATION_BYTES,
+        session_limits: limits.LandingLimits | None = None,
     ) -> None:
         self._db = db
         self._server_id = server_id
         self._max_conversation = max_conversation_bytes
+        self._limits = session_limits or limits.LandingLimits()
         self._store = store
         self._threshold = inline_threshold
         self._spool_dir = spool_dir
@@ -107,6 +112,7 @@ class Lander:
         and a cancelled landing must not land what it had sent so far."""
         received = self._receive(principal, items, _StreamContext(self._db, check_unique=True))
         try:
+            # Whole unless too big for an answer (then brief): it always reaches the client.
             result = commit_group(self._db, [received], client_alive)
         except BaseException:
             self._release(received, discard=True)
@@ -225,11 +231,20 @@ class Lander:
                 target.session_id,
                 self._threshold,
                 self._spool_dir,
+                self._limits,
                 before_store=reservation.before_store,
             )
             receiver.receive(stream)
+            shape = Shape(receiver.paths, receiver.deleted)
+            checked_at = self._check_shape(target.project_id, shape)
             return Received(
-                header, target, receiver, stream_end=time.monotonic(), reservation=reservation
+                header,
+                target,
+                receiver,
+                stream_end=time.monotonic(),
+                reservation=reservation,
+                shape=shape,
+                checked_at=checked_at,
             )
         except BaseException:
             if receiver is not None:
@@ -237,6 +252,17 @@ class Lander:
                 receiver.close()
             self._release_id(session_id)
             raise
+
+    def _check_shape(self, project_id: int, shape: Shape) -> int:
+        """Refuse a tree no checkout can write (``tree_shape``), against the current head,
+        outside the landing lock; return that head (the commit checks what landed since)."""
+        clashes = tree_shape.within(shape)
+        with self._db.read() as db:
+            head = db.scalar(select(Project.head_position).where(Project.id == project_id)) or 0
+            clashes += tree_shape.against_tree(db, project_id, head, shape)
+        if clashes:
+            raise tree_shape.refuse(clashes)
+        return head
 
     def _release(self, received: Received, *, discard: bool) -> None:
         if discard:
@@ -274,6 +300,8 @@ class Lander:
         limits.check_decisions(header.decisions)
         limits.check_metadata("session", header.metadata)
         limits.check_external_id(header.external_id)
+        if header.create is not None:
+            limits.check_metadata("session", {**header.create.metadata, **header.metadata})
         if header.create is not None and header.session_id:
             raise InvalidArgument("LandHeader: set either session_id or create, not both")
         adding = conversation.size_of(header.conversation, header.decisions, principal.identity)
@@ -317,6 +345,9 @@ class Lander:
             conversation.check_room(
                 session.conversation_bytes, adding, self._max_conversation, session.session_id
             )
+            # Checked again at the commit; here, so that a doomed landing fails before its upload.
+            if header.metadata:
+                limits.check_metadata("merged session", {**session.meta, **header.metadata})
             if header.external_id and context.check_unique:
                 _check_external_id(db, session.project_id, header.external_id, session.session_id)
             return Target(
@@ -380,6 +411,7 @@ class _Inbox:
     def __init__(self) -> None:
         self._items: deque[Received] = deque()
         self._bytes = 0
+        self._changes = 0
         self._finished = False
         self._stopped = False
         self._changed = threading.Condition()
@@ -392,13 +424,18 @@ class _Inbox:
                 lambda: (
                     self._stopped
                     or not self._items
-                    or (len(self._items) < QUEUE_SESSIONS and self._bytes < QUEUE_BYTES)
+                    or (
+                        len(self._items) < QUEUE_SESSIONS
+                        and self._bytes < QUEUE_BYTES
+                        and self._changes < QUEUE_CHANGES
+                    )
                 )
             )
             if self._stopped:
                 return False
             self._items.append(item)
             self._bytes += item.receiver.bytes_inline
+            self._changes += len(item.receiver.changes)
             self._changed.notify_all()
             return True
 
@@ -430,6 +467,7 @@ class _Inbox:
                     break
                 group.append(self._items.popleft())
                 size += item.receiver.bytes_inline
+                self._changes -= len(item.receiver.changes)
             self._bytes -= size
             self._changed.notify_all()
             return group
@@ -441,6 +479,7 @@ class _Inbox:
             left = list(self._items)
             self._items.clear()
             self._bytes = 0
+            self._changes = 0
             self._changed.notify_all()
             return left
 

@@ -9,7 +9,6 @@ time, so that every session still gets its own verdict.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +23,8 @@ from micelio.database import api
 from micelio.database.engine import Database
 from micelio.database.models import Project, Session, utcnow
 from micelio.database.tree import conflicting_paths, versions_at
-from micelio.service import conversation, reservations
+from micelio.service import conversation, reservations, tree_shape
+from micelio.service import limits as limits_
 from micelio.service.errors import (
     AlreadyExists,
     Cancelled,
@@ -32,10 +32,11 @@ from micelio.service.errors import (
     FailedPrecondition,
     Unavailable,
 )
-from micelio.service.ingest import IncomingChange, Receiver
+from micelio.service.ingest import ChangeLog, IncomingChange, Receiver
 from micelio.service.line_counts import DIFF_MAX_BYTES, LineCounts, Previous, group_line_counts
 from micelio.service.reservations import Reservation
 from micelio.service.sessions import build_session
+from micelio.service.tree_shape import Shape
 from micelio.service.views import (
     Decision,
     Identity,
@@ -46,6 +47,9 @@ from micelio.service.views import (
 )
 from micelio.vocabulary import ChangeType, SessionStatus
 
+#: A landing whose tree shape was checked this many positions before the head is checked
+#: again against the head, rather than against everything that landed since.
+RECHECK_AFTER = 1000
 #: How long after the end of a landing stream a cancellation may still be reported.
 CANCEL_GRACE_S = 0.005
 #: Conflicting paths named in the error message (all travel in trailing metadata up to 1000).
@@ -89,6 +93,9 @@ class Received:
     ended: bool = False
     #: The session id's upload reservation (taken only if a content went to object storage).
     reservation: Reservation | None = None
+    #: The tree entries and deletions it lands, checked against the tree at ``checked_at``.
+    shape: Shape = field(default_factory=lambda: Shape(set(), set()))
+    checked_at: int = 0
 
 
 def commit_group(
@@ -99,7 +106,8 @@ def commit_group(
     brief: bool = False,
 ) -> list[LandResult]:
     """Land ``group`` (consecutive landings into one project) in one transaction; ``brief``
-    results carry the sessions without conversation, decisions and metadata.
+    results carry the sessions without conversation, decisions and metadata (so does any
+    result whose session is too big for an answer, ``limits.FULL_ANSWER_BYTES``).
 
     ``client_alive`` is asked just before COMMIT when the last landing is not known to be
     complete: a transport may report a cancelled stream as a plain end of stream first and
@@ -126,6 +134,7 @@ def commit_group(
                     session.landed_by = item.target.actor.description
                 project.head_position = position
                 sessions.append(session)
+            _check_shapes(db, project.id, head_before, group)
             # One flush (in ``append``) inserts the group's new sessions together, with their
             # conversation counters, then two INSERTs their messages and decisions. A session
             # id or external id already taken (since the header's check, or not checked:
@@ -157,13 +166,19 @@ def commit_group(
                     )
                     if clashes:
                         raise _conflict(session, clashes)
+                # Built before COMMIT, and small whatever the session holds (brief when big):
+                # an answer that cannot reach the client must not follow a landing that did.
+                big = (
+                    limits_.answer_bytes(session.goal, session.conversation_bytes, session.meta)
+                    > limits_.FULL_ANSWER_BYTES
+                )
                 view = session_view(
                     session,
                     item.target.organization,
                     item.target.project,
                     _stats(receiver.changes),
-                    brief=brief,
-                    **({} if brief else _conversation_of(db, session)),
+                    brief=brief or big,
+                    **({} if brief or big else _conversation_of(db, session)),
                 )
                 results.append(
                     LandResult(
@@ -200,6 +215,28 @@ def _release_reservation(db: DbSession, item: Received) -> None:
         raise Unavailable(
             f"session {held.session_id}: the upload's reservation expired; land it again"
         )
+
+
+def _check_shapes(db: DbSession, project_id: int, head: int, group: Sequence[Received]) -> None:
+    """Each landing's tree shape against what landed since its check (``tree_shape``): the
+    changes after its checked position, and the landings before it in the group. One
+    checked too long ago is checked against the tree at the head instead."""
+    near = [item for item in group if head - item.checked_at <= RECHECK_AFTER]
+    since = min((item.checked_at for item in near), default=head)
+    landed = tree_shape.landed_after(db, project_id, since, head)
+    in_group = tree_shape.Landed()
+    for index, item in enumerate(group):
+        if head - item.checked_at <= RECHECK_AFTER:
+            clashes = landed.clashes(item.shape)
+        else:
+            clashes = tree_shape.against_tree(db, project_id, head, item.shape)
+            clashes += in_group.clashes(item.shape)
+        if clashes:
+            raise tree_shape.refuse(clashes)
+        if index + 1 < len(group):  # what the next landings of the group are checked against
+            changes = item.receiver.changes
+            landed.apply((c.path_key, c.change_type) for c in changes)
+            in_group.apply((c.path_key, c.change_type) for c in changes)
 
 
 def _session_for_commit(db: DbSession, target: Target, project: Project, now: datetime) -> Session:
@@ -282,9 +319,10 @@ def _conversation_of(db: DbSession, session: Session) -> dict[str, Any]:
 
 
 def _apply_header(session: Session, header: LandHeaderIn) -> None:
-    """The header's metadata and times (its conversation: ``conversation.append``)."""
+    """The header's metadata (checked merged: each part alone was checked on arrival) and
+    times (its conversation: ``conversation.append``)."""
     if header.metadata:
-        session.meta = {**session.meta, **header.metadata}
+        session.meta = limits_.check_metadata("merged session", {**session.meta, **header.metadata})
     if header.started_at is not None:
         session.started_at = header.started_at
     if header.external_id:
@@ -310,7 +348,7 @@ def _change_metadata(change: IncomingChange, counts: LineCounts | None) -> dict[
     """Client metadata, overridden by what the server knows for sure (size, sha256, mode,
     binary, lines). Line counts: the client's when it sent them (importers know the real
     diff), else computed: against the previous version for small texts, else whole files."""
-    meta = dict(change.client_metadata)
+    meta = dict(change.client_metadata or {})
     if change.change_type == ChangeType.DELETED:
         meta.update(size=0, mode=0)
         added, deleted = counts or (0, 0)
@@ -328,10 +366,10 @@ def _change_metadata(change: IncomingChange, counts: LineCounts | None) -> dict[
     return meta
 
 
-def _stats(changes: list[IncomingChange]) -> api.ChangeStats:
-    kinds = Counter(c.change_type for c in changes)
+def _stats(changes: ChangeLog) -> api.ChangeStats:
+    kinds = changes.kinds
     return api.ChangeStats(
-        total=len(changes),
+        total=kinds.total(),
         added=kinds[ChangeType.ADDED],
         modified=kinds[ChangeType.MODIFIED],
         deleted=kinds[ChangeType.DELETED],

@@ -40,6 +40,9 @@ def group_line_counts(
     latest: dict[str, tuple[Receiver, IncomingChange]] = {}
     from_db: list[tuple[int, IncomingChange]] = []
     for index, receiver in enumerate(receivers):
+        last = index + 1 == len(receivers)
+        if last and receiver.changes.kinds[ChangeType.ADDED] == len(receiver.changes):
+            break  # additions only, and no later landing to compare with: nothing to count
         for change in receiver.changes:
             if change.change_type != ChangeType.ADDED and not change.binary:
                 earlier = latest.get(change.path_key)
@@ -48,7 +51,8 @@ def group_line_counts(
                 else:
                     previous = _spooled_previous(*earlier)
                     _count(counts[index], receiver, change, previous)
-            latest[change.path_key] = (receiver, change)
+            if not last:  # paths are unique within a landing
+                latest[change.path_key] = (receiver, change)
     for start in range(0, len(from_db), DB_BATCH):
         batch = from_db[start : start + DB_BATCH]
         found = lookup([change.path_key for _, change in batch])

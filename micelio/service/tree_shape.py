@@ -1,0 +1,163 @@
+"""Trees that a checkout can write: no entry may lie under a file, a symlink or a gitlink.
+
+A landing that would make a path both an entry (``x``, ``link -> /tmp``, a gitlink) and a
+folder (``x/y``, ``link/pwned``) is refused with INVALID_ARGUMENT naming the paths, as
+``git fsck`` refuses a tree with ``duplicateEntries``. Deleting ``x`` and adding ``x/y`` in
+one session is fine, as is the reverse.
+
+Paths here are path keys (``paths.path_key``: a path's bytes, with ``/`` still separating
+folders), so that two paths with one display text never pass for one another.
+
+The check runs twice: once the stream is received, against the tree at the head of that
+moment (indexed queries on the session's paths and their folders, outside the landing lock);
+and in the commit's transaction, against what landed since (the changes after the checked
+position, and the sessions before it in the same group), in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session as DbSession
+
+from micelio import paths
+from micelio.database import shapes
+from micelio.service.errors import InvalidArgument
+from micelio.vocabulary import ChangeType
+
+#: Paths named in the error message (all travel in trailing metadata).
+SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a session leaves in the tree: every path it changes, and those it deletes (its
+    entries are the others). The sets are the receiver's own, not copies: a landing of a
+    million changes must not hold its paths twice."""
+
+    paths: AbstractSet[str]
+    deleted: AbstractSet[str]
+
+    @classmethod
+    def of(cls, changes: Iterable[tuple[str, str]]) -> Shape:
+        paths: set[str] = set()
+        deleted: set[str] = set()
+        for path, change_type in changes:
+            paths.add(path)
+            if change_type == ChangeType.DELETED:
+                deleted.add(path)
+        return cls(paths, deleted)
+
+    def entries(self) -> Iterator[str]:
+        return (path for path in self.paths if path not in self.deleted)
+
+    def is_entry(self, path: str) -> bool:
+        return path in self.paths and path not in self.deleted
+
+    def folders(self) -> set[str]:
+        """Every folder the session's entries lie in."""
+        return {folder for path in self.entries() for folder in parents(path)}
+
+
+def parents(path: str) -> Iterable[str]:
+    """The folders of a path, outermost first: ``a/b/c`` → ``a``, ``a/b``."""
+    at = path.find("/")
+    while at != -1:
+        yield path[:at]
+        at = path.find("/", at + 1)
+
+
+def refuse(clashes: Sequence[tuple[str, str]]) -> InvalidArgument:
+    """The error for ``(entry, path under it)`` pairs."""
+    pairs = sorted({(_display(entry), _display(under)) for entry, under in clashes})
+    shown = "; ".join(f"{entry!r} and {under!r}" for entry, under in pairs[:SHOWN])
+    more = f" and {len(pairs) - SHOWN} more" if len(pairs) > SHOWN else ""
+    return InvalidArgument(
+        "duplicateEntries: a path would be both a file (or symlink, or gitlink) and a folder, "
+        f"which no checkout can write: {shown}{more}",
+        paths=[p for pair in pairs for p in pair],
+    )
+
+
+def _display(key: str) -> str:
+    return paths.display(paths.key_to_raw(key))
+
+
+def within(shape: Shape) -> list[tuple[str, str]]:
+    """Clashes among the session's own entries."""
+    return [
+        (folder, path)
+        for path in shape.entries()
+        for folder in parents(path)
+        if shape.is_entry(folder)
+    ]
+
+
+def against_tree(
+    db: DbSession, project_id: int, position: int, shape: Shape
+) -> list[tuple[str, str]]:
+    """Clashes of the session's entries with the tree at ``position`` (what the session
+    deletes no longer counts)."""
+    if position <= 0 or len(shape.paths) == len(shape.deleted):
+        return []
+    clashes: list[tuple[str, str]] = []
+    folders = sorted(f for f in shape.folders() if f not in shape.paths)
+    files = shapes.live_files(db, project_id, folders, position)
+    if files:
+        clashes.extend(
+            (folder, path)
+            for path in shape.entries()
+            for folder in parents(path)
+            if folder in files
+        )
+    entries = sorted(shape.entries())
+    live = shapes.live_files(db, project_id, entries, position)
+    new = [path for path in entries if path not in live]
+    del entries, live
+    under = shapes.files_under(db, project_id, new, position) - shape.deleted
+    for path in under:
+        clashes.extend((folder, path) for folder in parents(path) if shape.is_entry(folder))
+    return clashes
+
+
+@dataclass
+class Landed:
+    """The entries that landed after some position, with the folders they lie in, for the
+    in-memory check of the sessions of a commit."""
+
+    live: set[str] = field(default_factory=set)
+    under: dict[str, set[str]] = field(default_factory=dict)  # folder -> live entries in it
+
+    def apply(self, changes: Iterable[tuple[str, str]]) -> None:
+        for path, change_type in changes:
+            if change_type == ChangeType.DELETED:
+                if path in self.live:
+                    self.live.discard(path)
+                    for folder in parents(path):
+                        self.under[folder].discard(path)
+            elif path not in self.live:
+                self.live.add(path)
+                for folder in parents(path):
+                    self.under.setdefault(folder, set()).add(path)
+
+    def clashes(self, shape: Shape) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for path in shape.entries():
+            found.extend(
+                (folder, path)
+                for folder in parents(path)
+                if folder in self.live and folder not in shape.deleted
+            )
+            found.extend(
+                (path, inside) for inside in self.under.get(path, ()) if inside not in shape.deleted
+            )
+        return found
+
+
+def landed_after(db: DbSession, project_id: int, after: int, upto: int) -> Landed:
+    landed = Landed()
+    if upto > after:
+        landed.apply(shapes.changes_after(db, project_id, after, upto))
+    return landed
