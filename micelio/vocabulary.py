@@ -36,6 +36,20 @@ class ChangeType(StrEnum):
     DELETED = "deleted"
 
 
+class ConflictKind(StrEnum):
+    """Why a merge could not decide a path alone (``micelio.workdir.conflicts``)."""
+
+    CONTENT = "content"  # both edited the same lines: markers in the file
+    BINARY = "binary"  # both changed a binary file: ours kept, theirs beside it
+    SYMLINK = "symlink"  # both changed a symlink's target, or one side made it a symlink
+    SUBMODULE = "submodule"  # both moved a gitlink, or one side made the path a gitlink
+    MODE = "mode"  # both changed the executable bit differently
+    ADD_ADD = "add/add"  # both added the path with different contents
+    MODIFY_DELETE = "modify/delete"  # ours modified it, theirs deleted it
+    DELETE_MODIFY = "delete/modify"  # ours deleted it, theirs modified it
+    FILE_FOLDER = "file/folder"  # a file on one side, a folder on the other
+
+
 class MessageRole(StrEnum):
     """Who speaks in a conversation: the roles mic writes (the server accepts any short word)."""
 

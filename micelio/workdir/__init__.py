@@ -4,6 +4,8 @@
 ``ignore``    ``.micignore``
 ``files``     a file's mode and hash; writing and removing files safely under the root
 ``scan``      pending changes against the base tree (no server involved)
+``merge``     three-way line merge, as ``git merge-file`` (pure)
+``conflicts`` what a merge does with each path and a whole tree (pure)
 ``workflow``  checkout, start, land and sync through a ``MicClient`` (imported on its own:
               the rest of the package needs no client)
 """
