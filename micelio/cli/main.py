@@ -23,6 +23,7 @@ def build() -> typer.Typer:
     # Each group lives in its own module; registration order is the order of `mic --help`.
     from micelio.cli import (
         checkout_cmd,
+        history_cmd,
         import_cmd,
         migrate_cmd,
         org_cmd,
@@ -37,6 +38,10 @@ def build() -> typer.Typer:
     app.add_typer(token_cmd.app, name="token")
     app.add_typer(session_cmd.app, name="session")
     app.command("checkout")(checkout_cmd.checkout)
+    app.command("log")(history_cmd.log)
+    app.command("blame")(history_cmd.blame)
+    app.command("cat")(history_cmd.cat)
+    app.command("ls")(history_cmd.ls)
     app.add_typer(import_cmd.app, name="import")
     app.command("verify")(import_cmd.verify)
     app.add_typer(migrate_cmd.app, name="migrate")

@@ -20,11 +20,13 @@ from micelio.client.errors import (
 from micelio.client.jobs import Claim, Job, JobRepository, RepositorySpec
 from micelio.client.landing import CHUNK_SIZE, Change, Landing, LandProgress, NewSession
 from micelio.client.models import (
+    BlameLine,
     ChangeStats,
     CreatedToken,
     Decision,
     Identity,
     LandResult,
+    LogEntry,
     Message,
     Organization,
     Page,
@@ -40,6 +42,7 @@ __all__ = [
     "CHUNK_SIZE",
     "NO_SERVER",
     "AlreadyExists",
+    "BlameLine",
     "Change",
     "ChangeStats",
     "Claim",
@@ -55,6 +58,7 @@ __all__ = [
     "LandResult",
     "Landing",
     "LandingError",
+    "LogEntry",
     "Message",
     "MicClient",
     "MicError",

@@ -36,10 +36,12 @@ from micelio.client.landing import (
     path_bytes,
 )
 from micelio.client.models import (
+    BlameLine,
     ChangeStats,
     CreatedToken,
     Decision,
     LandResult,
+    LogEntry,
     Message,
     Organization,
     Page,
@@ -473,6 +475,41 @@ class MicClient:
         )
         _set_position(req, position)
         return self._bytes(self._content.ReadFile, req)
+
+    def log(
+        self,
+        organization: str,
+        project: str,
+        path: bytes | str = "",
+        *,
+        limit: int = 0,
+        position: int | None = None,
+    ) -> Iterator[LogEntry]:
+        """Landed sessions newest first (``limit`` 0: all); with ``path``, those that changed
+        it, following renames."""
+        file_path, raw_path = _wire(path) if path else ("", b"")
+        req = pb.LogRequest(
+            organization=organization,
+            project=project,
+            file_path=file_path,
+            raw_path=raw_path,
+            limit=limit,
+        )
+        _set_position(req, position)
+        for entry in self._stream(self._content.Log, req):
+            yield convert.log_entry_from_pb(entry)
+
+    def blame(
+        self, organization: str, project: str, path: bytes | str, *, position: int | None = None
+    ) -> Iterator[BlameLine]:
+        """Each line of the file at ``position`` (None: head) with the session that last
+        changed it."""
+        file_path, raw_path = _wire(path)
+        req = pb.BlameRequest(
+            organization=organization, project=project, file_path=file_path, raw_path=raw_path
+        )
+        _set_position(req, position)
+        return convert.blame_lines_from_pb(self._stream(self._content.Blame, req))
 
     # --- migration jobs -----------------------------------------------------------------------
 

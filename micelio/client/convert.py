@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,10 +10,12 @@ from google.protobuf import timestamp_pb2
 
 from micelio import paths, structs
 from micelio.client.models import (
+    BlameLine,
     ChangeStats,
     CreatedToken,
     Decision,
     Identity,
+    LogEntry,
     Message,
     Organization,
     Project,
@@ -145,6 +147,32 @@ def change_from_pb(c: pb.SessionChange) -> SessionChange:
         metadata=structs.to_dict(c.metadata),
         path=paths.from_wire(c.file_path, c.raw_path),
     )
+
+
+def log_entry_from_pb(e: pb.LogEntry) -> LogEntry:
+    return LogEntry(
+        position=e.position,
+        session_id=e.session_id,
+        goal=e.goal,
+        landed_at=time_from_pb(e, "landed_at"),
+        landed_by=identity_from_pb(e, "landed_by"),
+        stats=ChangeStats(e.stats.total, e.stats.added, e.stats.modified, e.stats.deleted),
+        file_path=e.file_path,
+    )
+
+
+def blame_lines_from_pb(chunks: Iterable[pb.BlameChunk]) -> Iterator[BlameLine]:
+    """The lines of a blame answer, each with its origin resolved."""
+    origins: list[pb.BlameOrigin] = []
+    number = 0
+    for chunk in chunks:
+        origins.extend(chunk.origins)
+        for line in chunk.lines:
+            if not 0 <= line.origin < len(origins):
+                raise ValueError(f"the server sent a blame line of unknown origin {line.origin}")
+            origin = origins[line.origin]
+            number += 1
+            yield BlameLine(number, line.text, origin.position, origin.session_id, origin.goal)
 
 
 def tree_entry_from_pb(e: pb.TreeEntry) -> TreeEntry:

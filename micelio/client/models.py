@@ -98,6 +98,30 @@ class TreeEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A landed session as ``mic log`` shows it."""
+
+    position: int
+    session_id: str
+    goal: str
+    landed_at: datetime | None
+    landed_by: Identity | None
+    stats: ChangeStats
+    file_path: str = ""  # with a path: its name in this session (renames change it)
+
+
+@dataclass(frozen=True, slots=True)
+class BlameLine:
+    """One line of a file and the landed session that last changed it."""
+
+    line: int  # 1-based
+    text: bytes  # without its newline
+    position: int
+    session_id: str
+    goal: str
+
+
+@dataclass(frozen=True, slots=True)
 class Organization:
     handle: str
     created_at: datetime | None = None

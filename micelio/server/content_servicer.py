@@ -1,4 +1,4 @@
-"""ContentService: trees and files at a landing position."""
+"""ContentService: trees and files at a landing position, a path's log, blame."""
 
 from __future__ import annotations
 
@@ -48,3 +48,31 @@ class ContentServicer(rpc.ContentServiceServicer):
         )
         for data in chunks:
             yield pb.ContentChunk(data=data)
+
+    @streaming
+    def Log(self, request: pb.LogRequest, context: grpc.ServicerContext) -> Iterator[pb.LogEntry]:
+        entries = self._s.history.log(
+            current_principal(),
+            request.organization,
+            request.project,
+            file_path=request.file_path,
+            raw_path=request.raw_path,
+            limit=request.limit,
+            position=request.position if request.has_position else None,
+        )
+        for entry in entries:
+            yield convert.log_entry(entry)
+
+    @streaming
+    def Blame(
+        self, request: pb.BlameRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.BlameChunk]:
+        result = self._s.history.blame(
+            current_principal(),
+            request.organization,
+            request.project,
+            request.file_path,
+            request.raw_path,
+            request.position if request.has_position else None,
+        )
+        yield from convert.blame_chunks(result)

@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2
 
 from micelio import structs
 from micelio.service.errors import InvalidArgument
+from micelio.service.history import BlameResult, LogEntry
 from micelio.service.ingest import ChangeHeaderIn
 from micelio.service.landing import LandHeaderIn
 from micelio.service.views import (
@@ -234,6 +235,45 @@ def change(view: ChangeView) -> pb.SessionChange:
         sha256=view.sha256,
         mode=view.mode,
     )
+
+
+#: A blame chunk ends after this many bytes of line text (well below a message's 4 MiB).
+BLAME_CHUNK_BYTES = 1 << 20
+
+
+def log_entry(entry: LogEntry) -> pb.LogEntry:
+    return pb.LogEntry(
+        position=entry.position,
+        session_id=entry.session_id,
+        goal=entry.goal,
+        landed_at=timestamp(entry.landed_at),
+        landed_by=identity(entry.landed_by),
+        stats=stats(entry.stats),
+        file_path=entry.file_path,
+    )
+
+
+def blame_chunks(result: BlameResult) -> Iterator[pb.BlameChunk]:
+    """The answer in chunks of about ``BLAME_CHUNK_BYTES``; each origin travels once, in the
+    first chunk that has one of its lines (an empty file: one chunk, no lines)."""
+    sent = 0
+    chunk = pb.BlameChunk(position=result.position)
+    used = 0
+    for origin, text in result.lines:
+        while sent <= origin:
+            o = result.origins[sent]
+            chunk.origins.append(
+                pb.BlameOrigin(position=o.position, session_id=o.session_id, goal=o.goal)
+            )
+            used += len(o.goal) + 64
+            sent += 1
+        chunk.lines.append(pb.BlameLine(origin=origin, text=text))
+        used += len(text) + 8
+        if used >= BLAME_CHUNK_BYTES:
+            yield chunk
+            chunk, used = pb.BlameChunk(position=result.position), 0
+    if used or not result.lines:
+        yield chunk
 
 
 def tree_entry(row: TreeRow) -> pb.TreeEntry:

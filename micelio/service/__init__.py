@@ -16,6 +16,7 @@ from micelio.service import datadir, gc
 from micelio.service.auth import TokenAuthority
 from micelio.service.browse import BrowseService
 from micelio.service.content import ContentService
+from micelio.service.history import HistoryService
 from micelio.service.jobs import JobService, SourceRules
 from micelio.service.landing import Lander
 from micelio.service.limits import LandingLimits
@@ -36,6 +37,7 @@ class Services:
     browse: BrowseService
     lander: Lander
     content: ContentService
+    history: HistoryService
     jobs: JobService
     server_id: str = ""
 
@@ -83,6 +85,7 @@ class Services:
                 session_limits=session_limits,
             ),
             content=ContentService(db, store),
+            history=HistoryService(db, store),
             jobs=JobService(
                 db,
                 SourceRules(

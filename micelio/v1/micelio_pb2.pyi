@@ -563,6 +563,86 @@ class ReadFileRequest(_message.Message):
     position: int
     def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ...) -> None: ...
 
+class LogRequest(_message.Message):
+    __slots__ = ("organization", "project", "file_path", "raw_path", "has_position", "position", "limit")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    RAW_PATH_FIELD_NUMBER: _ClassVar[int]
+    HAS_POSITION_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    file_path: str
+    raw_path: bytes
+    has_position: bool
+    position: int
+    limit: int
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class LogEntry(_message.Message):
+    __slots__ = ("position", "session_id", "goal", "landed_at", "landed_by", "stats", "file_path")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    GOAL_FIELD_NUMBER: _ClassVar[int]
+    LANDED_AT_FIELD_NUMBER: _ClassVar[int]
+    LANDED_BY_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    session_id: str
+    goal: str
+    landed_at: _timestamp_pb2.Timestamp
+    landed_by: Identity
+    stats: ChangeStats
+    file_path: str
+    def __init__(self, position: _Optional[int] = ..., session_id: _Optional[str] = ..., goal: _Optional[str] = ..., landed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., landed_by: _Optional[_Union[Identity, _Mapping]] = ..., stats: _Optional[_Union[ChangeStats, _Mapping]] = ..., file_path: _Optional[str] = ...) -> None: ...
+
+class BlameRequest(_message.Message):
+    __slots__ = ("organization", "project", "file_path", "raw_path", "has_position", "position")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    RAW_PATH_FIELD_NUMBER: _ClassVar[int]
+    HAS_POSITION_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    file_path: str
+    raw_path: bytes
+    has_position: bool
+    position: int
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ...) -> None: ...
+
+class BlameOrigin(_message.Message):
+    __slots__ = ("position", "session_id", "goal")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    GOAL_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    session_id: str
+    goal: str
+    def __init__(self, position: _Optional[int] = ..., session_id: _Optional[str] = ..., goal: _Optional[str] = ...) -> None: ...
+
+class BlameLine(_message.Message):
+    __slots__ = ("origin", "text")
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    origin: int
+    text: bytes
+    def __init__(self, origin: _Optional[int] = ..., text: _Optional[bytes] = ...) -> None: ...
+
+class BlameChunk(_message.Message):
+    __slots__ = ("origins", "lines", "position")
+    ORIGINS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    origins: _containers.RepeatedCompositeFieldContainer[BlameOrigin]
+    lines: _containers.RepeatedCompositeFieldContainer[BlameLine]
+    position: int
+    def __init__(self, origins: _Optional[_Iterable[_Union[BlameOrigin, _Mapping]]] = ..., lines: _Optional[_Iterable[_Union[BlameLine, _Mapping]]] = ..., position: _Optional[int] = ...) -> None: ...
+
 class RepositorySpec(_message.Message):
     __slots__ = ("source", "project", "ref", "strategy")
     SOURCE_FIELD_NUMBER: _ClassVar[int]

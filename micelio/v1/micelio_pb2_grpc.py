@@ -1039,6 +1039,16 @@ class ContentServiceStub:
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.ReadFileRequest.SerializeToString,
                 response_deserializer=micelio_dot_v1_dot_micelio__pb2.ContentChunk.FromString,
                 _registered_method=True)
+        self.Log = channel.unary_stream(
+                '/micelio.v1.ContentService/Log',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.LogRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.LogEntry.FromString,
+                _registered_method=True)
+        self.Blame = channel.unary_stream(
+                '/micelio.v1.ContentService/Blame',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.BlameRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.BlameChunk.FromString,
+                _registered_method=True)
 
 
 class ContentServiceServicer:
@@ -1060,6 +1070,22 @@ class ContentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Log(self, request, context):
+        """Landed sessions at or before a position, newest first; with a path, only those that
+        changed it, following renames back (an addition whose metadata names `renamed_from`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Blame(self, request, context):
+        """Each line of a file at a position with the session that last changed it (following
+        renames); INVALID_ARGUMENT for a binary file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1072,6 +1098,16 @@ def add_ContentServiceServicer_to_server(servicer, server):
                     servicer.ReadFile,
                     request_deserializer=micelio_dot_v1_dot_micelio__pb2.ReadFileRequest.FromString,
                     response_serializer=micelio_dot_v1_dot_micelio__pb2.ContentChunk.SerializeToString,
+            ),
+            'Log': grpc.unary_stream_rpc_method_handler(
+                    servicer.Log,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.LogRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.LogEntry.SerializeToString,
+            ),
+            'Blame': grpc.unary_stream_rpc_method_handler(
+                    servicer.Blame,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.BlameRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.BlameChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1131,6 +1167,60 @@ class ContentService:
             '/micelio.v1.ContentService/ReadFile',
             micelio_dot_v1_dot_micelio__pb2.ReadFileRequest.SerializeToString,
             micelio_dot_v1_dot_micelio__pb2.ContentChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Log(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/micelio.v1.ContentService/Log',
+            micelio_dot_v1_dot_micelio__pb2.LogRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.LogEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Blame(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/micelio.v1.ContentService/Blame',
+            micelio_dot_v1_dot_micelio__pb2.BlameRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.BlameChunk.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,137 @@
+"""Speed check: ``mic blame`` of a file with thousands of sessions of history, beside
+``git blame`` of the same history.
+
+usage: python bench/blame_speed.py [--versions 2000] [--lines 400] [--runs 5] [--workdir DIR]
+
+Builds one history twice from the same seeded edits: a git repository (``git fast-import``,
+one commit per version) and a mic project on a fresh local server (one session per version,
+landed over one ``LandSessions`` stream). Each version changes 1-3 lines of the file, and
+sometimes inserts or deletes one. Then times, median of ``--runs``:
+
+* ``git blame --porcelain HEAD -- FILE``, output read and thrown away;
+* ``MicClient.blame`` consumed to the end (the server walks every version, the answer
+  streams back): what ``mic blame --json`` costs without the CLI's start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from micelio.client import Change, Landing, MicClient, NewSession  # noqa: E402
+from micelio.testing import start_mic_server  # noqa: E402
+from micelio.vocabulary import ChangeType  # noqa: E402
+
+FILE = "src/module.py"
+
+
+def versions(count: int, lines: int) -> Iterator[bytes]:
+    """The file's contents, oldest first, from a fixed seed."""
+    rng = random.Random(7)
+    body = [f"line {i} = {rng.random():.6f}" for i in range(lines)]
+    yield ("\n".join(body) + "\n").encode()
+    for step in range(1, count):
+        for _ in range(rng.randint(1, 3)):
+            body[rng.randrange(len(body))] = f"edit {step} = {rng.random():.6f}"
+        roll = rng.random()
+        if roll < 0.1:
+            body.insert(rng.randrange(len(body)), f"insert {step}")
+        elif roll < 0.2 and len(body) > 10:
+            del body[rng.randrange(len(body))]
+        yield ("\n".join(body) + "\n").encode()
+
+
+def build_git(dest: Path, contents: list[bytes]) -> None:
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(dest)], check=True)
+    out: list[bytes] = []
+    for index, content in enumerate(contents):
+        message = f"version {index}".encode()
+        out.append(b"commit refs/heads/main\n")
+        out.append(b"committer Bench <bench@example.com> %d +0000\n" % (1_600_000_000 + index))
+        out.append(b"data %d\n%s\n" % (len(message), message))
+        out.append(b"M 100644 inline %s\ndata %d\n%s\n" % (FILE.encode(), len(content), content))
+    subprocess.run(
+        ["git", "-C", str(dest), "fast-import", "--quiet"], input=b"".join(out), check=True
+    )
+
+
+def build_mic(client: MicClient, contents: list[bytes]) -> None:
+    client.create_organization("bench")
+    client.create_project("bench", "blame")
+
+    def landings() -> Iterator[Landing]:
+        for index, content in enumerate(contents):
+            kind = ChangeType.ADDED if index == 0 else ChangeType.MODIFIED
+            yield Landing(
+                changes=[Change(FILE, kind, content)],
+                create=NewSession("bench", "blame", f"version {index}"),
+            )
+
+    for _ in client.land_many(landings()):
+        pass
+
+
+def median_seconds(run: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--versions", type=int, default=2000)
+    parser.add_argument("--lines", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="mic-blame-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    contents = list(versions(args.versions, args.lines))
+    repo = work / "repo.git"
+    if not repo.exists():
+        build_git(repo, contents)
+    server = start_mic_server(work / f"mic-{time.time_ns()}")
+    try:
+        with MicClient(server.address, server.token) as client:
+            build_mic(client, contents)
+            mic_lines = list(client.blame("bench", "blame", FILE))
+            git_out = subprocess.run(
+                ["git", "-C", str(repo), "blame", "--porcelain", "HEAD", "--", FILE],
+                capture_output=True,
+                check=True,
+            ).stdout
+            assert len(mic_lines) == contents[-1].count(b"\n"), "mic blame lost lines"
+            git_s = median_seconds(
+                lambda: subprocess.run(
+                    ["git", "-C", str(repo), "blame", "--porcelain", "HEAD", "--", FILE],
+                    capture_output=True,
+                    check=True,
+                ),
+                args.runs,
+            )
+            mic_s = median_seconds(lambda: list(client.blame("bench", "blame", FILE)), args.runs)
+    finally:
+        server.stop()
+    sessions = len({line.position for line in mic_lines})
+    print(f"file: {FILE}, {args.versions} versions, {len(mic_lines)} lines at the head")
+    print(f"git blame --porcelain: {git_s:.3f} s ({len(git_out)} bytes of output)")
+    print(f"mic blame:             {mic_s:.3f} s ({sessions} sessions own a line)")
+    print(f"ratio mic/git:         {mic_s / git_s:.1f}x  (median of {args.runs} runs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
