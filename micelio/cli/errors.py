@@ -47,11 +47,14 @@ KINDS = {
 
 
 class CliError(Exception):
-    """An error the CLI itself detects; ``code`` is its exit code."""
+    """An error the CLI itself detects; ``code`` is its exit code. ``answered``: the command
+    already printed its JSON answer (a report that says what failed), so that stdout stays one
+    JSON value and the error is only the line on stderr."""
 
-    def __init__(self, message: str, code: int = GENERIC) -> None:
+    def __init__(self, message: str, code: int = GENERIC, *, answered: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        self.answered = answered
 
 
 def _mic_code(exc: BaseException) -> int | None:
@@ -157,7 +160,8 @@ def report(message: str, code: int, *, as_json: bool, paths: tuple[str, ...] = (
 
 def fail(exc: BaseException, *, as_json: bool = False) -> NoReturn:
     message, code = describe(exc)
-    report(message, code, as_json=as_json, paths=conflict_paths(exc))
+    answered = isinstance(exc, CliError) and exc.answered
+    report(message, code, as_json=as_json and not answered, paths=conflict_paths(exc))
 
 
 def _usage(exc: Any, as_json: bool) -> NoReturn:

@@ -203,12 +203,13 @@ def verify(
     elif report.ok:
         typer.echo(f"ok: {report.sessions} sessions, {report.checked_paths} changes match git")
     if not report.matches:
-        raise CliError(f"verify failed: {report.difference}", GENERIC)
+        raise CliError(f"verify failed: {report.difference}", GENERIC, answered=as_json)
     if report.commits_behind:
         raise CliError(
             f"behind: {report.sessions} sessions match git, but {report.commits_behind} newer "
             f"commits of {ref or 'HEAD'} are not imported yet",
             STATE,
+            answered=as_json,
         )
 
 

@@ -162,6 +162,7 @@ def run(
             f"job {job.job_id}: {job.failed} of {job.total} repositories "
             f"failed{left} (see the report)",
             GENERIC,
+            answered=as_json,
         )
 
 
