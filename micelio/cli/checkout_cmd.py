@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from micelio.cli import output
 from micelio.cli.errors import NOT_FOUND, CliError
 from micelio.cli.output import (
     JsonOpt,
@@ -14,12 +15,14 @@ from micelio.cli.output import (
     TokenOpt,
     byte_progress,
     connect,
-    console,
     print_json,
+    safe,
+    shown,
     split_ref,
 )
-from micelio.client import TreeEntry
-from micelio.workdir import workflow
+
+if TYPE_CHECKING:
+    from micelio.client import TreeEntry
 
 
 def checkout(
@@ -39,13 +42,16 @@ def checkout(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a project's files at a position into DIR, ready for `mic session start`."""
+    from micelio.workdir import workflow
+
     org, project = split_ref(ref)
     with connect(server, token) as mic:
         head = mic.get_project(org, project).head_position
         position = head if at is None else at
         if position > head:
             raise CliError(
-                f"{org}/{project} has no position {position} (head is {head})", NOT_FOUND
+                f"{safe(org)}/{safe(project)} has no position {position} (head is {head})",
+                NOT_FOUND,
             )
         entries = list(mic.get_tree(org, project, position=position))
         root = workflow.prepare_checkout(directory)
@@ -72,7 +78,8 @@ def checkout(
             }
         )
     else:
-        console.print(
-            f"checked out {org}/{project} at position {position} into {directory} "
+        output.console.print(
+            f"checked out {shown(org)}/{shown(project)} at position {position} "
+            f"into {shown(str(directory))} "
             f"({len(entries)} files)"
         )

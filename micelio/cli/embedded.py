@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from micelio import config
-from micelio.client import MicError, discovery
 
 
 @contextlib.contextmanager
 def local_server(data_dir: Path, timeout: float = 60.0) -> Iterator[str]:
     """Yield the address of a server on ``data_dir``: the running one, or one started here."""
+    from micelio.client import MicError, discovery
+
     address = discovery.local_server(data_dir)
     if address:
         yield address

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -11,34 +12,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from micelio import config
 from micelio.cli import output
 from micelio.cli.embedded import local_server
 from micelio.cli.errors import GENERIC, NOT_FOUND, STATE, USAGE, CliError
 from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt
-from micelio.client import MicClient, discovery
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
     from importers.git.source import Source
+    from micelio.client import MicClient
 
 app = typer.Typer(help="Import history from other version control systems.", no_args_is_help=True)
-stderr = Console(stderr=True)
+
+
+@functools.cache
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 @contextlib.contextmanager
 def connect(server: str | None, token: str | None) -> Iterator[MicClient]:
     """The configured (or running local) server, else an embedded one for this command."""
+    from micelio.client import discovery
+
     data_dir = config.default_data_dir()
     if server or os.environ.get("MIC_SERVER") or discovery.local_server(data_dir):
         with output.connect(server, token) as client:
@@ -49,6 +51,16 @@ def connect(server: str | None, token: str | None) -> Iterator[MicClient]:
 
 
 def _commit_progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -59,7 +71,7 @@ def _commit_progress() -> Progress:
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=stderr,
+        console=_stderr(),
         transient=False,
     )
 
@@ -83,6 +95,8 @@ def import_git(
     token: TokenOpt = None,
 ) -> None:
     """Turn a Git repository's first-parent history into landed sessions."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from importers.git import land, pipeline, walk
     from importers.grouping import STRATEGIES
 
@@ -94,7 +108,7 @@ def import_git(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=stderr,
+        console=_stderr(),
         transient=True,
     ) as fetch_progress:
         task = fetch_progress.add_task("fetching", total=None)
@@ -151,7 +165,7 @@ def import_git(
         )
         sys.stdout.write("\n")
         return
-    stderr.print(
+    _stderr().print(
         f"[bold green]imported[/] {summary.commits} commits into {summary.sessions} sessions "
         f"of {org}/{proj}: {summary.changes} changes, {_size(summary.bytes_inline)} inline, "
         f"{_size(summary.bytes_stored)} in object storage, {summary.seconds:.1f} s"
@@ -189,12 +203,13 @@ def verify(
     elif report.ok:
         typer.echo(f"ok: {report.sessions} sessions, {report.checked_paths} changes match git")
     if not report.matches:
-        raise CliError(f"verify failed: {report.difference}", GENERIC)
+        raise CliError(f"verify failed: {report.difference}", GENERIC, answered=as_json)
     if report.commits_behind:
         raise CliError(
             f"behind: {report.sessions} sessions match git, but {report.commits_behind} newer "
             f"commits of {ref or 'HEAD'} are not imported yet",
             STATE,
+            answered=as_json,
         )
 
 

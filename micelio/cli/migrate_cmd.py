@@ -7,27 +7,37 @@ or rq workers), and read it back. See docs/deployment.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from micelio import config
 from micelio.cli import output
 from micelio.cli.embedded import local_server
 from micelio.cli.errors import GENERIC, UNREACHABLE, USAGE, CliError
 from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt
-from micelio.client import Job, MicClient, discovery, iso
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from micelio.client import Job, discovery
 
 T = TypeVar("T")
 app = typer.Typer(help="Batch migrations: many repositories, many workers.", no_args_is_help=True)
-stderr = Console(stderr=True, highlight=False)
+
+
+@functools.cache
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
 
 QueueOpt = Annotated[
     str | None,
@@ -49,6 +59,8 @@ LeaseOpt = Annotated[
 @contextlib.contextmanager
 def _endpoint(server: str | None, token: str | None) -> Iterator[discovery.Endpoint]:
     """The configured (or running local) server, else an embedded one for this command."""
+    from micelio.client import discovery
+
     data_dir = config.default_data_dir()
     if server or os.environ.get("MIC_SERVER") or discovery.local_server(data_dir):
         yield discovery.resolve(server, token)
@@ -89,6 +101,7 @@ def run(
     from importers.batch import executor
     from importers.batch.manifest import ManifestError, load
     from importers.batch.progress import JobDisplay
+    from micelio.client import MicClient
 
     try:
         plan = load(manifest)
@@ -103,11 +116,11 @@ def run(
         job = client.create_job(
             plan.job_id, plan.digest, plan.repositories, retry_failed=retry_failed
         )
-        stderr.print(
+        _stderr().print(
             f"job {job.job_id}: {job.total} repositories: {job.done} done, "
             f"{job.failed} failed, {job.queued + job.running} to import"
         )
-        display = JobDisplay(stderr, enabled=stderr.is_terminal and not detach)
+        display = JobDisplay(_stderr(), enabled=_stderr().is_terminal and not detach)
         if queue:
             from importers.batch import queue as rq_queue
 
@@ -116,7 +129,7 @@ def run(
                 queue,
                 lambda: rq_queue.enqueue(redis, job, endpoint.address, job_timeout=job_timeout),
             )
-            stderr.print(f"enqueued {len(enqueued)} repositories on {queue}")
+            _stderr().print(f"enqueued {len(enqueued)} repositories on {queue}")
             if detach:
                 _print(as_json, {"job_id": job.job_id, "enqueued": enqueued}, job.job_id)
                 return
@@ -149,6 +162,7 @@ def run(
             f"job {job.job_id}: {job.failed} of {job.total} repositories "
             f"failed{left} (see the report)",
             GENERIC,
+            answered=as_json,
         )
 
 
@@ -160,7 +174,10 @@ def status(
     token: TokenOpt = None,
 ) -> None:
     """Where jobs stand: every job, or one job's repositories."""
+    from rich.table import Table
+
     from importers.batch import report
+    from micelio.client import MicClient
 
     with (
         _endpoint(server, token) as endpoint,
@@ -173,6 +190,9 @@ def status(
     if job_id is None:
         if as_json:
             output.print_json([_job_summary(j) for j in jobs])
+            return
+        if not jobs:
+            output.console.print("no jobs")
             return
         table = Table(
             "job", "state", "done", "failed", "running", "queued", "total", "updated", box=None
@@ -221,6 +241,8 @@ def report_cmd(
     token: TokenOpt = None,
 ) -> None:
     """Per repository: status, sessions, commits, changes, bytes, seconds and error."""
+    from micelio.client import MicClient
+
     with (
         _endpoint(server, token) as endpoint,
         MicClient(endpoint.address, endpoint.token) as client,
@@ -258,7 +280,7 @@ def worker(
         level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
     )
     address = server or os.environ.get("MIC_SERVER") or None
-    stderr.print(
+    _stderr().print(
         f"mic migrate worker: waiting for repositories on {queue} "
         f"(landing through {address or 'the server of each job'})"
     )
@@ -276,6 +298,8 @@ def worker(
 
 
 def _show_report(job: Job, as_json: bool) -> None:
+    from rich.table import Table
+
     from importers.batch import report
 
     if as_json:
@@ -292,6 +316,7 @@ def _show_report(job: Job, as_json: bool) -> None:
 
 def _job_summary(job: Job) -> dict[str, Any]:
     from importers.batch import report
+    from micelio.client import iso
 
     return {
         "job_id": job.job_id,

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
+from micelio.cli import output
 from micelio.cli.output import (
     JsonOpt,
     ServerOpt,
     TokenOpt,
     connect,
-    console,
     print_json,
+    shown,
     split_ref,
     when,
 )
-from micelio.client import Organization, Project, iso
+
+if TYPE_CHECKING:
+    from micelio.client import Organization, Project
 
 org_app = typer.Typer(help="Organizations: the owners of projects.", no_args_is_help=True)
 project_app = typer.Typer(
@@ -26,10 +28,14 @@ project_app = typer.Typer(
 
 
 def _org(o: Organization) -> dict[str, Any]:
+    from micelio.client import iso
+
     return {"handle": o.handle, "created_at": iso(o.created_at)}
 
 
 def _project(p: Project) -> dict[str, Any]:
+    from micelio.client import iso
+
     return {
         "organization": p.organization,
         "handle": p.handle,
@@ -53,7 +59,7 @@ def org_create(
     if as_json:
         print_json(_org(created))
     else:
-        console.print(f"created organization {created.handle}")
+        output.console.print(f"created organization {shown(created.handle)}")
 
 
 @org_app.command("list")
@@ -64,10 +70,15 @@ def org_list(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt 
     if as_json:
         print_json([_org(o) for o in orgs])
         return
+    if not orgs:
+        output.console.print("no organizations")
+        return
+    from rich.table import Table
+
     table = Table("organization", "created")
     for o in orgs:
-        table.add_row(o.handle, when(o.created_at))
-    console.print(table)
+        table.add_row(shown(o.handle), when(o.created_at))
+    output.console.print(table)
 
 
 @project_app.command("create")
@@ -86,7 +97,9 @@ def project_create(
     if as_json:
         print_json(_project(created))
     else:
-        console.print(f"created project {created.organization}/{created.handle}")
+        output.console.print(
+            f"created project {shown(created.organization)}/{shown(created.handle)}"
+        )
 
 
 @project_app.command("list")
@@ -102,9 +115,17 @@ def project_list(
     if as_json:
         print_json([_project(p) for p in projects])
         return
+    if not projects:
+        output.console.print(f"no projects in {shown(org)}")
+        return
+    from rich.table import Table
+
     table = Table("project", "name", "head", "created")
     for p in projects:
         table.add_row(
-            f"{p.organization}/{p.handle}", p.name, str(p.head_position), when(p.created_at)
+            shown(f"{p.organization}/{p.handle}"),
+            shown(p.name),
+            str(p.head_position),
+            when(p.created_at),
         )
-    console.print(table)
+    output.console.print(table)

@@ -6,29 +6,33 @@ The commands that act on "the" session read it from the working directory's ``.m
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
-from micelio import paths
+from micelio.cli import output
+from micelio.cli.errors import INTERRUPTED, USAGE, CliError
 from micelio.cli.output import (
     JsonOpt,
     ServerOpt,
     TokenOpt,
     byte_progress,
+    checkout_state,
     connect,
-    console,
-    err_console,
     print_json,
     print_json_array,
+    project_ref,
+    shown,
     split_ref,
     when,
 )
-from micelio.client import Session, describe_identity, session_to_dict
 from micelio.vocabulary import NOTE_ROLES, ChangeType, MessageRole, SessionStatus
-from micelio.workdir import ScanResult, workflow
+
+if TYPE_CHECKING:
+    from micelio.client import MicClient, Session
+    from micelio.workdir import ScanResult
 
 app = typer.Typer(
     help="Sessions: a goal, a conversation, decisions and changes.", no_args_is_help=True
@@ -49,6 +53,8 @@ SessionOpt = Annotated[
 
 def _target(session: str | None) -> tuple[str, str | None]:
     """(session id, server recorded by the working directory) for note/decide/abandon/show."""
+    from micelio.workdir import workflow
+
     if session:
         _, state = workflow.locate(Path.cwd())
         return session, state.server if state else None
@@ -59,18 +65,49 @@ def _target(session: str | None) -> tuple[str, str | None]:
 # --- start ------------------------------------------------------------------------------------
 
 
+def start_arguments(words: list[str], checkout: tuple[str, str] | None) -> tuple[str, str, str]:
+    """(org, project, goal) of ``[ORG/PROJECT] GOAL``: the goal alone inside a checkout
+    names the checkout's project; outside one the project must be named."""
+    if len(words) == 2:
+        org, project = split_ref(words[0])
+        return org, project, words[1]
+    if len(words) == 1:
+        if checkout is None:
+            raise CliError(
+                "not in a mic checkout: name the project (mic session start ORG/PROJECT GOAL)",
+                USAGE,
+            )
+        return checkout[0], checkout[1], words[0]
+    if len(words) == 3 and "/" not in words[0]:
+        raise CliError(
+            f"the project is one argument now: mic session start {words[0]}/{words[1]} GOAL",
+            USAGE,
+        )
+    raise CliError(f"expected [ORG/PROJECT] GOAL, got {len(words)} arguments", USAGE)
+
+
 @app.command("start")
 def start(
-    org: Annotated[str, typer.Argument(help="Organization.")],
-    project: Annotated[str, typer.Argument(help="Project.")],
-    goal: Annotated[str, typer.Argument(help="What this session sets out to do.")],
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[ORG/PROJECT] GOAL",
+            help="The project (default: this checkout's) and what the session sets out to do.",
+            show_default=False,
+        ),
+    ],
     server: ServerOpt = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Start a session in this directory and print its id."""
+    from micelio.client import session_to_dict
+    from micelio.workdir import workflow
+
     root, state = workflow.locate(Path.cwd())
     root = root or Path.cwd().resolve()
+    checkout = (state.organization, state.project) if state else None
+    org, project, goal = start_arguments(words, checkout)
     workflow.check_startable(root, state, org, project)
     with connect(server, token, fallback=state.server if state else None) as mic:
         session = workflow.start_session(mic, root, state, org, project, goal)
@@ -140,6 +177,8 @@ def abandon(
     as_json: JsonOpt = False,
 ) -> None:
     """Abandon the session: nothing of it lands; the files here stay as they are."""
+    from micelio.workdir import workflow
+
     session_id, recorded = _target(session)
     with connect(server, token, fallback=recorded) as mic:
         updated = mic.abandon_session(session_id, reason=reason)
@@ -148,10 +187,12 @@ def abandon(
 
 
 def _done(session: Session, as_json: bool, text: str) -> None:
+    from micelio.client import session_to_dict
+
     if as_json:
         print_json(session_to_dict(session))
     else:
-        console.print(text)
+        output.console.print(text)
 
 
 # --- status -----------------------------------------------------------------------------------
@@ -161,6 +202,7 @@ _MARK = {ChangeType.ADDED: "A", ChangeType.MODIFIED: "M", ChangeType.DELETED: "D
 
 
 def _changes_json(result: ScanResult) -> list[dict[str, Any]]:
+
     return [
         {"file_path": c.display, "change_type": c.kind, "mode": c.mode, "size": c.size}
         for c in result.changes
@@ -170,6 +212,10 @@ def _changes_json(result: ScanResult) -> list[dict[str, Any]]:
 @app.command("status")
 def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """The active session and the pending changes of this directory."""
+    from micelio import paths
+    from micelio.client import session_to_dict
+    from micelio.workdir import workflow
+
     root, state = workflow.current(Path.cwd())
     with connect(server, token, fallback=state.server) as mic:
         session = mic.get_session(state.session_id) if state.session_id else None
@@ -189,19 +235,25 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
             }
         )
         return
-    console.print(f"{state.ref} at position {state.base_position}  [dim]{root}[/]")
+    output.console.print(
+        f"{state.ref} at position {state.base_position}  [dim]{shown(str(root))}[/]"
+    )
     if session is None:
-        console.print("no active session")
+        output.console.print("no active session")
     else:
-        console.print(f"session {session.session_id} ({session.status}): {escape(session.goal)}")
-        console.print(f"  {session.message_count} messages, {session.decision_count} decisions")
+        output.console.print(
+            f"session {session.session_id} ({session.status}): {shown(session.goal)}"
+        )
+        output.console.print(
+            f"  {session.message_count} messages, {session.decision_count} decisions"
+        )
     if not result.changes:
-        console.print("no pending changes")
+        output.console.print("no pending changes")
     for change in result.changes:
-        console.print(f"  {_MARK[change.kind]} {escape(change.display)}")
+        output.console.print(f"  {_MARK[change.kind]} {shown(change.display)}")
     for path, reason in result.invalid:
-        err_console.print(
-            f"  [yellow]cannot land[/] {escape(paths.display(path))}: {escape(reason)}"
+        output.err_console.print(
+            f"  [yellow]cannot land[/] {shown(paths.display(path))}: {shown(reason)}"
         )
 
 
@@ -211,15 +263,22 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
 @app.command("land")
 def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Send this directory's changes and land the session; prints the landing position."""
+    from micelio.workdir import workflow
+
     root, state = workflow.current(Path.cwd())
     session_id = workflow.active_session(state)
     old_base = state.base_position
     with connect(server, token, fallback=state.server) as mic:
-        result = workflow.pending(mic, root, state)
-        total = sum(c.size for c in result.changes)
-        with byte_progress("landing", total, len(result.changes), enabled=not as_json) as update:
-            progress = (lambda sent: update(sent.bytes)) if update else None
-            done = workflow.land(mic, root, state, result, progress=progress)
+        try:
+            result = workflow.pending(mic, root, state)
+            total = sum(c.size for c in result.changes)
+            with byte_progress(
+                "landing", total, len(result.changes), enabled=not as_json
+            ) as update:
+                progress = (lambda sent: update(sent.bytes)) if update else None
+                done = workflow.land(mic, root, state, result, progress=progress)
+        except KeyboardInterrupt:
+            raise CliError(_interrupted_land(mic, session_id), INTERRUPTED) from None
     landed, synced = done.result, done.synced
     if as_json:
         print_json(
@@ -233,12 +292,30 @@ def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = Fa
             }
         )
         return
-    console.print(
+    output.console.print(
         f"landed session {session_id} at position {landed.landing_position} "
         f"({landed.changes} changes)"
     )
     if synced:
-        console.print(f"updated {synced} files landed by other sessions since position {old_base}")
+        output.console.print(
+            f"updated {synced} files landed by other sessions since position {old_base}"
+        )
+
+
+def _interrupted_land(mic: MicClient, session_id: str) -> str:
+    """What a Ctrl-C during `land` left: the server says whether the session landed (the
+    directory's catch-up may be what was interrupted)."""
+    mic.timeout = 5.0  # a server that stopped answering must not hold the interrupted user
+    try:
+        session = mic.get_session(session_id)
+    except BaseException:  # a second Ctrl-C, or no server: say what is known
+        return f"interrupted: run `mic session status` to see whether {session_id} landed"
+    if session.landing_position:
+        return (
+            f"interrupted: session {session_id} landed at position {session.landing_position}; "
+            "run `mic session land` again to finish updating this directory"
+        )
+    return "interrupted: nothing landed"
 
 
 # --- show, list -------------------------------------------------------------------------------
@@ -266,6 +343,8 @@ def show(
     "change_type", "size", "storage_key", "metadata": {...}}]}. Times are ISO-8601 UTC or
     null; landing_position is null while not landed; storage_key is null when inline.
     """
+    from micelio.client import describe_identity, session_to_dict
+
     sid, recorded = _target(session_id)
     with connect(server, token, fallback=recorded) as mic:
         session = mic.get_session(sid)
@@ -278,57 +357,70 @@ def show(
         if session.landing_position
         else f"based on position {session.base_position}"
     )
-    console.print(f"[bold]{escape(session.goal)}[/]")
-    console.print(
+
+    def who(identity: Any) -> str:
+        return shown(describe_identity(identity))
+
+    output.console.print(f"[bold]{shown(session.goal, multiline=True)}[/]")
+    output.console.print(
         f"session {session.session_id}  {session.organization}/{session.project}  "
         f"{session.status}, {where}"
     )
-    console.print(
+    output.console.print(
         f"started {when(session.started_at)}"
         + (f", landed {when(session.landed_at)}" if session.landed_at else "")
         + (f", abandoned {when(session.abandoned_at)}" if session.abandoned_at else "")
     )
     if session.external_id:
-        console.print(f"external id {escape(session.external_id)}")
-    console.print(f"started by {escape(describe_identity(session.started_by))}")
+        output.console.print(f"external id {shown(session.external_id)}")
+    output.console.print(f"started by {who(session.started_by)}")
     if session.landed_at:
-        console.print(f"landed by {escape(describe_identity(session.landed_by))}")
+        output.console.print(f"landed by {who(session.landed_by)}")
     if session.abandoned_at:
-        console.print(f"abandoned by {escape(describe_identity(session.abandoned_by))}")
-    if session.conversation:
-        console.print("\n[bold]conversation[/]")
-        for m in session.conversation:
-            # The claimed author beside the verified token: a client cannot forge the latter.
-            claimed = f" {m.author} (claimed)" if m.author else ""
-            who = f"{m.role}{claimed}"
-            verified = escape(describe_identity(m.token))
-            console.print(
-                f"  [cyan]{escape(who)}[/] [dim]{verified} {when(m.at)}[/]: {escape(m.content)}"
-            )
-    if session.decisions:
-        console.print("\n[bold]decisions[/]")
-        for d in session.decisions:
-            console.print(f"  - {escape(d.decision)}  [dim]{escape(describe_identity(d.token))}[/]")
-            if d.reasoning:
-                console.print(f"    [dim]why:[/] {escape(d.reasoning)}")
+        output.console.print(f"abandoned by {who(session.abandoned_by)}")
+    output.console.print("\n[bold]conversation[/]")
+    if not session.conversation:
+        output.console.print("  no messages")
+    for m in session.conversation:
+        # The claimed author beside the verified token: a client cannot forge the latter.
+        claimed = f" {m.author} (claimed)" if m.author else ""
+        output.console.print(
+            f"  [cyan]{shown(m.role + claimed)}[/] [dim]{who(m.token)} {when(m.at)}[/]: "
+            f"{shown(m.content, multiline=True)}"
+        )
+    output.console.print("\n[bold]decisions[/]")
+    if not session.decisions:
+        output.console.print("  no decisions")
+    for d in session.decisions:
+        output.console.print(f"  - {shown(d.decision, multiline=True)}  [dim]{who(d.token)}[/]")
+        if d.reasoning:
+            output.console.print(f"    [dim]why:[/] {shown(d.reasoning, multiline=True)}")
     if session.metadata:
-        console.print("\n[bold]metadata[/]")
-        for key, value in sorted(session.metadata.items()):
-            console.print(f"  {escape(str(key))}: {escape(str(value))}")
-    s = session.stats
-    console.print(
-        f"\n[bold]changes[/] {s.total} ({s.added} added, {s.modified} modified, "
-        f"{s.deleted} deleted)"
+        # JSON, as `--json` shows it: nested values stay readable and copyable (not reprs).
+        text = json.dumps(session.metadata, indent=2, ensure_ascii=False, sort_keys=True)
+        output.console.print("\n[bold]metadata[/]")
+        output.console.print("  " + shown(text, multiline=True).replace("\n", "\n  "))
+    st = session.stats
+    output.console.print(
+        f"\n[bold]changes[/] {st.total} ({st.added} added, {st.modified} modified, "
+        f"{st.deleted} deleted)"
     )
     for c in changes:
-        console.print(
-            f"  {_MARK.get(c.change_type, '?')} {escape(c.file_path)}  [dim]{c.size} bytes[/]"
+        output.console.print(
+            f"  {_MARK.get(c.change_type, '?')} {shown(c.file_path)}  [dim]{c.size} bytes[/]"
         )
 
 
 @app.command("list")
 def list_(
-    ref: Annotated[str, typer.Argument(metavar="ORG/PROJECT", help="The project.")],
+    ref: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ORG/PROJECT]",
+            help="The project (default: this checkout's).",
+            show_default=False,
+        ),
+    ] = None,
     status_: Annotated[
         SessionStatus | None, typer.Option("--status", help="Only sessions with this status.")
     ] = None,
@@ -356,8 +448,11 @@ def list_(
 ) -> None:
     """Sessions of a project, newest first. JSON: an array of `show --json` objects without
     "changes"."""
-    org, project = split_ref(ref)
-    with connect(server, token) as mic:
+    from micelio.client import session_to_dict
+
+    org, project = project_ref(ref)
+    state = checkout_state() if ref is None else None
+    with connect(server, token, fallback=state.server if state else None) as mic:
         sessions = list(
             mic.iter_sessions(
                 org,
@@ -374,11 +469,13 @@ def list_(
             # each session is read whole, one answer at a time, and printed as it comes.
             print_json_array(session_to_dict(mic.get_session(s.session_id)) for s in sessions)
             return
+    if not sessions:
+        output.console.print("no sessions")
     # Plain lines rather than a table: ids stay whole and greppable at any terminal width.
     for s in sessions:
         goal = s.goal.splitlines()[0] if s.goal else ""
-        console.print(
+        output.console.print(
             f"{s.landing_position or '-':>5}  {s.session_id}  {s.status:<9} "
             f"{s.stats.total:>6} files  "
-            f"{when(s.landed_at or s.abandoned_at or s.started_at)}  {escape(goal)}"
+            f"{when(s.landed_at or s.abandoned_at or s.started_at)}  {shown(goal)}"
         )

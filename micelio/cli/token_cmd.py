@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
+from micelio.cli import output
 from micelio.cli.errors import USAGE, CliError
 from micelio.cli.output import (
     JsonOpt,
     ServerOpt,
     TokenOpt,
     connect,
-    console,
-    err_console,
     print_json,
+    shown,
     when,
 )
-from micelio.client import TokenInfo, iso
 from micelio.vocabulary import TokenRole
+
+if TYPE_CHECKING:
+    from micelio.client import TokenInfo
 
 app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
 
@@ -37,6 +38,8 @@ def parse_duration(text: str) -> int:
 
 
 def token_to_dict(info: TokenInfo) -> dict[str, Any]:
+    from micelio.client import iso
+
     return {
         "id": info.id,
         "organization": info.organization,
@@ -75,6 +78,8 @@ def create(
         created = mic.create_token(
             role, organization=org, description=description, expires_in_s=expires_in
         )
+    from micelio.client import iso
+
     if as_json:
         out: dict[str, Any] = {
             "token": created.token,
@@ -87,14 +92,14 @@ def create(
         return
     # The token alone on stdout, so that `TOKEN=$(mic token create ...)` works.
     print(created.token)
-    scope = created.organization or "server-wide"
+    scope = shown(created.organization or "server-wide")
     ident = f" {created.info.id}" if created.info else ""
     until = (
         f", expires {when(created.info.expires_at)}"
         if created.info and created.info.expires_at
         else ""
     )
-    err_console.print(
+    output.err_console.print(
         f"[dim]{created.role} token{ident} ({scope}{until}); store it now: it is not shown again[/]"
     )
 
@@ -121,14 +126,14 @@ def list_tokens(
         print_json([token_to_dict(t) for t in tokens])
         return
     if not tokens:
-        console.print("no tokens")
+        output.console.print("no tokens")
         return
     for t in tokens:
         state = f"  [red]revoked {when(t.revoked_at)}[/]" if t.revoked_at else ""
-        console.print(
-            f"{t.id:>5}  {escape(t.organization or '(server-wide)')}  {t.role}  "
+        output.console.print(
+            f"{t.id:>5}  {shown(t.organization or '(server-wide)')}  {t.role}  "
             f"created {when(t.created_at)}  expires {when(t.expires_at)}  "
-            f"last used {when(t.last_used_at)}{state}  {escape(t.description)}"
+            f"last used {when(t.last_used_at)}{state}  {shown(t.description)}"
         )
 
 
@@ -150,4 +155,4 @@ def revoke(
     if as_json:
         print_json(token_to_dict(info))
         return
-    console.print(f"revoked token {info.id} ({escape(info.description)})")
+    output.console.print(f"revoked token {info.id} ({shown(info.description)})")

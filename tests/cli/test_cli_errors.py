@@ -69,3 +69,37 @@ def test_debug_reraises() -> None:
 def test_keyboard_interrupt_is_130() -> None:
     result = invoke("boom", env={}, app=make_app(KeyboardInterrupt()), check=False)
     assert result.returncode == errors.INTERRUPTED and "Traceback" not in result.stderr
+
+
+def json_app(exc: BaseException, answer: str) -> typer.Typer:
+    app = typer.Typer(pretty_exceptions_enable=False)
+
+    @app.command()
+    def report(as_json: bool = typer.Option(False, "--json")) -> None:
+        print(answer)
+        raise exc
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    return app
+
+
+def test_json_error_object_unless_the_command_answered() -> None:
+    plain = errors.CliError("job failed", errors.GENERIC)
+    result = invoke("report", "--json", env={}, app=json_app(plain, ""), check=False)
+    assert_one_line_error(result, errors.GENERIC, "job failed")
+    assert result.stdout == '\n{"error": {"message": "job failed", "code": 1, "kind": "error"}}\n'
+    # A command whose JSON answer is the report of what failed keeps stdout one JSON value.
+    answered = errors.CliError("job failed", errors.GENERIC, answered=True)
+    result = invoke("report", "--json", env={}, app=json_app(answered, "{}"), check=False)
+    assert_one_line_error(result, errors.GENERIC, "job failed")
+    assert result.stdout == "{}\n"
+
+
+def test_escapes_control_characters_in_the_error_line() -> None:
+    exc = errors.CliError("bad name: red\x1b[31m\u202eend\nnext", errors.USAGE)
+    result = invoke("boom", env={}, app=make_app(exc), check=False)
+    assert_one_line_error(result, errors.USAGE)
+    assert result.stderr == "error: bad name: red\\x1b[31m\\u202eend next\n"

@@ -54,11 +54,9 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
 
     work = tmp_path / "work"
     work.mkdir()
-    session_id = mic(
-        work, "session", "start", "flow", "app", "Build the first version"
-    ).stdout.strip()
+    session_id = mic(work, "session", "start", "flow/app", "Build the first version").stdout.strip()
     assert session_id
-    again = mic(work, "session", "start", "flow", "app", "another", check=False)
+    again = mic(work, "session", "start", "flow/app", "another", check=False)
     assert_one_line_error(again, errors.STATE, "already active")
 
     write(work, "README.md", b"# app\n")
@@ -158,7 +156,7 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
     assert os.path.islink(one / "readme-link")
 
     # A second session in the checkout: modify, delete, add, drop the exec bit.
-    mic(one, "session", "start", "flow", "app", "Second pass")
+    mic(one, "session", "start", "Second pass")  # the checkout names the project
     write(one, "src/app.py", b"print('hello, world')\n")
     os.unlink(one / "README.md")
     os.unlink(one / "readme-link")
@@ -196,7 +194,7 @@ def test_full_flow(mic: Mic, tmp_path: Path) -> None:
     mic(tmp_path, "checkout", "flow/app", str(head), "--json")
     assert snapshot(head) == second
     # A checkout at 1 bases the next session on position 1.
-    mic(at1, "session", "start", "flow", "app", "From the past")
+    mic(at1, "session", "start", "From the past")
     assert mic(at1, "session", "show", "--json").json()["base_position"] == 1
     mic(at1, "session", "abandon", "--reason", "just looking")
     assert mic(at1, "session", "status", "--json").json()["session"] is None
@@ -207,7 +205,7 @@ def test_real_process_session_start_to_land(mic_process: Mic, tmp_path: Path) ->
     mic_process(tmp_path, "project", "create", "proc/app")
     work = tmp_path / "work"
     work.mkdir()
-    session_id = mic_process(work, "session", "start", "proc", "app", "By process").stdout.strip()
+    session_id = mic_process(work, "session", "start", "proc/app", "By process").stdout.strip()
     write(work, "a.txt", b"a\n")
     landed = mic_process(work, "session", "land", "--json").json()
     assert landed["landing_position"] == 1 and landed["changes"] == 1
@@ -225,7 +223,7 @@ def test_other_sessions_landed_since_the_base_are_brought_in(mic: Mic, tmp_path:
     mic(tmp_path, "project", "create", "sync/p")
     seed = tmp_path / "seed"
     seed.mkdir()
-    mic(seed, "session", "start", "sync", "p", "seed")
+    mic(seed, "session", "start", "sync/p", "seed")
     write(seed, "a.txt", b"a1\n")
     write(seed, "b.txt", b"b1\n")
     write(seed, "old.txt", b"old\n")
@@ -233,8 +231,8 @@ def test_other_sessions_landed_since_the_base_are_brought_in(mic: Mic, tmp_path:
     alice, bob = tmp_path / "alice", tmp_path / "bob"
     mic(tmp_path, "checkout", "sync/p", str(alice))
     mic(tmp_path, "checkout", "sync/p", str(bob))
-    mic(alice, "session", "start", "sync", "p", "alice")
-    mic(bob, "session", "start", "sync", "p", "bob")
+    mic(alice, "session", "start", "sync/p", "alice")
+    mic(bob, "session", "start", "sync/p", "bob")
     write(alice, "a.txt", b"a2\n")
     os.unlink(alice / "old.txt")
     write(bob, "b.txt", b"b2\n")
@@ -248,7 +246,7 @@ def test_other_sessions_landed_since_the_base_are_brought_in(mic: Mic, tmp_path:
     mic(tmp_path, "checkout", "sync/p", str(tmp_path / "c1"))
     mic(tmp_path, "checkout", "sync/p", str(tmp_path / "c2"))
     for name in ("c1", "c2"):
-        mic(tmp_path / name, "session", "start", "sync", "p", name)
+        mic(tmp_path / name, "session", "start", "sync/p", name)
         write(tmp_path / name, "a.txt", name.encode())
     mic(tmp_path / "c1", "session", "land")
     conflict = mic(tmp_path / "c2", "session", "land", check=False)
@@ -287,7 +285,7 @@ def test_bad_input(mic: Mic, tmp_path: Path) -> None:
     # Landed sessions take no more notes; landing twice is refused by the server too.
     work = tmp_path / "w"
     work.mkdir()
-    sid = mic(work, "session", "start", "bad", "p", "one").stdout.strip()
+    sid = mic(work, "session", "start", "bad/p", "one").stdout.strip()
     write(work, "f.txt", b"x")
     mic(work, "session", "land")
     assert_one_line_error(
@@ -301,7 +299,7 @@ def test_bad_input(mic: Mic, tmp_path: Path) -> None:
     stray = tmp_path / "stray"
     stray.mkdir()
     assert_one_line_error(
-        mic(stray, "session", "start", "bad", "p", "x", check=False), errors.STATE, "mic checkout"
+        mic(stray, "session", "start", "bad/p", "x", check=False), errors.STATE, "mic checkout"
     )
 
     # Tokens: a bad one, and a read-only one that cannot land.
@@ -315,7 +313,7 @@ def test_bad_input(mic: Mic, tmp_path: Path) -> None:
     assert reader.startswith("mic_") and writer.startswith("mic_")
     co = tmp_path / "co"
     mic(tmp_path, "checkout", "bad/p", str(co), env={"MIC_TOKEN": reader})
-    mic(co, "session", "start", "bad", "p", "as a writer", env={"MIC_TOKEN": writer})
+    mic(co, "session", "start", "bad/p", "as a writer", env={"MIC_TOKEN": writer})
     write(co, "g.txt", b"y")
     assert_one_line_error(
         mic(co, "session", "land", check=False, env={"MIC_TOKEN": reader}), errors.AUTH
@@ -333,7 +331,7 @@ def test_a_landing_not_recorded_here_is_recovered(mic: Mic, tmp_path: Path) -> N
     mic(tmp_path, "project", "create", "crash/p")
     work = tmp_path / "w"
     work.mkdir()
-    mic(work, "session", "start", "crash", "p", "lands, then the client dies")
+    mic(work, "session", "start", "crash/p", "lands, then the client dies")
     write(work, "a.txt", b"a\n")
     before = (work / ".mic" / "state.json").read_text()
     mic(work, "session", "land")

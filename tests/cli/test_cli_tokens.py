@@ -63,7 +63,7 @@ def test_session_show_and_list_name_the_verified_token(mic: Mic, tmp_path: Path)
     ana = {"MIC_TOKEN": made["token"]}
     work = tmp_path / "work"
     work.mkdir()
-    sid = mic(work, "session", "start", org, "app", "Work", env=ana).stdout.strip()
+    sid = mic(work, "session", "start", f"{org}/app", "Work", env=ana).stdout.strip()
     mic(work, "session", "note", "hello", "--author", "Linus Torvalds", env=ana)
     mic(work, "session", "decide", "Use X", "--why", "because", env=ana)
     (work / "a.txt").write_text("a\n")
