@@ -14,23 +14,25 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from micelio.cli.errors import NOT_FOUND, USAGE, CliError
-from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt, connect, print_json_array, when
-from micelio.client import (
-    BlameLine,
-    LogEntry,
-    MicClient,
-    TreeEntry,
-    describe_identity,
-    iso,
+from micelio.cli.output import (
+    JsonOpt,
+    ServerOpt,
+    TokenOpt,
+    connect,
+    print_json_array,
+    safe,
+    split_ref,
+    when,
 )
-from micelio.client.shapes import identity_to_dict
 from micelio.vocabulary import FileMode
-from micelio.workdir import workflow
+
+if TYPE_CHECKING:  # the client (grpc, protobuf) loads when a command runs, not for --help
+    from micelio.client import BlameLine, LogEntry, MicClient, TreeEntry
 
 ProjectOpt = Annotated[
     str | None,
@@ -61,12 +63,12 @@ class Target:
 
 def target(ref: str | None) -> Target:
     """``--project`` when given, else the checkout around the current folder."""
-    root, state = workflow.locate(Path.cwd())
+    from micelio.workdir.state import find_root, load_state
+
     if ref is not None:
-        org, sep, project = ref.partition("/")
-        if not sep or not org or not project or "/" in project:
-            raise CliError(f"expected ORG/PROJECT, got {ref!r}", USAGE)
-        return Target(org, project, None, None)
+        return Target(*split_ref(ref), None, None)
+    root = find_root(Path.cwd().resolve())
+    state = load_state(root) if root else None
     if state is None or root is None:
         raise CliError("not in a mic checkout: pass --project ORG/PROJECT", USAGE)
     return Target(state.organization, state.project, state.server, root)
@@ -89,20 +91,12 @@ def project_path(where: Target, given: str) -> bytes:
     return joined
 
 
-def escape(text: str) -> str:
-    """``text`` with control characters (C0, DEL, C1) written as escapes, for a terminal."""
-    return "".join(
-        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
-        for c in text
-    )
-
-
 def shown_path(raw: bytes) -> str:
-    return escape(os.fsdecode(raw).encode("utf-8", "backslashreplace").decode("utf-8"))
+    return safe(os.fsdecode(raw).encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def first_line(goal: str, width: int = GOAL_WIDTH) -> str:
-    line = escape(goal.strip().split("\n", 1)[0])
+    line = safe(goal.strip().split("\n", 1)[0])
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
@@ -115,6 +109,9 @@ def _write(text: str) -> None:
 
 def log_to_dict(entry: LogEntry) -> dict[str, Any]:
     """The shape of ``mic log --json`` (docs/cli-json.md)."""
+    from micelio.client import iso
+    from micelio.client.shapes import identity_to_dict
+
     data: dict[str, Any] = {
         "position": entry.position,
         "session_id": entry.session_id,
@@ -134,11 +131,13 @@ def log_to_dict(entry: LogEntry) -> dict[str, Any]:
 
 
 def log_line(entry: LogEntry, followed: str) -> str:
+    from micelio.client import describe_identity
+
     s = entry.stats
-    renamed = f" [as {escape(entry.file_path)}]" if entry.file_path != followed else ""
+    renamed = f" [as {safe(entry.file_path)}]" if entry.file_path != followed else ""
     return (
         f"@{entry.position}  {entry.session_id}  {when(entry.landed_at)}  "
-        f"{escape(describe_identity(entry.landed_by))}  +{s.added} ~{s.modified} -{s.deleted}  "
+        f"{safe(describe_identity(entry.landed_by))}  +{s.added} ~{s.modified} -{s.deleted}  "
         f"{first_line(entry.goal)}{renamed}\n"
     )
 
