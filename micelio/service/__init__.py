@@ -68,6 +68,7 @@ class Services:
         except Exception:  # storage down: serving reads matters more; `mic server gc` later
             log.exception("start-up garbage collection failed")
         session_limits = LandingLimits.of(config)
+        content = ContentService(db, store)
         return cls(
             db=db,
             store=store,
@@ -84,8 +85,8 @@ class Services:
                 max_conversation_bytes=config.max_conversation_bytes,
                 session_limits=session_limits,
             ),
-            content=ContentService(db, store),
-            history=HistoryService(db, store),
+            content=content,
+            history=HistoryService(db, store, content),
             jobs=JobService(
                 db,
                 SourceRules(

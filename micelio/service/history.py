@@ -17,14 +17,13 @@ from micelio.database import history as queries
 from micelio.database.engine import Database
 from micelio.database.history import LandedSession, PathChange
 from micelio.service import blame as blamer
-from micelio.service import lookup
-from micelio.service.auth import Principal, require_org
-from micelio.service.content import wire_key
+from micelio.service.auth import Principal
+from micelio.service.content import ContentService, wire_key
 from micelio.service.errors import InvalidArgument, NotFound
 from micelio.service.stored import storage_failure, verified
 from micelio.service.views import ChangeStats, Identity, identity
 from micelio.storage import ObjectStore, StorageError
-from micelio.vocabulary import ChangeType, TokenRole
+from micelio.vocabulary import ChangeType
 
 #: Rows per query while walking a path's history or the project's sessions.
 PAGE = 500
@@ -92,26 +91,10 @@ def lineage(changes: Iterable[PathChange]) -> list[PathChange]:
 
 
 class HistoryService:
-    def __init__(self, db: Database, store: ObjectStore) -> None:
+    def __init__(self, db: Database, store: ObjectStore, content: ContentService) -> None:
         self._db = db
         self._store = store
-
-    def _project(
-        self, principal: Principal, organization: str, project: str, position: int | None
-    ) -> tuple[int, int]:
-        require_org(principal, organization, TokenRole.READ, "read projects")
-        with self._db.read() as db:
-            proj = lookup.project(db, organization, project)
-            project_id, head = proj.id, proj.head_position
-        if position is None or position == -1:
-            return project_id, head
-        if position < 0:
-            raise InvalidArgument(f"invalid position {position}")
-        if position > head:
-            raise NotFound(
-                f"position {position} does not exist in {organization}/{project} (head is {head})"
-            )
-        return project_id, position
+        self._content = content  # its position rule: None or -1 the head, beyond it NotFound
 
     def _changes_of(self, project_id: int) -> ChangesOf:
         def changes_of(path: str, before: int) -> Iterator[PathChange]:
@@ -142,7 +125,7 @@ class HistoryService:
         those that changed it, following renames. ``limit`` 0: all."""
         if limit < 0:
             raise InvalidArgument(f"invalid limit {limit}")
-        project_id, at = self._project(principal, organization, project, position)
+        project_id, at = self._content.resolve_position(principal, organization, project, position)
         limit = limit or MAX_LOG_LIMIT
         path = wire_key(file_path, raw_path)[0] if file_path or raw_path else ""
         return self._log(project_id, at, path, limit)
@@ -208,7 +191,7 @@ class HistoryService:
     ) -> BlameResult:
         """Each line of the file at ``position`` (head) with the session that last changed it."""
         path = wire_key(file_path, raw_path)[0]
-        project_id, at = self._project(principal, organization, project, position)
+        project_id, at = self._content.resolve_position(principal, organization, project, position)
         versions = lineage(follow(self._changes_of(project_id), path, at))
         if not versions:
             raise NotFound(f"{path} does not exist in {organization}/{project} at {at}")
