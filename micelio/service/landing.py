@@ -44,6 +44,7 @@ from micelio.service.auth import Principal, require_org
 from micelio.service.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from micelio.service.ingest import Peekable, Receiver
 from micelio.service.landing_commit import (
+    UNCHECKED,
     LandHeaderIn,
     Received,
     Target,
@@ -254,14 +255,19 @@ class Lander:
             raise
 
     def _check_shape(self, project_id: int, shape: Shape) -> int:
-        """Refuse a tree no checkout can write (``tree_shape``), against the current head,
-        outside the landing lock; return that head (the commit checks what landed since)."""
+        """Refuse a tree no checkout can write (``tree_shape``): clashes within the session at
+        once; against the current head, outside the landing lock, returning that head (the
+        commit checks what landed since) or ``UNCHECKED`` when it clashes there. Such a
+        landing is checked again at its commit, against the head less what the landings
+        committed with it delete: an importer's stream sends the session that turns a file
+        into a folder before the one that deleted the file has committed."""
         clashes = tree_shape.within(shape)
-        with self._db.read() as db:
-            head = db.scalar(select(Project.head_position).where(Project.id == project_id)) or 0
-            clashes += tree_shape.against_tree(db, project_id, head, shape)
         if clashes:
             raise tree_shape.refuse(clashes)
+        with self._db.read() as db:
+            head = db.scalar(select(Project.head_position).where(Project.id == project_id)) or 0
+            if tree_shape.against_tree(db, project_id, head, shape):
+                return UNCHECKED
         return head
 
     def _release(self, received: Received, *, discard: bool) -> None:

@@ -50,6 +50,8 @@ from micelio.vocabulary import ChangeType, SessionStatus
 #: A landing whose tree shape was checked this many positions before the head is checked
 #: again against the head, rather than against everything that landed since.
 RECHECK_AFTER = 1000
+#: ``Received.checked_at`` of a landing whose tree shape must be checked whole at its commit.
+UNCHECKED = -1
 #: How long after the end of a landing stream a cancellation may still be reported.
 CANCEL_GRACE_S = 0.005
 #: Conflicting paths named in the error message (all travel in trailing metadata up to 1000).
@@ -220,23 +222,42 @@ def _release_reservation(db: DbSession, item: Received) -> None:
 def _check_shapes(db: DbSession, project_id: int, head: int, group: Sequence[Received]) -> None:
     """Each landing's tree shape against what landed since its check (``tree_shape``): the
     changes after its checked position, and the landings before it in the group. One
-    checked too long ago is checked against the tree at the head instead."""
-    near = [item for item in group if head - item.checked_at <= RECHECK_AFTER]
+    checked too long ago, or whose check against the tree found clashes, is checked against
+    the tree at the head instead, less what the landings before it in the group delete: a
+    stream's next landing arrives before the one that makes room for it has committed."""
+    near = [item for item in group if _near(head, item)]
     since = min((item.checked_at for item in near), default=head)
     landed = tree_shape.landed_after(db, project_id, since, head)
     in_group = tree_shape.Landed()
+    gone: set[str] = set()  # paths that the landings before this one in the group delete
     for index, item in enumerate(group):
-        if head - item.checked_at <= RECHECK_AFTER:
+        if _near(head, item):
             clashes = landed.clashes(item.shape)
         else:
-            clashes = tree_shape.against_tree(db, project_id, head, item.shape)
-            clashes += in_group.clashes(item.shape)
+            shape = item.shape
+            clashes = [
+                (entry, under)
+                for entry, under in tree_shape.against_tree(db, project_id, head, shape)
+                # The side of the clash that is in the tree, not in this landing.
+                if (under if shape.is_entry(entry) else entry) not in gone
+            ]
+            clashes += in_group.clashes(shape)
         if clashes:
             raise tree_shape.refuse(clashes)
         if index + 1 < len(group):  # what the next landings of the group are checked against
             changes = item.receiver.changes
             landed.apply((c.path_key, c.change_type) for c in changes)
             in_group.apply((c.path_key, c.change_type) for c in changes)
+            for change in changes:
+                if change.change_type == ChangeType.DELETED:
+                    gone.add(change.path_key)
+                else:
+                    gone.discard(change.path_key)
+
+
+def _near(head: int, item: Received) -> bool:
+    """Whether ``item``'s check holds up to ``checked_at``, so only what landed since counts."""
+    return item.checked_at >= 0 and head - item.checked_at <= RECHECK_AFTER
 
 
 def _session_for_commit(db: DbSession, target: Target, project: Project, now: datetime) -> Session:

@@ -8,10 +8,13 @@ one session is fine, as is the reverse.
 Paths here are path keys (``paths.path_key``: a path's bytes, with ``/`` still separating
 folders), so that two paths with one display text never pass for one another.
 
-The check runs twice: once the stream is received, against the tree at the head of that
-moment (indexed queries on the session's paths and their folders, outside the landing lock);
-and in the commit's transaction, against what landed since (the changes after the checked
-position, and the sessions before it in the same group), in memory.
+The check runs twice: once the stream is received, within the session and against the tree
+at the head of that moment (indexed queries on the session's paths and their folders, outside
+the landing lock); and in the commit's transaction, against what landed since (the changes
+after the checked position, and the sessions before it in the same group), in memory. A
+landing that clashed with the head when received is not refused then (the session before it
+in its stream may delete what is in the way): its commit checks it whole, against the head
+less what the sessions before it in the group delete.
 """
 
 from __future__ import annotations

@@ -412,6 +412,39 @@ def test_shape_against_what_landed_since_the_check(
     assert [s.goal for s in listed.sessions] == ["a"]
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [Change("x", ADDED, b"1"), Change("x", ADDED, b"a" * 40, mode=GITLINK)],
+    ids=["file", "gitlink"],
+)
+def test_stream_turns_a_landed_file_into_a_folder(
+    api: Api, project: tuple[str, str], entry: Change
+) -> None:
+    """One session of a LandSessions stream deletes a landed ``x`` (a file, or a submodule
+    as flask's history does), the next adds ``x/y``: the second arrives before the first has
+    committed, so it clashes with the head of that moment, yet both land."""
+    org, proj = project
+    _land(api, api.start(*project).session_id, [entry])
+
+    def create(goal: str) -> pb.LandHeader:
+        return pb.LandHeader(
+            create=pb.StartSessionRequest(organization=org, project=proj, goal=goal)
+        )
+
+    items = [
+        *land_requests(create("delete x"), [Change("x", DELETED)]),
+        *land_requests(create("add x/y"), [Change("x/y", ADDED, b"2")]),
+    ]
+    requests = [pb.LandSessionRequest(items=items)]  # one message: both arrive together
+    landed = [
+        r.session.goal
+        for response in api.sessions.LandSessions(iter(requests))
+        for r in response.landed
+    ]
+    assert landed == ["delete x", "add x/y"]
+    assert set(api.tree(org, proj)) == {"x/y"}
+
+
 # -- honest answers ----------------------------------------------------------------------------
 
 
