@@ -32,6 +32,8 @@ from micelio.vocabulary import CHANGE_MODES, ChangeType, FileMode
 SPOOL_MEMORY = 8 * 1024 * 1024
 #: Bytes read at once from a landing's change log.
 CHANGE_LOG_READ = 256 * 1024
+#: Changes a landing keeps as objects before its change log spills to a file (a few MiB).
+CHANGES_IN_MEMORY = 10_000
 #: Git's heuristic: a NUL in the first 8000 bytes makes a file binary.
 BINARY_PROBE = 8000
 _HEX_ID = re.compile(rb"^([0-9a-f]{40}|[0-9a-f]{64})$")
@@ -74,17 +76,19 @@ _FIELDS = tuple(f.name for f in fields(IncomingChange))
 
 
 class ChangeLog:
-    """The changes of a landing, in arrival order, kept in a temporary file rather than as
-    objects: a million changes would otherwise hold hundreds of MiB until their commit.
+    """The changes of a landing, in arrival order: objects while they are few, then spilled
+    to a temporary file (a million changes would otherwise hold hundreds of MiB until their
+    commit, while pickling the few changes of a typical session would cost more than it
+    saves).
 
     Each is appended complete (its content received) and read back by iterating, any number
-    of times, also nested (reads are positioned, ``os.pread``)."""
+    of times, also nested (file reads are positioned, ``os.pread``)."""
 
-    def __init__(self, spool_dir: Path | None) -> None:
-        # Closed by close(), which Receiver.close() calls.
-        self._file = tempfile.TemporaryFile(  # noqa: SIM115
-            dir=None if spool_dir is None else str(spool_dir), prefix="mic-changes-"
-        )
+    def __init__(self, spool_dir: Path | None, *, in_memory: int = CHANGES_IN_MEMORY) -> None:
+        self._spool_dir = spool_dir
+        self._in_memory = in_memory
+        self._memory: list[IncomingChange] | None = []
+        self._file: BinaryIO | None = None  # closed by close(), which Receiver.close() calls
         self._count = 0
         self._dirty = False
         self.last: IncomingChange | None = None
@@ -92,17 +96,37 @@ class ChangeLog:
         self.kinds: Counter[str] = Counter()
 
     def append(self, change: IncomingChange) -> None:
-        record = pickle.dumps(tuple(getattr(change, name) for name in _FIELDS), protocol=5)
-        self._file.write(len(record).to_bytes(4, "little") + record)
+        if self._memory is not None:
+            self._memory.append(change)
+            if len(self._memory) > self._in_memory:
+                self._spill()
+        else:
+            self._write(change)
         self._count += 1
-        self._dirty = True
         self.last = change
         self.kinds[change.change_type] += 1
+
+    def _spill(self) -> None:
+        directory = None if self._spool_dir is None else str(self._spool_dir)
+        self._file = tempfile.TemporaryFile(dir=directory, prefix="mic-changes-")  # noqa: SIM115
+        memory, self._memory = self._memory or [], None
+        for change in memory:
+            self._write(change)
+
+    def _write(self, change: IncomingChange) -> None:
+        assert self._file is not None
+        record = pickle.dumps(tuple(getattr(change, name) for name in _FIELDS), protocol=5)
+        self._file.write(len(record).to_bytes(4, "little") + record)
+        self._dirty = True
 
     def __len__(self) -> int:
         return self._count
 
     def __iter__(self) -> Iterator[IncomingChange]:
+        if self._memory is not None:
+            yield from self._memory
+            return
+        assert self._file is not None
         if self._dirty:
             self._file.flush()
             self._dirty = False
@@ -124,7 +148,8 @@ class ChangeLog:
             at += 4 + size
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
 
 class Peekable:
