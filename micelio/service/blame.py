@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from micelio.lines import common_ends
+
 #: Git's heuristic: a NUL in the first 8000 bytes makes a file binary.
 BINARY_PROBE = 8000
 
@@ -48,13 +50,7 @@ def step(state: BlameState, content: bytes, origin: int) -> BlameState:
     old, new = state.lines, split_lines(content)
     if old == new:
         return state
-    head = 0
-    limit = min(len(old), len(new))
-    while head < limit and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
+    head, tail = common_ends(old, new)
     origins = list(state.origins[:head])
     old_mid, new_mid = old[head : len(old) - tail], new[head : len(new) - tail]
     middle = [origin] * len(new_mid)

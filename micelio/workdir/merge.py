@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from micelio.lines import common_ends
+
 MARKER_SIZE = 7
 
 Style = Literal["merge", "diff3"]
@@ -95,13 +97,7 @@ def split_lines(data: bytes) -> list[bytes]:
 
 def diff_lines(old: Sequence[bytes], new: Sequence[bytes]) -> list[_Change]:
     """The hunks turning ``old`` into ``new``, in order."""
-    head = 0
-    limit = min(len(old), len(new))
-    while head < limit and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
+    head, tail = common_ends(old, new)
     a, b = old[head : len(old) - tail], new[head : len(new) - tail]
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     return [
