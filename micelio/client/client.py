@@ -200,6 +200,10 @@ class MicClient:
         req = pb.RevokeTokenRequest(id=token_id, token=token)
         return convert.token_info_from_pb(self._call(self._projects.RevokeToken, req))
 
+    def whoami(self) -> TokenInfo:
+        """The token this client sends: its id, role and organization."""
+        return convert.token_info_from_pb(self._call(self._projects.WhoAmI, pb.WhoAmIRequest()))
+
     # --- sessions -----------------------------------------------------------------------------
 
     def start_session(

@@ -102,3 +102,7 @@ class ProjectServicer(rpc.ProjectServiceServicer):
     ) -> pb.TokenInfo:
         view = self._s.tokens.revoke(current_principal(), request.id, request.token)
         return convert.token_info(view)
+
+    @unary
+    def WhoAmI(self, request: pb.WhoAmIRequest, context: grpc.ServicerContext) -> pb.TokenInfo:
+        return convert.token_info(self._s.tokens.whoami(current_principal()))

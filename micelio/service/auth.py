@@ -160,6 +160,14 @@ class TokenAuthority:
                 .values(last_used_at=now)
             )
 
+    def whoami(self, principal: Principal) -> TokenView:
+        """The calling token as ``mic token list`` shows it: any token may see itself."""
+        with self._db.read() as db:
+            row = db.get(Token, principal.token_id)
+            if row is None:  # deleted between authentication and now
+                raise Unauthenticated("invalid token")
+            return token_view(row, principal.organization)
+
     def list_tokens(
         self, principal: Principal, organization: str = "", *, include_revoked: bool = False
     ) -> list[TokenView]:

@@ -371,6 +371,10 @@ class ReadChangeRequest(_message.Message):
     raw_path: bytes
     def __init__(self, session_id: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ...) -> None: ...
 
+class WhoAmIRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class Organization(_message.Message):
     __slots__ = ("handle", "created_at")
     HANDLE_FIELD_NUMBER: _ClassVar[int]

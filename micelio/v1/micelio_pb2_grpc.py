@@ -646,6 +646,11 @@ class ProjectServiceStub:
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.RevokeTokenRequest.SerializeToString,
                 response_deserializer=micelio_dot_v1_dot_micelio__pb2.TokenInfo.FromString,
                 _registered_method=True)
+        self.WhoAmI = channel.unary_unary(
+                '/micelio.v1.ProjectService/WhoAmI',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.WhoAmIRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.TokenInfo.FromString,
+                _registered_method=True)
 
 
 class ProjectServiceServicer:
@@ -711,6 +716,14 @@ class ProjectServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WhoAmI(self, request, context):
+        """The calling token itself (never its secret): its role and scope, so that a front end
+        (`mic mcp`) offers only what the token may do.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProjectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -757,6 +770,11 @@ def add_ProjectServiceServicer_to_server(servicer, server):
             'RevokeToken': grpc.unary_unary_rpc_method_handler(
                     servicer.RevokeToken,
                     request_deserializer=micelio_dot_v1_dot_micelio__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.TokenInfo.SerializeToString,
+            ),
+            'WhoAmI': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoAmI,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.WhoAmIRequest.FromString,
                     response_serializer=micelio_dot_v1_dot_micelio__pb2.TokenInfo.SerializeToString,
             ),
     }
@@ -1005,6 +1023,33 @@ class ProjectService:
             target,
             '/micelio.v1.ProjectService/RevokeToken',
             micelio_dot_v1_dot_micelio__pb2.RevokeTokenRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.TokenInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhoAmI(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.ProjectService/WhoAmI',
+            micelio_dot_v1_dot_micelio__pb2.WhoAmIRequest.SerializeToString,
             micelio_dot_v1_dot_micelio__pb2.TokenInfo.FromString,
             options,
             channel_credentials,
