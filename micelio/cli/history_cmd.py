@@ -108,26 +108,10 @@ def _write(text: str) -> None:
 
 
 def log_to_dict(entry: LogEntry) -> dict[str, Any]:
-    """The shape of ``mic log --json`` (docs/cli-json.md)."""
-    from micelio.client import iso
-    from micelio.client.shapes import identity_to_dict
+    """The shape of ``mic log --json`` (docs/cli-json.md), shared with ``mic mcp``."""
+    from micelio.client.shapes import log_entry_to_dict
 
-    data: dict[str, Any] = {
-        "position": entry.position,
-        "session_id": entry.session_id,
-        "goal": entry.goal,
-        "landed_at": iso(entry.landed_at) or None,
-        "landed_by": identity_to_dict(entry.landed_by),
-        "stats": {
-            "total": entry.stats.total,
-            "added": entry.stats.added,
-            "modified": entry.stats.modified,
-            "deleted": entry.stats.deleted,
-        },
-    }
-    if entry.file_path:
-        data["path"] = entry.file_path
-    return data
+    return log_entry_to_dict(entry)
 
 
 def log_line(entry: LogEntry, followed: str) -> str:
@@ -177,15 +161,10 @@ def log(
 
 
 def blame_to_dict(line: BlameLine) -> dict[str, Any]:
-    """The shape of ``mic blame --json`` (docs/cli-json.md): ``text`` is the line's UTF-8,
-    with each byte that is not valid UTF-8 written ``\\xNN``."""
-    return {
-        "line": line.line,
-        "text": line.text.decode("utf-8", "backslashreplace"),
-        "position": line.position,
-        "session_id": line.session_id,
-        "goal": line.goal,
-    }
+    """The shape of ``mic blame --json`` (docs/cli-json.md), shared with ``mic mcp``."""
+    from micelio.client.shapes import blame_line_to_dict
+
+    return blame_line_to_dict(line)
 
 
 def blame_text(lines: Iterable[BlameLine]) -> Iterator[bytes]:

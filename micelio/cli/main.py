@@ -36,6 +36,7 @@ def build() -> typer.Typer:
         checkout_cmd,
         history_cmd,
         import_cmd,
+        mcp_cmd,
         migrate_cmd,
         org_cmd,
         session_cmd,
@@ -56,6 +57,7 @@ def build() -> typer.Typer:
     app.add_typer(import_cmd.app, name="import")
     app.command("verify")(import_cmd.verify)
     app.add_typer(migrate_cmd.app, name="migrate")
+    app.command("mcp")(mcp_cmd.mcp)
     return app
 
 

@@ -36,7 +36,14 @@ from micelio.client.models import (
     TokenInfo,
     TreeEntry,
 )
-from micelio.client.shapes import change_to_dict, describe_identity, iso, session_to_dict
+from micelio.client.shapes import (
+    blame_line_to_dict,
+    change_to_dict,
+    describe_identity,
+    iso,
+    log_entry_to_dict,
+    session_to_dict,
+)
 
 __all__ = [
     "CHUNK_SIZE",
@@ -75,8 +82,10 @@ __all__ = [
     "TreeEntry",
     "Unauthenticated",
     "Unavailable",
+    "blame_line_to_dict",
     "change_to_dict",
     "describe_identity",
     "iso",
+    "log_entry_to_dict",
     "session_to_dict",
 ]

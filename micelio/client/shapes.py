@@ -20,6 +20,11 @@ the acting token, or null when not recorded.
 Change::
 
     {"file_path", "change_type", "size", "storage_key", "metadata": {...}}
+
+Log entry (``mic log --json``) and blame line (``mic blame --json``)::
+
+    {"position", "session_id", "goal", "landed_at", "landed_by", "stats", "path"?}
+    {"line", "text", "position", "session_id", "goal"}
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from micelio.client import convert
-from micelio.client.models import Identity, Session, SessionChange
+from micelio.client.models import BlameLine, Identity, LogEntry, Session, SessionChange
 from micelio.v1 import micelio_pb2 as pb
 
 
@@ -119,4 +124,36 @@ def change_to_dict(change: SessionChange | pb.SessionChange) -> dict[str, Any]:
         "size": change.size,
         "storage_key": change.storage_key,
         "metadata": change.metadata,
+    }
+
+
+def log_entry_to_dict(entry: LogEntry) -> dict[str, Any]:
+    """The shape of ``mic log --json``: ``path`` only for the log of a path."""
+    data: dict[str, Any] = {
+        "position": entry.position,
+        "session_id": entry.session_id,
+        "goal": entry.goal,
+        "landed_at": iso(entry.landed_at) or None,
+        "landed_by": identity_to_dict(entry.landed_by),
+        "stats": {
+            "total": entry.stats.total,
+            "added": entry.stats.added,
+            "modified": entry.stats.modified,
+            "deleted": entry.stats.deleted,
+        },
+    }
+    if entry.file_path:
+        data["path"] = entry.file_path
+    return data
+
+
+def blame_line_to_dict(line: BlameLine) -> dict[str, Any]:
+    """The shape of ``mic blame --json``: ``text`` is the line's UTF-8, with each byte that
+    is not valid UTF-8 written ``\\xNN``."""
+    return {
+        "line": line.line,
+        "text": line.text.decode("utf-8", "backslashreplace"),
+        "position": line.position,
+        "session_id": line.session_id,
+        "goal": line.goal,
     }
