@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
@@ -150,7 +150,9 @@ def _answered(describe: Describe, call: Callable[[], tools.Answer]) -> CallToolR
     try:
         answer = call()
     except Exception as exc:  # any failure is the agent's to read, never the server's end
-        raise ToolError(describe(exc)) from exc
+        # A result marked isError rather than a raised ToolError, which the SDK would
+        # prefix ("Error executing tool ..."): the agent reads the CLI's very line.
+        return CallToolResult(content=[TextContent(type="text", text=describe(exc))], is_error=True)
     return CallToolResult(
         content=[TextContent(type="text", text=answer.text)], structured_content=answer.data
     )

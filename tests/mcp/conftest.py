@@ -1,19 +1,9 @@
-"""Fixtures of the `mic mcp` tests: one real server per module, and a project with a known
-history landed through the CLI:
-
-=====  ======================================  ==========================================
-pos    goal                                    files
-=====  ======================================  ==========================================
-1      Lay out the service                     ``src/app.py`` (2 lines), ``README.md``
-2      Add rate limiting                       ``src/app.py`` (3rd line), ``src/limits.py``
-=====  ======================================  ==========================================
-"""
+"""Fixtures of the `mic mcp` tests: one real server per module, a project with the known
+history of ``tests.support.mcp.land_history``, and a fresh checkout of it per test."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,15 +11,7 @@ import pytest
 from micelio.testing import MicServer
 from tests.support.cli import Mic
 from tests.support.fixture_types import MicServerFactory
-
-APP_V1 = b"import limits\nprint('hello')\n"
-APP_V2 = APP_V1 + b"limits.apply()\n"
-
-
-@dataclass(frozen=True)
-class History:
-    project: str  # ORG/PROJECT
-    sessions: tuple[str, str]  # the session ids landed at positions 1 and 2
+from tests.support.mcp import History, land_history
 
 
 @pytest.fixture(scope="module")
@@ -46,24 +28,7 @@ def mic(server: MicServer) -> Mic:
 
 @pytest.fixture(scope="module")
 def history(mic: Mic, tmp_path_factory: pytest.TempPathFactory) -> History:
-    org = f"mcp-{uuid.uuid4().hex[:8]}"
-    project = f"{org}/api"
-    base = tmp_path_factory.mktemp("history")
-    mic(base, "org", "create", org)
-    mic(base, "project", "create", project)
-    work = base / "work"
-    mic(base, "checkout", project, str(work))
-    ids = []
-    for goal, files in (
-        ("Lay out the service", {"src/app.py": APP_V1, "README.md": b"# api\n"}),
-        ("Add rate limiting", {"src/app.py": APP_V2, "src/limits.py": b"def apply(): ...\n"}),
-    ):
-        ids.append(mic(work, "session", "start", goal).stdout.strip())
-        for name, data in files.items():
-            (work / name).parent.mkdir(parents=True, exist_ok=True)
-            (work / name).write_bytes(data)
-        mic(work, "session", "land")
-    return History(project, (ids[0], ids[1]))
+    return land_history(mic, tmp_path_factory.mktemp("history"))
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import pytest
 
 from micelio.client import MicClient
 from micelio.testing import MicServer
-from tests.mcp.conftest import History
-from tests.support.mcp import AGENT, Transport, connect, run, structured, tool_text
+from tests.support.mcp import AGENT, History, Transport, connect, run, structured, tool_text
 
 WRITE_TOOLS = {"start_session", "add_note", "record_decision", "land_session", "abandon_session"}
 READ_TOOLS = {"log", "blame", "read_file", "search_sessions", "show_session"}

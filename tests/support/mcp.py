@@ -4,6 +4,15 @@
 the client spawns it; http: a background process on a free loopback port, whose URL it
 announces on stderr) and yields an entered ``mcp.Client`` named ``AGENT``. ``run`` drives an
 async test body from a plain test. ``tool_text`` and ``tool_error`` read a call's result.
+
+``land_history(mic, base)`` lands, through the CLI, a project the tests know:
+
+=====  ======================================  ==========================================
+pos    goal                                    files
+=====  ======================================  ==========================================
+1      Lay out the service                     ``src/app.py`` (``APP_V1``), ``README.md``
+2      Add rate limiting                       ``src/app.py`` (``APP_V2``), ``src/limits.py``
+=====  ======================================  ==========================================
 """
 
 from __future__ import annotations
@@ -11,8 +20,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,9 +31,11 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, Implementation, TextContent
 
-from tests.support.cli import Env, process_env, spawn_mic
+from tests.support.cli import Env, Mic, process_env, spawn_mic
 
 AGENT = "test-agent"
+APP_V1 = b"import limits\nprint('hello')\n"
+APP_V2 = APP_V1 + b"limits.apply()\n"
 Transport = Literal["stdio", "http"]
 _URL = re.compile(r"at (http://\S+/mcp)")
 
@@ -94,3 +107,29 @@ def structured(result: CallToolResult) -> dict[str, Any]:
     assert not result.is_error, result.content
     assert isinstance(result.structured_content, dict), result
     return result.structured_content
+
+
+@dataclass(frozen=True)
+class History:
+    project: str  # ORG/PROJECT
+    sessions: tuple[str, str]  # the session ids landed at positions 1 and 2
+
+
+def land_history(mic: Mic, base: Path) -> History:
+    org = f"mcp-{uuid.uuid4().hex[:8]}"
+    project = f"{org}/api"
+    mic(base, "org", "create", org)
+    mic(base, "project", "create", project)
+    work = base / "work"
+    mic(base, "checkout", project, str(work))
+    ids = []
+    for goal, files in (
+        ("Lay out the service", {"src/app.py": APP_V1, "README.md": b"# api\n"}),
+        ("Add rate limiting", {"src/app.py": APP_V2, "src/limits.py": b"def apply(): ...\n"}),
+    ):
+        ids.append(mic(work, "session", "start", goal).stdout.strip())
+        for name, data in files.items():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_bytes(data)
+        mic(work, "session", "land")
+    return History(project, (ids[0], ids[1]))
