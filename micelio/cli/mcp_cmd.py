@@ -18,25 +18,14 @@ import typer
 from micelio.cli.errors import USAGE, CliError, describe, one_line
 from micelio.cli.output import ServerOpt, TokenOpt
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
 
 def http_address(value: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``[::1]:PORT`` or ``PORT`` (on 127.0.0.1), loopback only: the HTTP
-    endpoint has no authentication of its own and acts with this token."""
-    host, sep, port = value.rpartition(":")
-    if not sep:
-        host, port = "127.0.0.1", value
-    host = host.removeprefix("[").removesuffix("]") or "127.0.0.1"
-    if not port.isdigit() or int(port) > 65535:
-        raise CliError(f"--http wants HOST:PORT, got {value!r}", USAGE)
-    if host not in LOOPBACK:
-        raise CliError(
-            f"--http serves loopback addresses only ({', '.join(LOOPBACK)}), not {host}: "
-            "the endpoint has no authentication of its own and acts with your token",
-            USAGE,
-        )
-    return host, int(port)
+    from micelio.mcp.server import loopback_address
+
+    try:
+        return loopback_address(value)
+    except ValueError as exc:
+        raise CliError(str(exc), USAGE) from None
 
 
 def _error_line(exc: BaseException) -> str:

@@ -10,7 +10,6 @@ anyway), and every tool says whether it changes anything (``readOnlyHint``).
 
 from __future__ import annotations
 
-import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -335,6 +334,24 @@ def build(checkout: Checkout, role: TokenRole, describe: Describe) -> MCPServer:
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def loopback_address(value: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``[::1]:PORT`` or ``PORT`` (on 127.0.0.1) of a loopback host; a
+    ``ValueError`` otherwise. Loopback only: the HTTP endpoint has no authentication of its
+    own and acts with the token it was started with."""
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        host, port = "127.0.0.1", value
+    host = host.removeprefix("[").removesuffix("]") or "127.0.0.1"
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"--http wants HOST:PORT, got {value!r}")
+    if host not in LOOPBACK:
+        raise ValueError(
+            f"--http serves loopback addresses only ({', '.join(LOOPBACK)}), not {host}: "
+            "the endpoint has no authentication of its own and acts with your token"
+        )
+    return host, int(port)
+
+
 def serve_stdio(server: MCPServer) -> None:
     """Serve one client over this process's stdin and stdout (stdout is the protocol's)."""
     anyio.run(server.run_stdio_async)
@@ -342,14 +359,15 @@ def serve_stdio(server: MCPServer) -> None:
 
 def serve_http(server: MCPServer, host: str, port: int, announce: Callable[[str], None]) -> None:
     """Serve streamable HTTP at ``http://HOST:PORT/mcp`` on a loopback address (port 0: a
-    free one); ``announce`` gets the URL once it listens."""
+    free one); ``announce`` gets the URL once it listens. The SDK checks the Host and Origin
+    headers of every request against loopback names (DNS rebinding)."""
     import uvicorn
 
+    host, port = loopback_address(f"[{host}]:{port}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family)
     app = server.streamable_http_app(host=host)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
-    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     announce(f"http://{shown}:{bound}/mcp")
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
