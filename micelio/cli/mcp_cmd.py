@@ -38,6 +38,7 @@ def mcp(
         Path | None,
         typer.Option(
             "--dir",
+            metavar="DIR",
             help="The checkout to work in (default: the one around the current folder).",
             show_default=False,
         ),
