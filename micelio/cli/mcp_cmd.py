@@ -63,6 +63,7 @@ def mcp(
     where = http_address(http) if http is not None else None
     checkout = mcp_checkout.Checkout.at(directory or Path.cwd(), server, token)
     with checkout.connect() as mic:
+        mic.timeout = 30.0  # a server that does not answer must not hold the client's start
         role = mic.whoami().role  # fails here, in one line, when the server or token is wrong
     app = mcp_server.build(checkout, role, _error_line)
     if where is None:

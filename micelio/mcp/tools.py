@@ -16,9 +16,10 @@ search_sessions      ``MicClient.iter_sessions`` (``ListSessions``)   ``session 
 show_session         ``get_session``, ``iter_changes``                ``session show``
 ===================  ==============================================  ======================
 
-``session_status``, ``diff`` and ``sync`` join them as one function each over the workdir
-functions of ``mic session status``, ``mic diff`` and ``mic sync`` once those exist, in this
-same form (``def sync(checkout) -> Answer``), and are registered in ``server.TOOLS``.
+``session_status``, ``diff`` and ``sync`` join them once ``mic session status``, ``mic diff``
+and ``mic sync`` have their workdir functions: one function each here, in this same form
+(``def sync(checkout: Checkout) -> Answer``, taking ``checkout.lock`` as it changes files),
+and one ``Tool`` entry each in ``server.catalog`` (read-only for status and diff).
 """
 
 from __future__ import annotations
