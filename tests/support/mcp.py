@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -52,9 +53,14 @@ def http_server(checkout: Path, env: Env, *args: str) -> Iterator[str]:
     )
     try:
         assert proc.stderr is not None
-        line = proc.stderr.readline()
-        found = _URL.search(line)
-        assert found, f"mic mcp --http announced no URL: {line!r}{proc.stderr.read()}"
+        seen: list[str] = []
+        found = None
+        while found is None and (line := proc.stderr.readline()):
+            seen.append(line)
+            found = _URL.search(line)
+        assert found, f"mic mcp --http announced no URL: {''.join(seen)}"
+        # Keep reading what it logs, so that a full pipe never blocks the server.
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
         yield found.group(1)
     finally:
         proc.terminate()
