@@ -151,14 +151,13 @@ def abandon_session(checkout: Checkout, reason: str) -> Answer:
 
 def current_session(checkout: Checkout) -> Answer:
     """The checkout's active session, whole (``mic://session/current``)."""
-    mic, state = _connected(checkout)
+    state = checkout.state()
     if not state.session_id:
-        mic.close()
         return Answer(
             f"no active session in {state.ref} at position {state.base_position}",
             {"session": None, "base_position": state.base_position},
         )
-    return _shown(mic, state.session_id)
+    return _shown(checkout.connect(state), state.session_id)
 
 
 # --- history ----------------------------------------------------------------------------------
