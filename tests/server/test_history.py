@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import random
 import uuid
 from collections.abc import Iterator
@@ -67,6 +68,18 @@ def test_walking_back_gives_the_answer_of_walking_forwards() -> None:
         versions = _history(rng)
         assert blame.backward(reversed(versions)) == blame.blame(versions), versions
     assert blame.backward([]) == blame.BlameState()
+
+
+def test_the_compiled_matcher_answers_as_difflib_does() -> None:
+    """Blame diffs with cydifflib's SequenceMatcher: the same matching blocks as difflib's
+    (which the comparisons with git blame were made with), repeated lines included."""
+    rng = random.Random(8)
+    for _ in range(3000):
+        old = tuple(rng.choice([b"a", b"b", b"", b"}"]) for _ in range(rng.randint(0, 14)))
+        new = tuple(rng.choice([b"a", b"b", b"", b"x"]) for _ in range(rng.randint(0, 14)))
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        expected = [tuple(m) for m in matcher.get_matching_blocks() if m.size]
+        assert blame._middle_blocks(old, new, 0, 0) == (expected if old and new else [])
 
 
 def test_walking_back_stops_once_every_line_has_its_origin() -> None:
