@@ -20,19 +20,26 @@ sometimes inserts or deletes one. Then times, median of ``--runs``:
   - again: the same question asked again (head).
 
 Before timing, mic's answer at the head is checked against git's, line by line (commit
-``version N`` is landing position N + 1).
+``version N`` is landing position N + 1). Each figure is given as wall-clock seconds and as the
+CPU seconds of the processes doing the work (git's; mic's server and client, from ``/proc``),
+which stay meaningful on a machine busy with other work. Run with ``PYTHONPATH`` on another
+checkout to time its code in the same harness (a checkout without the blame cache answers
+every question cold).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,13 +115,35 @@ def git_positions(porcelain: bytes) -> list[int]:
     return [summaries[c] for c in order]
 
 
-def median_seconds(run: Callable[[], object], runs: int) -> float:
-    times = []
+@dataclass(frozen=True)
+class Timing:
+    """Medians of several runs: wall-clock seconds, and CPU seconds of every process that
+    did the work (git's child; mic's server and this client), which a machine busy with other
+    work disturbs far less than the clock."""
+
+    wall: float
+    cpu: float
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process so far (``/proc``, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(run: Callable[[], object], runs: int, cpu: Callable[[], float]) -> Timing:
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        cpu_start, start = cpu(), time.perf_counter()
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(cpu() - cpu_start)
+    return Timing(statistics.median(walls), statistics.median(cpus))
 
 
 def main() -> int:
@@ -144,38 +173,44 @@ def main() -> int:
             assert [line.position for line in mic_lines] == git_positions(git_out), (
                 "mic blame differs from git blame"
             )
-            git_s = median_seconds(
+            git = measure(
                 lambda: subprocess.run(
                     ["git", "-C", str(repo), "blame", "--porcelain", "HEAD", "--", FILE],
                     capture_output=True,
                     check=True,
                 ),
                 args.runs,
+                children_cpu,
             )
             head = len(contents)
+
+            def mic_cpu() -> float:
+                return process_cpu(server.pid) + time.process_time()
+
             asked = iter(range(head - 1, 0, -2))
-            cold_s = median_seconds(
+            cold = measure(
                 lambda: list(client.blame("bench", "blame", FILE, position=next(asked))),
                 args.runs,
+                mic_cpu,
             )
             asked = iter(range(head, 0, -2))
-            later_s = median_seconds(
+            later = measure(
                 lambda: list(client.blame("bench", "blame", FILE, position=next(asked))),
                 args.runs,
+                mic_cpu,
             )
-            warm_s = median_seconds(lambda: list(client.blame("bench", "blame", FILE)), args.runs)
+            again = measure(lambda: list(client.blame("bench", "blame", FILE)), args.runs, mic_cpu)
     finally:
         server.stop()
     sessions = len({line.position for line in mic_lines})
     print(f"file: {FILE}, {args.versions} versions, {len(mic_lines)} lines at the head")
-    print(f"git blame --porcelain: {git_s:.3f} s ({len(git_out)} bytes of output)")
-    print(f"mic blame, cold:       {cold_s:.3f} s ({sessions} sessions own a line)")
-    print(f"mic blame, 1 landing later: {later_s:.3f} s")
-    print(f"mic blame, again:      {warm_s:.3f} s")
-    print(
-        f"ratio mic/git:         cold {cold_s / git_s:.1f}x, 1 landing later "
-        f"{later_s / git_s:.1f}x, again {warm_s / git_s:.1f}x  (medians of {args.runs} runs)"
-    )
+    print(f"{sessions} sessions own a line; medians of {args.runs} runs, wall (CPU) seconds")
+    print(f"git blame --porcelain:      {git.wall:.3f} ({git.cpu:.3f})")
+    for label, timing in [("cold", cold), ("1 landing later", later), ("again", again)]:
+        print(
+            f"mic blame, {label + ':':<16} {timing.wall:.3f} ({timing.cpu:.3f})  "
+            f"mic/git {timing.wall / git.wall:.1f}x ({timing.cpu / git.cpu:.1f}x)"
+        )
     return 0
 
 
