@@ -96,6 +96,8 @@ def list_folder(rows: Iterable[Row], folder: str, *, after: str = "", size: int)
     smallest: list[_Backwards] = []  # the first size + 1 files: a page, and whether more follow
     file_count = 0
     for row in rows:
+        if not row.file_path.startswith(prefix):
+            continue  # not under the folder: nothing the tree query should give
         name, sep, _ = row.file_path[len(prefix) :].partition("/")
         if sep:
             folder_files[name] = folder_files.get(name, 0) + 1

@@ -200,6 +200,20 @@ def test_names_and_lines_are_escaped(site: Site) -> None:
     assert missing.status == 404 and "<i>" not in missing.body
 
 
+def test_folders_whose_names_differ_only_in_case_stay_apart(site: Site) -> None:
+    with MicClient(site.server.address, site.admin) as mic:
+        mic.create_project(ORG, "files-case", exist_ok=True)
+        changes = [Change(p, "added", b"x\n") for p in ["src/a.py", "SRC/b.py", "Src/c/d.py"]]
+        mic.land(changes, create=NewSession(ORG, "files-case", "cases"))
+    base = f"/o/{ORG}/files-case/tree"
+    assert names(site.get(base).body) == ["SRC/", "Src/", "src/"]
+    assert names(site.get(f"{base}?path=src").body) == ["a.py"]
+    assert names(site.get(f"{base}?path=SRC").body) == ["b.py"]
+    assert names(site.get(f"{base}?path=Src").body) == ["c/"]
+    with MicClient(site.server.address, site.admin) as mic:  # the service behind GetTree too
+        assert [e.path for e in mic.get_tree(ORG, "files-case", path_prefix="src")] == [b"src/a.py"]
+
+
 def test_huge_folders_come_a_page_at_a_time(site: Site) -> None:
     with MicClient(site.server.address, site.admin) as mic:
         mic.create_project(ORG, "files-many", exist_ok=True)

@@ -169,8 +169,9 @@ def test_a_folder_lists_folders_first_then_files_a_page_at_a_time() -> None:
             break
         after = page.next_after
     assert seen == [e.name for e in whole.entries]
-    inner = folders.list_folder([_Row("a/x"), _Row("a/y/z")], "a", size=5)
+    inner = folders.list_folder([_Row("A/w"), _Row("a/x"), _Row("a/y/z")], "a", size=5)
     assert [(e.name, e.path) for e in inner.entries] == [("y", "a/y"), ("x", "a/x")]
+    assert (inner.folders, inner.files) == (1, 1)  # A/w is another folder's
     assert folders.parse_cursor("d:a") == (folders.FOLDER, "a")
     assert folders.parse_cursor("f:") == (folders.FILE, "")
     assert folders.parse_cursor("x:a") is None and folders.parse_cursor("nothing") is None
