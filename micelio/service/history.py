@@ -2,8 +2,10 @@
 
 A path's history follows renames back as ``git log --follow`` does: an addition whose
 metadata names ``renamed_from`` continues with that path, before the rename's position.
-Blame walks the same chain to the file's creation, then replays its versions oldest first
-through the pure ``service/blame.py``, reading one batch of contents at a time.
+Blame walks the same chain back from the version asked, through the pure
+``service/blame.py``, reading a batch of contents at a time and no further than a line still
+needs its session; a blame computed once is kept (``service/blame_cache.py``) and carried
+forwards when a later version is asked.
 """
 
 from __future__ import annotations
