@@ -9,20 +9,37 @@ landed over one ``LandSessions`` stream). Each version changes 1-3 lines of the 
 sometimes inserts or deletes one. Then times, median of ``--runs``:
 
 * ``git blame --porcelain HEAD -- FILE``, output read and thrown away;
-* ``MicClient.blame`` consumed to the end (the server walks every version, the answer
-  streams back): what ``mic blame --json`` costs without the CLI's start-up.
+* ``MicClient.blame`` consumed to the end: what ``mic blame --json`` costs without the CLI's
+  start-up, three ways, since the server keeps blames it computed (``service/blame_cache.py``):
+
+  - cold: nothing cached; the server walks back from the version until every line has its
+    session. Each run asks a position no run asked before (head-1, head-3, ...), so that
+    none finds a cached answer;
+  - one landing later: the version before is cached and carried forwards one diff (head,
+    head-2, ...: each the version after a cold run's);
+  - again: the same question asked again (head).
+
+Before timing, mic's answer at the head is checked against git's, line by line (commit
+``version N`` is landing position N + 1). Each figure is given as wall-clock seconds and as the
+CPU seconds of the processes doing the work (git's; mic's server and client, from ``/proc``),
+which stay meaningful on a machine busy with other work. Run with ``PYTHONPATH`` on another
+checkout to time its code in the same harness (a checkout without the blame cache answers
+every question cold).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,13 +98,52 @@ def build_mic(client: MicClient, contents: list[bytes]) -> None:
         pass
 
 
-def median_seconds(run: Callable[[], object], runs: int) -> float:
-    times = []
+def git_positions(porcelain: bytes) -> list[int]:
+    """The landing position of each line's commit, from ``git blame --porcelain``."""
+    summaries: dict[bytes, int] = {}
+    order: list[bytes] = []
+    commit = b""
+    for line in porcelain.split(b"\n"):
+        if line.startswith(b"\t"):
+            order.append(commit)
+        elif line.startswith(b"summary version "):
+            summaries[commit] = int(line.split()[-1]) + 1
+        elif line and not line.startswith(b"\t"):
+            word = line.split(b" ", 1)[0]
+            if len(word) == 40:
+                commit = word
+    return [summaries[c] for c in order]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Medians of several runs: wall-clock seconds, and CPU seconds of every process that
+    did the work (git's child; mic's server and this client), which a machine busy with other
+    work disturbs far less than the clock."""
+
+    wall: float
+    cpu: float
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process so far (``/proc``, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(run: Callable[[], object], runs: int, cpu: Callable[[], float]) -> Timing:
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        cpu_start, start = cpu(), time.perf_counter()
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(cpu() - cpu_start)
+    return Timing(statistics.median(walls), statistics.median(cpus))
 
 
 def main() -> int:
@@ -114,22 +170,47 @@ def main() -> int:
                 check=True,
             ).stdout
             assert len(mic_lines) == contents[-1].count(b"\n"), "mic blame lost lines"
-            git_s = median_seconds(
+            assert [line.position for line in mic_lines] == git_positions(git_out), (
+                "mic blame differs from git blame"
+            )
+            git = measure(
                 lambda: subprocess.run(
                     ["git", "-C", str(repo), "blame", "--porcelain", "HEAD", "--", FILE],
                     capture_output=True,
                     check=True,
                 ),
                 args.runs,
+                children_cpu,
             )
-            mic_s = median_seconds(lambda: list(client.blame("bench", "blame", FILE)), args.runs)
+            head = len(contents)
+
+            def mic_cpu() -> float:
+                return process_cpu(server.pid) + time.process_time()
+
+            asked = iter(range(head - 1, 0, -2))
+            cold = measure(
+                lambda: list(client.blame("bench", "blame", FILE, position=next(asked))),
+                args.runs,
+                mic_cpu,
+            )
+            asked = iter(range(head, 0, -2))
+            later = measure(
+                lambda: list(client.blame("bench", "blame", FILE, position=next(asked))),
+                args.runs,
+                mic_cpu,
+            )
+            again = measure(lambda: list(client.blame("bench", "blame", FILE)), args.runs, mic_cpu)
     finally:
         server.stop()
     sessions = len({line.position for line in mic_lines})
     print(f"file: {FILE}, {args.versions} versions, {len(mic_lines)} lines at the head")
-    print(f"git blame --porcelain: {git_s:.3f} s ({len(git_out)} bytes of output)")
-    print(f"mic blame:             {mic_s:.3f} s ({sessions} sessions own a line)")
-    print(f"ratio mic/git:         {mic_s / git_s:.1f}x  (median of {args.runs} runs)")
+    print(f"{sessions} sessions own a line; medians of {args.runs} runs, wall (CPU) seconds")
+    print(f"git blame --porcelain:      {git.wall:.3f} ({git.cpu:.3f})")
+    for label, timing in [("cold", cold), ("1 landing later", later), ("again", again)]:
+        print(
+            f"mic blame, {label + ':':<16} {timing.wall:.3f} ({timing.cpu:.3f})  "
+            f"mic/git {timing.wall / git.wall:.1f}x ({timing.cpu / git.cpu:.1f}x)"
+        )
     return 0
 
 

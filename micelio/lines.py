@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress, count
+from operator import ne
 
 
 def common_ends(old: Sequence[bytes], new: Sequence[bytes]) -> tuple[int, int]:
     """``(head, tail)``: how many lines ``old`` and ``new`` share at their start and, after
     those, at their end. Only the middles need a diff, which keeps a diff of a long file with
     one edit near-linear (``difflib`` is quadratic in what it is given)."""
-    head = 0
     limit = min(len(old), len(new))
-    while head < limit and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    return head, tail
+    # The first index where the lines differ, found by C iterators (map, compress): a Python
+    # loop over every shared line cost blame a third of its time.
+    head = next(compress(count(), map(ne, old, new)), limit)
+    tail = next(compress(count(), map(ne, reversed(old), reversed(new))), limit)
+    return head, min(tail, limit - head)

@@ -41,7 +41,10 @@ def iter_tree(
     """The files of a project after ``position``, in path order, streamed from the database."""
     scope = [SessionChange.project_id == project_id, SessionChange.landing_position <= position]
     if path_prefix:
-        scope.append(SessionChange.file_path.like(escape_like(path_prefix) + "/%", escape="\\"))
+        under = path_prefix + "/"
+        scope.append(SessionChange.file_path.like(escape_like(under) + "%", escape="\\"))
+        # SQLite's LIKE ignores the case of ASCII letters: "SRC/x" is not under "src".
+        scope.append(func.substr(SessionChange.file_path, 1, len(under)) == under)
     ranked = (
         select(
             SessionChange.id,

@@ -2,8 +2,10 @@
 
 A path's history follows renames back as ``git log --follow`` does: an addition whose
 metadata names ``renamed_from`` continues with that path, before the rename's position.
-Blame walks the same chain to the file's creation, then replays its versions oldest first
-through the pure ``service/blame.py``, reading one batch of contents at a time.
+Blame walks the same chain back from the version asked, through the pure
+``service/blame.py``, reading a batch of contents at a time and no further than a line still
+needs its session; a blame computed once is kept (``service/blame_cache.py``) and carried
+forwards when a later version is asked.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
 
 from micelio.database import api
 from micelio.database import history as queries
@@ -18,6 +21,7 @@ from micelio.database.engine import Database
 from micelio.database.history import LandedSession, PathChange
 from micelio.service import blame as blamer
 from micelio.service.auth import Principal
+from micelio.service.blame_cache import BlameCache
 from micelio.service.content import ContentService, wire_key
 from micelio.service.errors import InvalidArgument, NotFound
 from micelio.service.stored import storage_failure, verified
@@ -29,6 +33,8 @@ from micelio.vocabulary import ChangeType
 PAGE = 500
 #: Versions whose contents are read together while blaming.
 CONTENT_BATCH = 64
+#: How many versions a cached blame may be carried forwards rather than blamed anew.
+CATCH_UP = 256
 MAX_LOG_LIMIT = 1_000_000
 
 
@@ -80,14 +86,29 @@ def follow(changes_of: ChangesOf, file_path: str, upto: int) -> Iterator[PathCha
 def lineage(changes: Iterable[PathChange]) -> list[PathChange]:
     """The versions that make the file as it is at the first change: newest first, up to its
     creation (an addition that is no rename); empty when that first change deletes it."""
-    out: list[PathChange] = []
+    return list(walk_lineage(changes))
+
+
+def walk_lineage(changes: Iterable[PathChange]) -> Iterator[PathChange]:
+    """``lineage``, lazily: a blame that stops early reads no further."""
     for change in changes:
         if change.change_type == ChangeType.DELETED:
-            break
-        out.append(change)
+            return
+        yield change
         if change.change_type == ChangeType.ADDED and not change.meta.get("renamed_from"):
-            break
-    return out
+            return
+
+
+def distinct(versions: Iterable[PathChange]) -> Iterator[PathChange]:
+    """``versions`` (newest first) but those with the bytes of the one before them (a pure
+    rename, a mode change): they change no line, and the older one keeps the lines' origin."""
+    last: PathChange | None = None
+    for version in versions:
+        if last is not None and last.sha256 != version.sha256:
+            yield last
+        last = version
+    if last is not None:
+        yield last
 
 
 class HistoryService:
@@ -95,6 +116,7 @@ class HistoryService:
         self._db = db
         self._store = store
         self._content = content  # its position rule: None or -1 the head, beyond it NotFound
+        self._cache = BlameCache()
 
     def _changes_of(self, project_id: int) -> ChangesOf:
         def changes_of(path: str, before: int) -> Iterator[PathChange]:
@@ -192,25 +214,41 @@ class HistoryService:
         """Each line of the file at ``position`` (head) with the session that last changed it."""
         path = wire_key(file_path, raw_path)[0]
         project_id, at = self._content.resolve_position(principal, organization, project, position)
-        versions = lineage(follow(self._changes_of(project_id), path, at))
-        if not versions:
+        walk = distinct(walk_lineage(follow(self._changes_of(project_id), path, at)))
+        # The newest versions first, up to one whose blame is cached (the version itself:
+        # asked again; an older one: carried forwards through the few after it).
+        newer: list[PathChange] = []
+        cached: blamer.BlameState | None = None
+        for version in walk:
+            newer.append(version)
+            cached = self._cache.get(version.change_pk)
+            if cached is not None or len(newer) > CATCH_UP:
+                break
+        if not newer:
             raise NotFound(f"{path} does not exist in {organization}/{project} at {at}")
-        versions.reverse()
-        # A version with the bytes of the one before (a pure rename, a mode change) changes
-        # no line: only the others are read and diffed.
-        distinct = [
-            v for i, v in enumerate(versions) if i == 0 or v.sha256 != versions[i - 1].sha256
-        ]
-        state = blamer.BlameState()
-        for start in range(0, len(distinct), CONTENT_BATCH):
-            chunk = distinct[start : start + CONTENT_BATCH]
+        newest = newer[0].change_pk
+        if cached is None:
+            state = blamer.backward(self._read(path, chain(newer, walk), newest))
+        else:
+            state = cached
+            for origin, content in self._read(path, reversed(newer[:-1]), newest):
+                state = blamer.step(state, content, origin)
+        self._cache.put(newest, state)
+        return self._result(path, at, state)
+
+    def _read(
+        self, path: str, versions: Iterable[PathChange], newest: int
+    ) -> Iterator[tuple[int, bytes]]:
+        """``(session_pk, content)`` of ``versions`` in their order, read a batch at a time
+        and only as far as the consumer goes; the ``newest`` version must be text."""
+        walk = iter(versions)
+        while chunk := list(islice(walk, CONTENT_BATCH)):
             contents = self._contents(chunk)
             for version in chunk:
                 content = contents[version.change_pk]
-                if version is distinct[-1] and blamer.is_binary(content):
+                if version.change_pk == newest and blamer.is_binary(content):
                     raise InvalidArgument(f"{path} is a binary file: blame shows text files only")
-                state = blamer.step(state, content, version.session_pk)
-        return self._result(path, at, state)
+                yield version.session_pk, content
 
     def _contents(self, versions: list[PathChange]) -> dict[int, bytes]:
         with self._db.read() as db:

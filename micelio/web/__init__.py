@@ -9,7 +9,8 @@ token rules. ``start_web(services, "127.0.0.1:7421")`` starts it in a thread.
 | ``server`` | the stdlib HTTP server thread, request parsing, security headers |
 | ``app`` | routing, authentication, service errors as pages |
 | ``auth`` | the login cookie and same-origin checks |
-| ``pages`` / ``session_page`` | the pages |
+| ``pages`` / ``session_page`` / ``files`` | the pages (``files``: folder browser, blame) |
+| ``folders`` | a folder's entries from a tree's rows, a page at a time (pure) |
 | ``layout`` / ``html`` | the page shell, formatters, and escaping (every value goes through it) |
 | ``diffs`` / ``timeline`` | bounded content reads and diffs; the SVG timeline |
 | ``static`` | the stylesheet, the one small script, the icon |

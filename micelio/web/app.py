@@ -23,7 +23,7 @@ from micelio.service.errors import (
     Unauthenticated,
     Unavailable,
 )
-from micelio.web import auth, pages, session_page, static
+from micelio.web import auth, files, pages, session_page, static
 from micelio.web.exchange import Context, Request, Response, ok, redirect
 from micelio.web.html import html
 from micelio.web.layout import error_page
@@ -50,6 +50,8 @@ ROUTES = (
     _route("/o/{}/{}", pages.sessions),
     _route("/o/{}/{}/timeline", pages.timeline),
     _route("/o/{}/{}/history", pages.history),
+    _route("/o/{}/{}/tree", files.tree),
+    _route("/o/{}/{}/blame", files.blame),
     _route("/s/{}", session_page.show),
     _route("/s/{}/change", session_page.change),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -56,6 +57,24 @@ def page(
     )
 
 
+# Characters that would end a line or reorder text where a name is shown: C0 and C1 controls,
+# DEL, line/paragraph separators and the bidirectional overrides ("Trojan Source"); the same
+# set as the CLI's (``cli/output.py``), which the viewer may not import.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def visible(name: str) -> str:
+    """A file name as shown: control characters written as escapes (``\\n``, ``\\x1b``)."""
+    return _UNSAFE.sub(_escape_char, name)
+
+
 def first_line(text: str, empty: str = "(no goal)") -> str:
     """The first non-blank line: what a list shows of a goal."""
     for line in text.splitlines():
@@ -74,6 +93,31 @@ def project_href(org: str, project: str, sub: str = "") -> str:
 
 def session_href(session_id: str) -> str:
     return f"/s/{segment(session_id)}"
+
+
+def project_crumbs(org: str, project: str) -> list[tuple[str, str]]:
+    return [(org, org_href(org)), (project, project_href(org, project))]
+
+
+def project_tabs(org: str, project: str, current: str) -> Markup:
+    tabs = [
+        ("Sessions", ""),
+        ("Files", "tree"),
+        ("Timeline", "timeline"),
+        ("File history", "history"),
+    ]
+    return html(
+        '<nav class="tabs">{links}</nav>',
+        links=join(
+            html(
+                '<a href="{href}"{cur}>{label}</a>',
+                href=project_href(org, project, sub),
+                label=label,
+                cur=Markup(' class="current"') if sub == current else "",
+            )
+            for label, sub in tabs
+        ),
+    )
 
 
 def when(moment: datetime | None) -> Markup:

@@ -13,7 +13,9 @@ from micelio.web.layout import (
     first_line,
     org_href,
     page,
+    project_crumbs,
     project_href,
+    project_tabs,
     session_href,
     size,
     stats_summary,
@@ -71,26 +73,6 @@ def organization(ctx: Context, request: Request, org: str) -> Response:
     )
     body = html("<h1>Projects of {org}</h1>{table}", org=org, table=table)
     return ok(page(org, body, crumbs=[(org, org_href(org))]))
-
-
-def _project_crumbs(org: str, project: str) -> list[tuple[str, str]]:
-    return [(org, org_href(org)), (project, project_href(org, project))]
-
-
-def _project_tabs(org: str, project: str, current: str) -> Markup:
-    tabs = [("Sessions", ""), ("Timeline", "timeline"), ("File history", "history")]
-    return html(
-        '<nav class="tabs">{links}</nav>',
-        links=join(
-            html(
-                '<a href="{href}"{cur}>{label}</a>',
-                href=project_href(org, project, sub),
-                label=label,
-                cur=Markup(' class="current"') if sub == current else "",
-            )
-            for label, sub in tabs
-        ),
-    )
 
 
 def sessions(ctx: Context, request: Request, org: str, project: str) -> Response:
@@ -166,7 +148,7 @@ def sessions(ctx: Context, request: Request, org: str, project: str) -> Response
         '<p class="count">{count} {noun}{matching}</p>{table}<nav class="pager">{pager}</nav>',
         org=org,
         project=project,
-        tabs=_project_tabs(org, project, ""),
+        tabs=project_tabs(org, project, ""),
         form=_filter_form(here, where),
         count=count,
         noun=noun,
@@ -174,7 +156,7 @@ def sessions(ctx: Context, request: Request, org: str, project: str) -> Response
         table=table,
         pager=pager,
     )
-    return ok(page(f"{org}/{project}", body, crumbs=_project_crumbs(org, project)))
+    return ok(page(f"{org}/{project}", body, crumbs=project_crumbs(org, project)))
 
 
 def _filter_form(action: str, where: SessionFilter) -> Markup:
@@ -207,7 +189,7 @@ def _filter_form(action: str, where: SessionFilter) -> Markup:
 
 def history(ctx: Context, request: Request, org: str, project: str) -> Response:
     path = request.arg("path")
-    crumbs = [*_project_crumbs(org, project), ("history", project_href(org, project, "history"))]
+    crumbs = [*project_crumbs(org, project), ("history", project_href(org, project, "history"))]
     form = html(
         '<form class="filters" method="get" action="{action}">'
         '<label>Path <input type="text" name="path" value="{path}" size="60" '
@@ -219,7 +201,7 @@ def history(ctx: Context, request: Request, org: str, project: str) -> Response:
     if not path:
         body = html(
             "<h1>File history</h1>{tabs}{form}",
-            tabs=_project_tabs(org, project, "history"),
+            tabs=project_tabs(org, project, "history"),
             form=form,
         )
         return ok(page("File history", body, crumbs=crumbs))
@@ -271,7 +253,7 @@ def history(ctx: Context, request: Request, org: str, project: str) -> Response:
     body = html(
         '<h1>History of <code class="path">{path}</code></h1>{tabs}{form}{table}{more}',
         path=path,
-        tabs=_project_tabs(org, project, "history"),
+        tabs=project_tabs(org, project, "history"),
         form=form,
         table=table,
         more=more,
@@ -321,14 +303,14 @@ def timeline(ctx: Context, request: Request, org: str, project: str) -> Response
         '<figure class="timeline">{svg}</figure><nav class="pager">{pager}</nav>',
         org=org,
         project=project,
-        tabs=_project_tabs(org, project, "timeline"),
+        tabs=project_tabs(org, project, "timeline"),
         first=view.first if view.head else 0,
         last=view.last,
         head=view.head,
         svg=timeline_svg.render(view),
         pager=pager,
     )
-    crumbs = [*_project_crumbs(org, project), ("timeline", here)]
+    crumbs = [*project_crumbs(org, project), ("timeline", here)]
     return ok(page(f"Timeline of {org}/{project}", body, crumbs=crumbs))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from micelio.service.browse import ChangeDetail, author_of
 from micelio.service.views import Identity, SessionView
 from micelio.vocabulary import ChangeType, FileMode
-from micelio.web import diffs
+from micelio.web import diffs, files
 from micelio.web.exchange import Context, Request, Response, ok
 from micelio.web.html import Markup, html, join, url
 from micelio.web.layout import (
@@ -348,9 +348,17 @@ def _change_item(session: SessionView, change: Any) -> Markup:
         '<nav class="tabs"><a class="current" href="{content}" data-fragment="{content_f}">'
         "Content</a>"
         '<a href="{diff}" data-fragment="{diff_f}">Diff</a>'
-        '<a href="{history}">History</a></nav>'
+        '<a href="{history}">History</a>{blame}</nav>'
         '<div class="holder" data-src="{content_f}">'
         '<a href="{content}">Open the content</a></div></details></li>',
+        blame=_blame_link(
+            session.organization,
+            session.project,
+            session.landing_position,
+            change.file_path,
+            change.change_type,
+            change.mode,
+        ),
         badge=change_badge(change.change_type),
         path=change.file_path,
         size=size(change.size) if change.change_type != ChangeType.DELETED else "",
@@ -360,6 +368,26 @@ def _change_item(session: SessionView, change: Any) -> Markup:
         diff=diff_url,
         diff_f=url(href, {"path": change.file_path, "view": "diff", "fragment": "1"}),
         history=history_url,
+    )
+
+
+def _blame_link(
+    org: str, project: str, position: int, path: str, change_type: str, mode: int
+) -> Markup:
+    """Blame and folder links of a file as a landed session left it (none for a deletion,
+    a symlink or a submodule: no lines to blame)."""
+    if not position or change_type == ChangeType.DELETED:
+        return Markup("")
+    at = str(position)
+    folder = html(
+        '<a href="{h}">Folder</a>', h=files.tree_href(org, project, at, path.rpartition("/")[0])
+    )
+    if mode not in (FileMode.FILE, FileMode.EXECUTABLE):
+        return folder
+    return html(
+        '<a href="{h}">Blame</a>{folder}',
+        h=files.blame_href(org, project, at, path),
+        folder=folder,
     )
 
 
@@ -391,7 +419,15 @@ def change(ctx: Context, request: Request, session_id: str) -> Response:
     href = session_href(session_id) + "/change"
     tabs = html(
         '<nav class="tabs"><a href="{c}"{cc}>Content</a><a href="{d}"{dc}>Diff</a>'
-        '<a href="{h}">History</a></nav>',
+        '<a href="{h}">History</a>{blame}</nav>',
+        blame=_blame_link(
+            detail.organization,
+            detail.project,
+            detail.landing_position,
+            detail.change.file_path,
+            detail.change.change_type,
+            detail.change.mode,
+        ),
         c=url(href, {"path": path}),
         d=url(href, {"path": path, "view": "diff"}),
         cc=Markup(' class="current"') if view == "content" else "",

@@ -89,6 +89,26 @@ pre.diff span { display: block; white-space: pre; }
 .d-hunk { color: var(--accent); } .d-file { color: var(--muted); font-weight: 600; }
 .binary { font-style: italic; }
 pre.diff .cr { display: inline; color: var(--muted); font-size: 11px; }
+nav.pathbar { margin: 6px 0; font-size: 15px; }
+nav.pathbar .file, nav.pathbar .folder { font-weight: 700; }
+form.at { align-items: center; } form.at label { flex-direction: row; gap: 6px;
+  align-items: center; }
+table.files td.name a.folder { font-weight: 600; }
+table.files td.name { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+  font-size: 13px; white-space: pre-wrap; overflow-wrap: anywhere; }
+table.files td.actions { white-space: nowrap; font-size: 13px; }
+table.blame { border-collapse: collapse; width: 100%; font-size: 13px; }
+table.blame td { padding: 0 8px; vertical-align: top; }
+table.blame tr.run td { border-top: 1px solid var(--line); }
+table.blame td.origin { width: 30%; max-width: 360px; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; background: var(--soft); }
+table.blame td.origin .goal { color: var(--muted); }
+table.blame td.ln { text-align: right; color: var(--muted); width: 1%;
+  font-variant-numeric: tabular-nums; }
+table.blame td.ln a { color: inherit; }
+table.blame td.code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+  white-space: pre; }
+table.blame tr:target td { background: #fff8c5; }
 section.login { max-width: 460px; margin: 40px auto; }
 section.login form { display: flex; flex-direction: column; gap: 10px; }
 section.login label { display: flex; flex-direction: column; gap: 4px; }

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from micelio.client import Change, MicClient, NewSession
 from micelio.testing import MicServer
+from micelio.vocabulary import FileMode
 from tests.support.cli import ROOT
 
 ORG, PROJECT = "acme", "kitchen"  # the kitchen-sink fixture repository, imported per commit
@@ -78,3 +80,41 @@ def screenshot(driver: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+#: The commit ``land_files_project``'s submodule points at.
+SUBMODULE_COMMIT = b"0123456789abcdef0123456789abcdef01234567"
+
+
+def land_files_project(site: Site, project: str) -> list[str]:
+    """A project of known files for the folder browser and blame pages, in three landings;
+    its session ids by position - 1.
+
+    1. README.md, bin/run (executable), docs/guide.md, link (symlink to README.md),
+       src/app.py ``a b c``, src/lib/util.py, vendor/sub (a submodule)
+    2. src/app.py ``a B c d``
+    3. docs/guide.md deleted
+    """
+    landings = [
+        (
+            "Create the project\nwith a second line",
+            [
+                Change("README.md", "added", b"hello\nworld\n"),
+                Change("bin/run", "added", b"#!/bin/sh\necho run\n", mode=FileMode.EXECUTABLE),
+                Change("docs/guide.md", "added", b"# Guide\n"),
+                Change("link", "added", b"README.md", mode=FileMode.SYMLINK),
+                Change("src/app.py", "added", b"a\nb\nc\n"),
+                Change("src/lib/util.py", "added", b"def util():\n    pass\n"),
+                Change("vendor/sub", "added", SUBMODULE_COMMIT, mode=FileMode.GITLINK),
+            ],
+        ),
+        ("Edit the app", [Change("src/app.py", "modified", b"a\nB\nc\nd\n")]),
+        ("Drop the guide", [Change("docs/guide.md", "deleted")]),
+    ]
+    ids = []
+    with MicClient(site.server.address, site.admin) as mic:
+        mic.create_project(ORG, project, exist_ok=True)
+        for goal, changes in landings:
+            landed = mic.land(changes, create=NewSession(ORG, project, goal))
+            ids.append(landed.session.session_id)
+    return ids

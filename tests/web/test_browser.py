@@ -17,7 +17,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from micelio.client import Change, Message, MicClient, NewSession
-from tests.support.web import ORG, PROJECT, Site, screenshot
+from tests.support.web import ORG, PROJECT, Site, land_files_project, screenshot
 
 WAIT = 10.0
 
@@ -214,6 +214,49 @@ def test_file_history_lists_every_session_that_touched_the_path(
     ]
     assert rows == [("#32", "deleted"), ("#30", "added")]
     screenshot(browser, "history")
+
+
+def test_the_folder_browser_leads_to_a_blame_page(browser: WebDriver, site: Site) -> None:
+    ids = land_files_project(site, "files-ui")
+    login(browser, site, site.reader)
+    browser.get(f"{site.base}/o/{ORG}/files-ui")
+    click_and_load(browser, browser.find_element(By.LINK_TEXT, "Files"))
+    names = texts(browser, "table.files td.name > a")
+    assert names == ["bin/", "src/", "vendor/", "README.md", "link"]
+    click_and_load(browser, browser.find_element(By.LINK_TEXT, "src/"))
+    assert texts(browser, "table.files td.name > a") == ["lib/", "app.py"]
+    screenshot(browser, "tree")
+    row = browser.find_element(By.CSS_SELECTOR, "table.files tr.file")
+    click_and_load(browser, row.find_element(By.LINK_TEXT, "blame"))
+    assert "src/app.py" in browser.find_element(By.TAG_NAME, "h1").text
+    lines = [
+        (
+            r.find_element(By.CSS_SELECTOR, "td.ln").text,
+            r.find_element(By.CSS_SELECTOR, "td.code").text,
+        )
+        for r in browser.find_elements(By.CSS_SELECTOR, "table.blame tr")
+    ]
+    assert lines == [("1", "a"), ("2", "B"), ("3", "c"), ("4", "d")]
+    origins = texts(browser, "table.blame td.origin a")
+    assert origins == ["#1", "#2", "#1", "#2"]  # one per run of lines
+    screenshot(browser, "blame")
+    # Back in time with the position form, then on to the session of a line.
+    field = browser.find_element(By.CSS_SELECTOR, "form.at input[name=at]")
+    field.send_keys("1")
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "form.at button"))
+    assert texts(browser, "table.blame td.origin a") == ["#1"]
+    assert "at=1" in browser.current_url
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "table.blame td.origin a"))
+    assert browser.current_url.endswith(f"/s/{ids[0]}")
+    wait_for(browser, "header.session")
+    # The breadcrumbs go back up to the folder, at the position asked.
+    browser.back()
+    click_and_load(
+        browser, browser.find_element(By.CSS_SELECTOR, "nav.pathbar a[href*='path=src']")
+    )
+    assert texts(browser, "table.files td.name > a") == ["lib/", "app.py"]
+    assert parse_qs(urlsplit(browser.current_url).query)["at"] == ["1"]
+    assert severe_logs(browser) == []
 
 
 def test_timeline_draws_every_landed_session(browser: WebDriver, site: Site) -> None:

@@ -52,3 +52,13 @@ def test_search_path_filter_history_and_diff_on_postgres(mic_server: Any) -> Non
     diff = site.get(f"/s/{second}/change?" + urlencode({"path": "src/a.py", "view": "diff"}))
     assert '<span class="d-del">-one</span>' in diff.body
     assert '<span class="d-add">+two</span>' in diff.body
+    # The folder browser and blame over the same data (the tree query's prefix rule, the
+    # blame's walk), with a folder whose name differs only in case.
+    with MicClient(server.address, server.token) as mic:
+        mic.land([Change("SRC/c.py", "added", b"c\n")], create=NewSession("pg", "web", "case"))
+    tree = site.get("/o/pg/web/tree?path=src").body
+    assert re.findall(r'<td class="name"><a href="[^"]*">([^<]+)</a>', tree) == ["a.py"]
+    root = site.get("/o/pg/web/tree?at=3").body
+    assert re.findall(r'class="folder" href="[^"]*">([^<]+)</a>', root) == ["docs/", "src/"]
+    blame = site.get("/o/pg/web/blame?path=src/a.py").body
+    assert re.findall(r'title="[^"]+">#(\d+)</a>', blame) == ["2"]

@@ -254,3 +254,25 @@ def test_timeline_and_history_at_scale(big_site: Site) -> None:
     history, elapsed = timed(big_site, f"/o/bulk/big/history?{query}")
     assert elapsed < FAST, elapsed
     assert history.body.count("<tr>") == 101  # the header and a page of 100
+
+
+def test_the_folder_browser_over_105000_changes_and_a_folder_of_10000_files(
+    big_site: Site,
+) -> None:
+    root, elapsed = timed(big_site, "/o/bulk/big/tree")
+    assert elapsed < FAST, elapsed
+    assert "2 folders, 0 files" in root.body  # big/ and src/, each version counted once
+    assert re.findall(r'class="folder" href="[^"]*">([^<]+)</a>', root.body) == ["big/", "src/"]
+    folder, elapsed = timed(big_site, "/o/bulk/big/tree?path=big")
+    assert elapsed < FAST, elapsed
+    assert "0 folders, 10,000 files" in folder.body
+    names = re.findall(r'<td class="name"><a href="[^"]*">([^<]+)</a>', folder.body)
+    assert names == [f"{j:05d}.txt" for j in range(200)]
+    deep, elapsed = timed(big_site, "/o/bulk/big/tree?path=big&after=f:09899.txt")
+    assert elapsed < FAST, elapsed
+    names = re.findall(r'<td class="name"><a href="[^"]*">([^<]+)</a>', deep.body)
+    assert names == [f"{j:05d}.txt" for j in range(9900, 10_000)]
+    assert 'rel="next"' not in deep.body
+    src, elapsed = timed(big_site, "/o/bulk/big/tree?path=src/m07")
+    assert elapsed < FAST, elapsed
+    assert "0 folders, 7 files" in src.body

@@ -4,12 +4,14 @@ timeline's scale."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
 
-from micelio.web import diffs
+from micelio.web import diffs, folders
 from micelio.web.auth import normalized, safe_next, same_origin
 from micelio.web.html import Markup, escape, html, join, url
+from micelio.web.layout import visible
 from micelio.web.server import parse_listen
 from micelio.web.timeline import MAX_RADIUS, MIN_RADIUS, radius
 
@@ -134,3 +136,54 @@ def test_timeline_radius_grows_with_changes_and_is_bounded() -> None:
     assert radius(0) == MIN_RADIUS
     assert MIN_RADIUS < radius(4) < radius(100) <= MAX_RADIUS
     assert radius(10**9) == MAX_RADIUS
+
+
+class _Row(NamedTuple):
+    file_path: str
+    mode: int = 0o100644
+    size: int = 1
+    session_id: str = "ses_x"
+    landing_position: int = 1
+
+
+def test_a_folder_lists_folders_first_then_files_a_page_at_a_time() -> None:
+    paths = ["a.txt", "a/x", "a/y/z", "b", "c/d", "c.txt", "zz/1", "m"]
+    rows = [_Row(p) for p in sorted(paths)]
+    whole = folders.list_folder(rows, "", size=10)
+    assert [(e.kind, e.name, e.files) for e in whole.entries] == [
+        (folders.FOLDER, "a", 2),
+        (folders.FOLDER, "c", 1),
+        (folders.FOLDER, "zz", 1),
+        (folders.FILE, "a.txt", 0),
+        (folders.FILE, "b", 0),
+        (folders.FILE, "c.txt", 0),
+        (folders.FILE, "m", 0),
+    ]
+    assert (whole.folders, whole.files, whole.next_after) == (3, 4, "")
+    # Pages of 2 walk the same entries; the cursor names the last entry shown.
+    seen, after = [], ""
+    while True:
+        page = folders.list_folder(rows, "", after=after, size=2)
+        seen += [e.name for e in page.entries]
+        if not page.next_after:
+            break
+        after = page.next_after
+    assert seen == [e.name for e in whole.entries]
+    inner = folders.list_folder([_Row("A/w"), _Row("a/x"), _Row("a/y/z")], "a", size=5)
+    assert [(e.name, e.path) for e in inner.entries] == [("y", "a/y"), ("x", "a/x")]
+    assert (inner.folders, inner.files) == (1, 1)  # A/w is another folder's
+    assert folders.parse_cursor("d:a") == (folders.FOLDER, "a")
+    assert folders.parse_cursor("f:") == (folders.FILE, "")
+    assert folders.parse_cursor("x:a") is None and folders.parse_cursor("nothing") is None
+
+
+def test_a_page_of_a_huge_folder_keeps_only_a_page() -> None:
+    rows = (_Row(f"f/{i:06d}") for i in range(100_000, 0, -1))  # any order
+    page = folders.list_folder(rows, "f", after="f:000010", size=3)
+    assert [e.name for e in page.entries] == ["000011", "000012", "000013"]
+    assert page.files == 100_000 and page.next_after == "f:000013"
+
+
+def test_names_are_shown_with_control_characters_escaped() -> None:
+    assert visible("a\x1b[31mb\nc\td\u202ee\x7f") == "a\\x1b[31mb\\nc\\td\\u202ee\\x7f"
+    assert visible("plain/é.txt") == "plain/é.txt"
