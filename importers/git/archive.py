@@ -13,6 +13,7 @@ ref in the bundle (``refs/mic/imported``).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import tempfile
@@ -35,6 +36,7 @@ class BundleFile:
     size: int
     sha256: str
     refs: dict[str, str]  # ref name (display text) -> object id
+    raw_names: dict[str, str]  # display text -> base64 of the name, for names not UTF-8
 
 
 def source_refs(git_dir: Path, ref: str, tip: str) -> dict[bytes, str]:
@@ -86,7 +88,12 @@ def create_bundle(
         while chunk := f.read(CHUNK):
             digest.update(chunk)
     shown = {name.decode("utf-8", "backslashreplace"): oid for name, oid in refs.items()}
-    return BundleFile(target, target.stat().st_size, digest.hexdigest(), shown)
+    raw = {
+        name.decode("utf-8", "backslashreplace"): base64.b64encode(name).decode("ascii")
+        for name in refs
+        if name.decode("utf-8", "backslashreplace").encode() != name
+    }
+    return BundleFile(target, target.stat().st_size, digest.hexdigest(), shown, raw)
 
 
 def _present(repo: Path, oids: set[str]) -> set[str]:
@@ -128,6 +135,7 @@ def archive_run(
             return None
         description: dict[str, Any] = {
             "refs": bundle.refs,
+            "raw_names": bundle.raw_names,
             "ref": ref,
             "tip": tip,
             "source": source,

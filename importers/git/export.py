@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
@@ -105,6 +106,10 @@ def check_branch(branch: str) -> str:
     if subprocess.run(["git", "check-ref-format", ref], capture_output=True).returncode != 0:
         raise ExportError(f"not a valid branch name: {branch!r}")
     return ref
+
+
+def _valid_ref(name: bytes) -> bool:
+    return subprocess.run([b"git", b"check-ref-format", name], capture_output=True).returncode == 0
 
 
 def ref_value(git_dir: Path, ref: str) -> str | None:
@@ -202,9 +207,11 @@ def archived_tags(archives: Sequence[ProjectArchive]) -> dict[bytes, str]:
     """Every tag the archives recorded (a later archive's value wins)."""
     tags: dict[bytes, str] = {}
     for archive in archives:
+        raw_names = archive.refs.get("raw_names") or {}
         for name, oid in (archive.refs.get("refs") or {}).items():
             if isinstance(name, str) and name.startswith("refs/tags/") and isinstance(oid, str):
-                tags[name.encode("utf-8", "surrogateescape")] = oid
+                raw = raw_names.get(name)
+                tags[base64.b64decode(raw) if isinstance(raw, str) else name.encode()] = oid
     return tags
 
 
@@ -393,7 +400,13 @@ def _export(
                 f"archive object missing: commit {commit} of session {session.session_id} "
                 f"(position {session.landing_position}) is in none of the project's archives"
             )
-    tags = {**archived_tags(archives), **session_tags(sessions)}
+    # The archives name tags exactly (bytes); sessions' metadata only as display text, so
+    # it adds only the tags no archive holds (a project imported before archives existed).
+    tags = archived_tags(archives)
+    archived = {name.decode("utf-8", "backslashreplace") for name in tags}
+    for name, oid in session_tags(sessions).items():
+        if name.decode() not in archived and _valid_ref(name):
+            tags[name] = oid
     lost = set(missing_objects(git_dir, sorted(set(tags.values()))))
     for name, oid in sorted(tags.items()):
         if oid in lost:
@@ -512,8 +525,12 @@ def _move_refs(
         run_git(git_dir, ["update-ref", "--stdin", "-z"], input=b"".join(lines))
     except GitError as exc:
         _drop_tmp_refs(git_dir, token)
-        raise ExportRefused(
-            f"{ref} of {git_dir} moved during the export; nothing was changed: "
-            f"{exc.stderr.decode('utf-8', 'replace').strip()}"
+        said = exc.stderr.decode("utf-8", "replace").strip()
+        if "expected" in said:  # "cannot lock ref ...: is at X but expected Y"
+            raise ExportRefused(
+                f"a ref of {git_dir} moved during the export; nothing was changed: {said}"
+            ) from None
+        raise ExportError(
+            f"cannot move the refs of {git_dir}; nothing was changed: {said}"
         ) from None
     return moved

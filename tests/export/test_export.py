@@ -77,9 +77,13 @@ def test_every_fixture_with_every_strategy_exports_the_source_head(
             assert report["ok"], (strategy, name, report)
 
 
-def _tags(repo: Path) -> dict[str, str]:
-    out = git(repo, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags")
-    return dict(line.split(" ", 1) for line in out.splitlines())
+def _tags(repo: Path) -> dict[bytes, str]:
+    out = subprocess.run(
+        ["git", "-C", str(repo), "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return {name: oid.decode() for oid, name in (ln.split(b" ", 1) for ln in out.splitlines())}
 
 
 def _signed_repo(repo: Path) -> dict[str, str]:
@@ -118,6 +122,11 @@ def _signed_repo(repo: Path) -> dict[str, str]:
     git(repo, "tag", "-a", "-m", "a tree", "tree-tag", "HEAD^{tree}")
     git(repo, "tag", "blob-tag", "HEAD:a.txt")
     git(repo, "tag", "-a", "-m", "release", "v1")
+    # A tag whose name is not UTF-8 (Latin-1 "café").
+    subprocess.run(
+        [b"git", b"-C", os.fsencode(repo), b"update-ref", b"refs/tags/caf\xe9", b"HEAD"],
+        check=True,
+    )
     return {"signed": signed, "head": head_of(repo)}
 
 
@@ -139,7 +148,8 @@ def test_signed_commits_and_merges_come_back_byte_identical(
     for oid in (made["signed"], made["head"]):
         assert git(dest, "cat-file", "commit", oid) == git(repo, "cat-file", "commit", oid)
     assert set(git(repo, "rev-list", "main").split()) == set(git(dest, "rev-list", "main").split())
-    assert _tags(dest) == _tags(repo)  # annotated, of a tree, of a blob
+    assert _tags(dest) == _tags(repo)  # annotated, of a tree, of a blob, a name not UTF-8
+    assert b"refs/tags/caf\xe9" in _tags(dest)
     assert not fsck_problems(dest)
 
 
