@@ -72,7 +72,12 @@ def commit_message(session: Session) -> bytes:
     parts.append(
         f"{SESSION_TRAILER}: {session.session_id}\n{POSITION_TRAILER}: {session.landing_position}"
     )
-    return ("\n\n".join(parts) + "\n").encode("utf-8", "surrogatepass")
+    return _text("\n\n".join(parts) + "\n")
+
+
+def _text(text: str) -> bytes:
+    """UTF-8 without NUL: git objects cannot hold one in a message (fsck's nulInCommit)."""
+    return text.replace("\0", "\\0").encode("utf-8", "surrogatepass")
 
 
 def _iso(at: datetime | None) -> str:
@@ -99,7 +104,7 @@ def note_text(session: Session) -> bytes:
     lines.append(f"## Decisions ({len(session.decisions)})")
     for d in session.decisions:
         lines += [f"- {d.decision}", *(f"  {r}" for r in d.reasoning.splitlines()), ""]
-    return ("\n".join(lines).rstrip("\n") + "\n").encode("utf-8", "surrogatepass")
+    return _text("\n".join(lines).rstrip("\n") + "\n")
 
 
 def trailers(message: bytes) -> dict[str, str]:
