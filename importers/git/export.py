@@ -99,15 +99,19 @@ def exported_upto(git_dir: Path, head: str, sessions: Sequence[Session]) -> int 
         if imported_commit(sessions[k]) == head:
             return k + 1
     try:
-        message = run_git(git_dir, ["cat-file", "commit", head]).split(b"\n\n", 1)[-1]
-    except GitError:
+        header, message = run_git(git_dir, ["cat-file", "commit", head]).split(b"\n\n", 1)
+    except (GitError, ValueError):
         return None
     found = fmt.trailers(message)
+    lines = set(header.split(b"\n"))
     for k, session in enumerate(sessions):
         if (
             found.get(fmt.SESSION_TRAILER) == session.session_id
             and found.get(fmt.POSITION_TRAILER) == str(session.landing_position)
             and imported_commit(session) is None
+            # An amended commit keeps its trailers but not its committer line.
+            and b"author " + fmt.ident(session.landed_by, session.started_at) in lines
+            and b"committer " + fmt.ident(session.landed_by, session.landed_at) in lines
         ):
             return k + 1
     return None

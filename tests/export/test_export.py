@@ -344,8 +344,14 @@ def test_reimport_lands_nothing_twice_and_git_commits_on_top_import(
     assert landed["sessions"] == 2
     with MicClient(server.address, server.token) as client:
         assert client.get_project("rt", "p").head_position == count + 2
+    with MicClient(server.address, server.token) as client:
+        archives = client.list_archives("rt", "p")
     assert invoke_json("import", "git", str(dest), "--project", "rt/p", "--json",
                        env=server.env)["sessions"] == 0  # fmt: skip
+    with MicClient(server.address, server.token) as client:
+        # Incremental archives: the run that read nothing new stored nothing.
+        assert client.list_archives("rt", "p") == archives
+        assert [a.seq for a in archives] == list(range(1, len(archives) + 1))
     # The export is up to date with its own commits, and a fresh export makes the same ones.
     assert invoke_json("export", "git", "rt/p", str(dest), "--json", env=server.env)["up_to_date"]
     fresh = tmp_path / "fresh.git"
@@ -447,3 +453,65 @@ def test_an_imported_commit_missing_from_the_archives_is_named(
     first = (oldest.external_id or "").removeprefix("git:")
     assert_one_line_error(result, 1, "archive object missing", f"commit {first}")
     assert not dest.exists()
+
+
+def test_verify_export_finds_a_tree_that_differs(
+    server: MicServer, fixture_repos: dict[str, Path], tmp_path: Path
+) -> None:
+    invoke("import", "git", str(fixture_repos["tags"]), "--project", "ver/p", env=server.env)
+    with MicClient(server.address, server.token) as client:
+        land_native(client, "ver", "p", "Native", [Change("v.txt", "added", b"v\n")], 7)
+    dest = tmp_path / "ver.git"
+    invoke("export", "git", "ver/p", str(dest), env=server.env)
+    assert invoke_json("verify", "ver/p", "--export", str(dest), "--json", env=server.env)["ok"]
+    exported = head_of(dest, "refs/heads/main")
+    # The same message and trailers over another tree (an amend): verify finds the session's
+    # tree differs, and the next export does not take the commit for its own.
+    message = git(dest, "log", "-1", "--format=%B", "main")
+    forged = (
+        subprocess.run(
+            ["git", "-C", str(dest), "commit-tree", "-p", "main^", "-F", "-", "main^^{tree}"],
+            input=message.encode(),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    git(dest, "update-ref", "refs/heads/main", forged)
+    result = invoke("verify", "--export", str(dest), "--json", env=server.env, check=False)
+    assert result.returncode == 1
+    assert "v.txt" in result.json()["difference"]
+    refused = invoke("export", "git", "ver/p", str(dest), env=server.env, check=False)
+    assert_one_line_error(refused, 6, "someone else moved it")
+    # A tag someone moved is refused like the branch, and nothing moves; --force restores it.
+    git(dest, "update-ref", "refs/heads/main", exported)
+    tags = _tags(dest)
+    name = min(tags)
+    git(dest, "update-ref", name.decode(), "main")
+    refused = invoke("export", "git", "ver/p", str(dest), env=server.env, check=False)
+    assert_one_line_error(refused, 6, name.decode(), "someone else moved it")
+    assert _tags(dest)[name] == head_of(dest, "main")
+    invoke("export", "git", "ver/p", str(dest), "--force", env=server.env)
+    assert _tags(dest) == tags
+
+
+def test_an_export_that_does_not_name_its_sessions_is_not_reimported(
+    server: MicServer, tmp_path: Path
+) -> None:
+    """A project whose last session is native, and a repository with no commit exported from
+    it: refused, nothing landed."""
+    with MicClient(server.address, server.token) as client:
+        client.create_organization("nx", exist_ok=True)
+        client.create_project("nx", "p", exist_ok=True)
+        land_native(client, "nx", "p", "Native", [Change("a.txt", "added", b"a\n")], 8)
+    repo = tmp_path / "other"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "b.txt").write_text("b\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "unrelated")
+    result = invoke("import", "git", str(repo), "--project", "nx/p", env=server.env, check=False)
+    assert_one_line_error(result, 1, "not imported from git", "mic export git")
+    with MicClient(server.address, server.token) as client:
+        assert client.get_project("nx", "p").head_position == 1
