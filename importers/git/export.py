@@ -98,23 +98,27 @@ def exported_upto(git_dir: Path, head: str, sessions: Sequence[Session]) -> int 
     for k in range(len(sessions) - 1, -1, -1):
         if imported_commit(sessions[k]) == head:
             return k + 1
-    try:
-        header, message = run_git(git_dir, ["cat-file", "commit", head]).split(b"\n\n", 1)
-    except (GitError, ValueError):
-        return None
-    found = fmt.trailers(message)
-    lines = set(header.split(b"\n"))
     for k, session in enumerate(sessions):
-        if (
-            found.get(fmt.SESSION_TRAILER) == session.session_id
-            and found.get(fmt.POSITION_TRAILER) == str(session.landing_position)
-            and imported_commit(session) is None
-            # An amended commit keeps its trailers but not its committer line.
-            and b"author " + fmt.ident(session.landed_by, session.started_at) in lines
-            and b"committer " + fmt.ident(session.landed_by, session.landed_at) in lines
-        ):
+        if imported_commit(session) is None and made_from(git_dir, head, session):
             return k + 1
     return None
+
+
+def made_from(git_dir: Path, commit: str, session: Session) -> bool:
+    """Whether ``commit`` is the one an export made of the native ``session``: its trailers,
+    and its author and committer lines (an amended commit keeps the trailers, not those)."""
+    try:
+        header, message = run_git(git_dir, ["cat-file", "commit", commit]).split(b"\n\n", 1)
+    except (GitError, ValueError):
+        return False
+    found = fmt.trailers(message)
+    lines = set(header.split(b"\n"))
+    return (
+        found.get(fmt.SESSION_TRAILER) == session.session_id
+        and found.get(fmt.POSITION_TRAILER) == str(session.landing_position)
+        and b"author " + fmt.ident(session.landed_by, session.started_at) in lines
+        and b"committer " + fmt.ident(session.landed_by, session.landed_at) in lines
+    )
 
 
 # -- archives ------------------------------------------------------------------------------

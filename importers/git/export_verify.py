@@ -11,7 +11,7 @@ from pathlib import Path
 
 from importers.git import export_format as fmt
 from importers.git import walk
-from importers.git.export import PROJECT_CONFIG, ExportError, imported_commit
+from importers.git.export import PROJECT_CONFIG, ExportError, imported_commit, made_from
 from importers.git.gitcmd import GitError, run_git
 from importers.git.land import ImportConflict, VerifyClient, resume_point
 from importers.git.source import git_dir_of
@@ -123,7 +123,7 @@ def resume_after_export(
     if latest is None or imported_commit(latest) is not None:
         return resume_point(client, organization, project)
     for commit, session in session_trailers(git_dir, tip):
-        if session == latest.session_id:
+        if session == latest.session_id and made_from(git_dir, commit, latest):
             return commit
     raise ImportConflict(
         f"{organization}/{project} already has sessions that were not imported from git "
