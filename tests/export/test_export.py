@@ -515,3 +515,21 @@ def test_an_export_that_does_not_name_its_sessions_is_not_reimported(
     assert_one_line_error(result, 1, "not imported from git", "mic export git")
     with MicClient(server.address, server.token) as client:
         assert client.get_project("nx", "p").head_position == 1
+
+
+@pytest.mark.postgres
+def test_archives_on_postgres_and_s3_round_trip(
+    mic_server: MicServerFactory, fixture_repos: dict[str, Path], tmp_path: Path
+) -> None:
+    """The archive's row and object on the other backends: PostgreSQL and S3."""
+    other = mic_server("postgres", "s3")
+    repo = fixture_repos["merge"]
+    invoke("import", "git", str(repo), "--project", "s3/p", env=other.env)
+    with MicClient(other.address, other.token) as client:
+        land_native(client, "s3", "p", "On S3", [Change("s.txt", "added", b"s\n" * 5000)], 9)
+    dest = tmp_path / "s3.git"
+    result = invoke_json("export", "git", "s3/p", str(dest), "--json", env=other.env)
+    assert result["archives_restored"] == 1
+    assert git(dest, "rev-parse", "main^").strip() == head_of(repo)
+    assert invoke_json("verify", "--export", str(dest), "--json", env=other.env)["ok"]
+    assert not fsck_problems(dest)
