@@ -20,10 +20,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importers.git.gitcmd import GitError, run_git
 from micelio.client import MicClient, ProjectArchive
+
+if TYPE_CHECKING:
+    from importers.git.pipeline import ImportPlan
 
 #: The ref of an imported revision that is no branch (an id, ``HEAD``, a tag's commit).
 IMPORTED_REF = "refs/mic/imported"
@@ -148,3 +151,18 @@ def archive_run(
             refs=description,
             chunks=_chunks(bundle.path),
         )
+
+
+def archive_plan(
+    client: MicClient, plan: ImportPlan, organization: str, project: str
+) -> ProjectArchive | None:
+    """:func:`archive_run` for an import plan: its source, ref and tip."""
+    return archive_run(
+        client,
+        organization,
+        project,
+        plan.source.git_dir,
+        plan.ref,
+        plan.tip,
+        source=plan.source.location,
+    )
