@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 #: The ref of an imported revision that is no branch (an id, ``HEAD``, a tag's commit).
 IMPORTED_REF = "refs/mic/imported"
 CHUNK = 1024 * 1024
+#: What the description of a bundle may take (the server takes 3 MiB): beyond it, a source
+#: with very many tags records only its imported ref; the bundle itself still names them all.
+DESCRIPTION_BUDGET = 3 * 1024 * 1024 - 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +46,14 @@ class BundleFile:
     raw_names: dict[str, str]  # display text -> base64 of the name, for names not UTF-8
 
 
+def imported_name(ref: str) -> str:
+    """The bundle's name of the imported revision: the branch itself, else ``IMPORTED_REF``."""
+    return ref if ref.startswith("refs/") and not ref.startswith("refs/tags/") else IMPORTED_REF
+
+
 def source_refs(git_dir: Path, ref: str, tip: str) -> dict[bytes, str]:
     """The refs a run archives: the imported ref at ``tip`` and every tag of the source."""
-    name = ref if ref.startswith("refs/") and not ref.startswith("refs/tags/") else IMPORTED_REF
-    refs: dict[bytes, str] = {name.encode(): tip}
+    refs: dict[bytes, str] = {imported_name(ref).encode(): tip}
     out = run_git(git_dir, ["for-each-ref", "--format=%(objectname)%00%(refname)%00", "refs/tags"])
     for line in out.split(b"\n"):
         if line:
@@ -143,6 +151,10 @@ def archive_run(
             "tip": tip,
             "source": source,
         }
+        if len(json.dumps(description)) > DESCRIPTION_BUDGET:
+            description["refs"] = {imported_name(ref): tip}
+            description["raw_names"] = {}
+            description["tags_omitted"] = len(bundle.refs) - 1
         return client.upload_archive(
             organization,
             project,

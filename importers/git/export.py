@@ -126,14 +126,15 @@ def made_from(git_dir: Path, commit: str, session: Session) -> bool:
 
 def restore_archives(
     client: MicClient, organization: str, project: str, git_dir: Path
-) -> tuple[list[ProjectArchive], int]:
+) -> tuple[list[ProjectArchive], dict[int, dict[bytes, str]]]:
     """Unbundle every archive whose objects DEST lacks, oldest first; returns the archives
-    and how many were restored."""
+    and, for each one restored, the refs its bundle names (exact bytes)."""
     archives = client.list_archives(organization, project)
-    restored = 0
+    heads: dict[int, dict[bytes, str]] = {}
     for archive in archives:
         tips = [o for o in (archive.refs.get("refs") or {}).values() if isinstance(o, str)]
-        if tips and not missing_objects(git_dir, tips):
+        complete = not archive.refs.get("tags_omitted")
+        if complete and tips and not missing_objects(git_dir, tips):
             continue
         fd, name = tempfile.mkstemp(prefix="mic-archive-", suffix=".bundle", dir=git_dir)
         path = Path(name)
@@ -148,6 +149,7 @@ def restore_archives(
                     ) from None
             try:
                 run_git(git_dir, ["bundle", "unbundle", str(path)])
+                listed = run_git(git_dir, ["bundle", "list-heads", str(path)])
             except GitError as exc:
                 raise ExportError(
                     f"archive {archive.seq} of {organization}/{project} does not restore: "
@@ -155,19 +157,29 @@ def restore_archives(
                 ) from None
         finally:
             path.unlink(missing_ok=True)
-        restored += 1
-    return archives, restored
+        heads[archive.seq] = {
+            refname: oid.decode()
+            for oid, refname in (line.split(b" ", 1) for line in listed.splitlines() if line)
+        }
+    return archives, heads
 
 
-def archived_tags(archives: Sequence[ProjectArchive]) -> dict[bytes, str]:
-    """Every tag the archives recorded (a later archive's value wins)."""
+def archived_tags(
+    archives: Sequence[ProjectArchive], heads: dict[int, dict[bytes, str]]
+) -> dict[bytes, str]:
+    """Every tag the archives hold (a later archive's value wins): from the bundle itself when
+    this run restored it, else from what the archive recorded."""
     tags: dict[bytes, str] = {}
     for archive in archives:
-        raw_names = archive.refs.get("raw_names") or {}
-        for name, oid in (archive.refs.get("refs") or {}).items():
-            if isinstance(name, str) and name.startswith("refs/tags/") and isinstance(oid, str):
-                raw = raw_names.get(name)
-                tags[base64.b64decode(raw) if isinstance(raw, str) else name.encode()] = oid
+        refs = heads.get(archive.seq)
+        if refs is None:
+            raw_names = archive.refs.get("raw_names") or {}
+            refs = {}
+            for name, oid in (archive.refs.get("refs") or {}).items():
+                if isinstance(name, str) and isinstance(oid, str):
+                    raw = raw_names.get(name)
+                    refs[base64.b64decode(raw) if isinstance(raw, str) else name.encode()] = oid
+        tags.update({n: o for n, o in refs.items() if n.startswith(b"refs/tags/")})
     return tags
 
 
@@ -346,7 +358,7 @@ def _export(
                 f"{organization}/{project}: someone else moved it; --force overwrites it"
             )
         done = upto or 0
-    archives, restored = restore_archives(client, organization, project, git_dir)
+    archives, heads = restore_archives(client, organization, project, git_dir)
     todo = sessions[done:]
     wanted = [(s, c) for s in todo if (c := imported_commit(s)) is not None]
     missing = set(missing_objects(git_dir, [c for _, c in wanted]))
@@ -358,7 +370,7 @@ def _export(
             )
     # The archives name tags exactly (bytes); sessions' metadata only as display text, so
     # it adds only the tags no archive holds (a project imported before archives existed).
-    tags = archived_tags(archives)
+    tags = archived_tags(archives, heads)
     archived = {name.decode("utf-8", "backslashreplace") for name in tags}
     for name, oid in session_tags(sessions).items():
         if name.decode() not in archived and valid_ref(name):
@@ -422,7 +434,7 @@ def _export(
         sessions=len(sessions),
         exported=len(todo),
         native_commits=len(native),
-        archives_restored=restored,
+        archives_restored=len(heads),
         tags=moved,
         notes=notes_new,
         created=False,

@@ -491,8 +491,18 @@ class MicClient:
         return _archive(answer)
 
     def list_archives(self, organization: str, project: str) -> list[ProjectArchive]:
-        req = pb.ListArchivesRequest(organization=organization, project=project)
-        return [_archive(a) for a in self._call(self._projects.ListArchives, req).archives]
+        """Every archive of the project, oldest first (fetching pages as needed)."""
+        found: list[ProjectArchive] = []
+        after = 0
+        while True:
+            req = pb.ListArchivesRequest(
+                organization=organization, project=project, after_seq=after
+            )
+            page = self._call(self._projects.ListArchives, req)
+            found += [_archive(a) for a in page.archives]
+            after = page.next_after_seq
+            if not after or not page.archives:
+                return found
 
     def read_archive(self, organization: str, project: str, seq: int) -> Iterator[bytes]:
         req = pb.ReadArchiveRequest(organization=organization, project=project, seq=seq)

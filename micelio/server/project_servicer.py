@@ -135,10 +135,12 @@ class ProjectServicer(rpc.ProjectServiceServicer):
     def ListArchives(
         self, request: pb.ListArchivesRequest, context: grpc.ServicerContext
     ) -> pb.ListArchivesResponse:
-        views = self._s.archives.list_archives(
-            current_principal(), request.organization, request.project
+        views, next_after = self._s.archives.list_archives(
+            current_principal(), request.organization, request.project, request.after_seq
         )
-        return pb.ListArchivesResponse(archives=[_archive(v) for v in views])
+        return pb.ListArchivesResponse(
+            archives=[_archive(v) for v in views], next_after_seq=next_after
+        )
 
     @streaming
     def ReadArchive(

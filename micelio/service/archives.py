@@ -34,7 +34,9 @@ from micelio.vocabulary import TokenRole
 GIT_BUNDLE = "git-bundle"
 BUNDLE_SIGNATURES = (b"# v2 git bundle\n", b"# v3 git bundle\n")
 MAX_ARCHIVES = 100_000
-MAX_REFS_BYTES = limits.MIB  # the JSON of what the client says the bundle holds
+MAX_REFS_BYTES = 3 * limits.MIB  # the JSON of what the client says the bundle holds
+PAGE_ARCHIVES = 1000
+PAGE_BYTES = 3 * limits.MIB  # a listing page ends before this much JSON (one archive at least)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -148,17 +150,27 @@ class ArchiveService:
             raise
 
     def list_archives(
-        self, principal: Principal, organization: str, project: str
-    ) -> list[ArchiveView]:
+        self, principal: Principal, organization: str, project: str, after_seq: int = 0
+    ) -> tuple[list[ArchiveView], int]:
+        """A page of the project's archives after ``after_seq``, and where the next page
+        starts (0: none): at most ``PAGE_ARCHIVES``, ending before ``PAGE_BYTES`` of refs."""
         require_org(principal, organization, TokenRole.READ, "read projects")
         with self._db.read() as db:
             found = lookup.project(db, organization, project)
             rows = db.scalars(
                 select(ProjectArchive)
-                .where(ProjectArchive.project_id == found.id)
+                .where(ProjectArchive.project_id == found.id, ProjectArchive.seq > after_seq)
                 .order_by(ProjectArchive.seq)
+                .limit(PAGE_ARCHIVES + 1)
             )
-            return [_view(r) for r in rows]
+            page: list[ArchiveView] = []
+            size = 0
+            for row in rows:
+                size += len(json.dumps(row.refs)) + 256
+                if page and (size > PAGE_BYTES or len(page) == PAGE_ARCHIVES):
+                    return page, page[-1].seq
+                page.append(_view(row))
+            return page, 0
 
     def read(
         self, principal: Principal, organization: str, project: str, seq: int

@@ -414,18 +414,22 @@ class ProjectArchive(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., kind: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., refs_json: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ...) -> None: ...
 
 class ListArchivesRequest(_message.Message):
-    __slots__ = ("organization", "project")
+    __slots__ = ("organization", "project", "after_seq")
     ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     organization: str
     project: str
-    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ...) -> None: ...
+    after_seq: int
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., after_seq: _Optional[int] = ...) -> None: ...
 
 class ListArchivesResponse(_message.Message):
-    __slots__ = ("archives",)
+    __slots__ = ("archives", "next_after_seq")
     ARCHIVES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     archives: _containers.RepeatedCompositeFieldContainer[ProjectArchive]
-    def __init__(self, archives: _Optional[_Iterable[_Union[ProjectArchive, _Mapping]]] = ...) -> None: ...
+    next_after_seq: int
+    def __init__(self, archives: _Optional[_Iterable[_Union[ProjectArchive, _Mapping]]] = ..., next_after_seq: _Optional[int] = ...) -> None: ...
 
 class ReadArchiveRequest(_message.Message):
     __slots__ = ("organization", "project", "seq")

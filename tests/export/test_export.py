@@ -533,3 +533,31 @@ def test_archives_on_postgres_and_s3_round_trip(
     assert git(dest, "rev-parse", "main^").strip() == head_of(repo)
     assert invoke_json("verify", "--export", str(dest), "--json", env=other.env)["ok"]
     assert not fsck_problems(dest)
+
+
+def test_a_source_with_very_many_tags_keeps_them_all(server: MicServer, tmp_path: Path) -> None:
+    """More tags than an archive's description holds: the bundle still names them all."""
+    repo = tmp_path / "tags"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    commits = []
+    for k in range(20):
+        (repo / "f.txt").write_text(f"{k}\n")
+        git(repo, "add", ".")
+        git(repo, "commit", "-q", "-m", f"c{k}")
+        commits.append(head_of(repo))
+    updates = "".join(
+        f"create refs/tags/{'t' * 200}-{n}\0{commits[n % 20]}\0" for n in range(15_000)
+    )
+    subprocess.run(["git", "-C", str(repo), "update-ref", "--stdin", "-z"],
+                   input=updates.encode(), check=True)  # fmt: skip
+    git(repo, "pack-refs", "--all")
+    invoke("import", "git", str(repo), "--project", "many/tags", "--strategy", "commit",
+           env=server.env)  # fmt: skip
+    with MicClient(server.address, server.token) as client:
+        (archive,) = client.list_archives("many", "tags")
+    assert archive.refs["tags_omitted"] == 15_000
+    dest = tmp_path / "tags.git"
+    invoke("export", "git", "many/tags", str(dest), env=server.env)
+    assert _tags(dest) == _tags(repo)
+    assert head_of(dest, "refs/heads/main") == head_of(repo)

@@ -114,7 +114,7 @@ def test_bad_uploads_store_nothing(server: MicServer, admin: Api) -> None:
         (_upload(b"# v2"), BAD, "not a git bundle"),
         (_upload(BUNDLE, kind="tarball"), BAD, "unknown archive kind"),
         (_upload(BUNDLE, refs_json="[1, 2]"), BAD, "not a JSON object"),
-        (_upload(BUNDLE, refs_json='{"x": "' + "y" * (1 << 20) + '"}'), BAD, "refs"),
+        (_upload(BUNDLE, refs_json='{"x": "' + "y" * (3 << 20) + '"}'), BAD, "refs"),
         (_upload(BUNDLE, header=False), BAD, "starts with its header"),
         (_upload(b"", size=0), BAD, "size"),
         (_upload(BUNDLE, project="nope"), grpc.StatusCode.NOT_FOUND, "not found"),
@@ -166,3 +166,22 @@ def test_a_tampered_archive_is_data_loss(server: MicServer, admin: Api) -> None:
     with expect_error(grpc.StatusCode.DATA_LOSS, "sha256"):
         list(admin.projects.ReadArchive(pb.ReadArchiveRequest(organization="arc", project="p",
                                                               seq=seq)))  # fmt: skip
+
+
+def test_listing_comes_in_pages_of_bounded_size(server: MicServer, admin: Api) -> None:
+    admin.project("arc", "pages")
+    big = json.dumps({"refs": {"x": "y" * (1200 << 10)}})
+    for _ in range(3):
+        admin.projects.UploadArchive(_upload(BUNDLE, project="pages", refs_json=big))
+    seen: list[int] = []
+    after = 0
+    while True:
+        page = admin.projects.ListArchives(
+            pb.ListArchivesRequest(organization="arc", project="pages", after_seq=after)
+        )
+        assert page.ByteSize() < 4 << 20
+        seen += [a.seq for a in page.archives]
+        after = page.next_after_seq
+        if not after:
+            break
+    assert seen == [1, 2, 3]
