@@ -35,6 +35,7 @@ from importers.git.export_repo import (
     ExportError,
     ExportRefused,
     check_branch,
+    check_not_checked_out,
     drop_tmp_refs,
     missing_objects,
     move_refs,
@@ -327,6 +328,8 @@ def export_git(
     if not listed:
         raise ExportError(f"{organization}/{project} has no landed sessions: nothing to export")
     git_dir, created = open_dest(dest, branch)
+    if not created:
+        check_not_checked_out(git_dir, ref)
     try:
         result = _export(client, organization, project, git_dir, ref, listed, force, on_progress)
     except BaseException:

@@ -38,6 +38,23 @@ def open_dest(dest: Path, branch: str) -> tuple[Path, bool]:
     return dest.resolve(), True
 
 
+def check_not_checked_out(git_dir: Path, ref: str) -> None:
+    """Refuse a branch checked out in DEST's work tree, as ``git push`` does: moving it would
+    leave the work tree and index describing another commit."""
+    bare = run_git(git_dir, ["rev-parse", "--is-bare-repository"]).strip() == b"true"
+    if bare:
+        return
+    try:
+        current = run_git(git_dir, ["symbolic-ref", "-q", "HEAD"]).decode().strip()
+    except GitError:
+        return  # a detached HEAD
+    if current == ref:
+        raise ExportError(
+            f"not a repository to export into: {ref} is checked out in the work tree of "
+            f"{git_dir}; export into a bare repository (or another --branch)"
+        )
+
+
 def check_branch(branch: str) -> str:
     ref = f"refs/heads/{branch}"
     if subprocess.run(["git", "check-ref-format", ref], capture_output=True).returncode != 0:

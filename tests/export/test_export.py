@@ -379,6 +379,12 @@ def test_dest_that_is_not_a_repository_is_refused_untouched(
     a_file.write_text("x")
     result = invoke("export", "git", "bad/dest", str(a_file), env=server.env, check=False)
     assert_one_line_error(result, 2, "not a git repository")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    git(checkout, "init", "-q", "-b", "main")
+    result = invoke("export", "git", "bad/dest", str(checkout), env=server.env, check=False)
+    assert_one_line_error(result, 2, "checked out in the work tree")
+    assert not git(checkout, "for-each-ref")
     result = invoke("export", "git", "bad/dest", str(tmp_path / "b.git"), "--branch", "a..b",
                     env=server.env, check=False)  # fmt: skip
     assert_one_line_error(result, 2, "not a valid branch name")
