@@ -257,7 +257,14 @@ class FastImport:
         w(b"\n")
         return mark
 
-    def notes(self, ref: str, parent: str | None, notes: list[tuple[str, bytes]], at: int) -> str:
+    def blob(self, payload: bytes) -> str:
+        """Write a blob now (a note: memory holds one at a time); returns its mark."""
+        self._mark += 1
+        self.write(f"blob\nmark :{self._mark}\n".encode() + fmt.data(payload))
+        return f":{self._mark}"
+
+    def notes(self, ref: str, parent: str | None, notes: list[tuple[str, str]], at: int) -> str:
+        """One commit of ``refs/notes/mic`` adding each (commit, note blob) pair."""
         self._mark += 1
         mark = f":{self._mark}"
         message = f"mic: notes of {len(notes)} sessions\n".encode()
@@ -266,8 +273,8 @@ class FastImport:
         self.write(fmt.data(message))
         if parent is not None:
             self.write(f"from {parent}\n".encode())
-        for commit, text in notes:
-            self.write(f"N inline {commit}\n".encode() + fmt.data(text))
+        for commit, blob in notes:
+            self.write(f"N {blob} {commit}\n".encode())
         self.write(b"\n")
         return mark
 
@@ -390,38 +397,10 @@ def _export(
     notes_new = notes_old
     head = parent
     token = secrets.token_hex(8)
-    tmp_branch, tmp_notes = f"{TMP_REFS}/{token}/branch", f"{TMP_REFS}/{token}/notes"
     if native:
-        with tempfile.TemporaryDirectory(prefix="mic-export-") as tmp:
-            writer = FastImport(git_dir, Path(tmp) / "marks", tmp_branch)
-            try:
-                marks_of: dict[int, str] = {}
-                notes: list[tuple[str, bytes]] = []
-                for k, session in enumerate(todo, 1):
-                    source_commit = imported_commit(session)
-                    if source_commit is None:
-                        full = client.get_session(session.session_id)
-                        mark = writer.commit(full, head, _changes(client, full))
-                        marks_of[session.landing_position or 0] = mark
-                        notes.append((mark, fmt.note_text(full)))
-                        head = mark
-                    else:
-                        head = source_commit
-                        commits[session.landing_position or 0] = source_commit
-                    if on_progress is not None:
-                        on_progress(k, len(todo))
-                notes_mark = writer.notes(
-                    tmp_notes, notes_old, notes, fmt.epoch(native[-1].landed_at)
-                )
-                marks = writer.finish()
-            except BaseException:
-                writer.kill()
-                drop_tmp_refs(git_dir, token)
-                raise
-        for position, mark in marks_of.items():
-            commits[position] = marks[mark]
-        notes_new = marks[notes_mark]
-        head = marks.get(head, head) if head else head
+        head, notes_new = _write(
+            client, git_dir, todo, head, notes_old, commits, token, on_progress
+        )
     else:
         for k, session in enumerate(todo, 1):
             head = imported_commit(session)
@@ -444,3 +423,48 @@ def _export(
         up_to_date=not todo,
         commits=commits,
     )
+
+
+def _write(
+    client: MicClient,
+    git_dir: Path,
+    todo: Sequence[Session],
+    head: str | None,
+    notes_old: str | None,
+    commits: dict[int, str],
+    token: str,
+    on_progress: ProgressCallback | None,
+) -> tuple[str | None, str]:
+    """Write the native sessions of ``todo`` (and their notes) with one fast-import, on top of
+    ``head``; imported sessions in between only move the parent. Fills ``commits`` and
+    returns the new head and notes commit."""
+    native = [s for s in todo if imported_commit(s) is None]
+    with tempfile.TemporaryDirectory(prefix="mic-export-") as tmp:
+        writer = FastImport(git_dir, Path(tmp) / "marks", f"{TMP_REFS}/{token}/branch")
+        try:
+            marks_of: dict[int, str] = {}
+            notes: list[tuple[str, str]] = []
+            for k, session in enumerate(todo, 1):
+                source_commit = imported_commit(session)
+                if source_commit is None:
+                    full = client.get_session(session.session_id)
+                    mark = writer.commit(full, head, _changes(client, full))
+                    marks_of[session.landing_position or 0] = mark
+                    notes.append((mark, writer.blob(fmt.note_text(full))))
+                    head = mark
+                else:
+                    head = source_commit
+                    commits[session.landing_position or 0] = source_commit
+                if on_progress is not None:
+                    on_progress(k, len(todo))
+            notes_mark = writer.notes(
+                f"{TMP_REFS}/{token}/notes", notes_old, notes, fmt.epoch(native[-1].landed_at)
+            )
+            marks = writer.finish()
+        except BaseException:
+            writer.kill()
+            drop_tmp_refs(git_dir, token)
+            raise
+    for position, mark in marks_of.items():
+        commits[position] = marks[mark]
+    return (marks.get(head, head) if head else head), marks[notes_mark]
