@@ -47,6 +47,8 @@ DEFAULT_MAX_SESSION_CHANGES = 100_000
 DEFAULT_MAX_SESSION_BYTES = 10 * 1024**3
 #: Inline content bytes one landing may spool (memory up to 8 MiB, then DATA_DIR/tmp).
 DEFAULT_MAX_SPOOL_BYTES = 1024**3
+#: Bytes of one Git bundle an import archives for its project (``mic export git``).
+DEFAULT_MAX_ARCHIVE_BYTES = 16 * 1024**3
 
 DB_FILE = "mic.db"
 OBJECTS_DIR = "objects"
@@ -123,6 +125,8 @@ class ServerConfig:
     max_session_bytes: int = DEFAULT_MAX_SESSION_BYTES
     max_spool_bytes: int = DEFAULT_MAX_SPOOL_BYTES
     max_conversation_bytes: int = DEFAULT_MAX_CONVERSATION_BYTES
+    #: One project archive (a Git bundle of an import run): RESOURCE_EXHAUSTED beyond.
+    max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES
 
     @property
     def resolved_db_url(self) -> str:

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from importers.git.archive import archive_plan
 from importers.git.blobs import BlobReader
 from importers.git.gitcmd import empty_tree
 from importers.git.mapping import PlannedChange, net_changes
@@ -107,6 +108,8 @@ def land_plan(
     """
     summary = ImportSummary(already_imported=plan.skipped_commits)
     start = time.perf_counter()
+    # Objects first: what this run read is archived before any of its sessions lands.
+    archive_plan(client, plan, organization, project)
     head = client.get_project(organization, project).head_position
     remaining: Iterator[tuple[PlannedImportSession, SessionDraft]] = iter(
         drafts(plan, organization, project, tags)

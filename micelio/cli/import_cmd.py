@@ -97,7 +97,7 @@ def import_git(
     """Turn a Git repository's first-parent history into landed sessions."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from importers.git import land, pipeline, walk
+    from importers.git import export_verify, land, pipeline, walk
     from importers.grouping import STRATEGIES
 
     if strategy not in STRATEGIES:
@@ -139,7 +139,9 @@ def import_git(
     with connect(server, token) as client:
         client.create_organization(org, exist_ok=True)
         client.create_project(org, proj, exist_ok=True)
-        resume = land.resume_point(client, org, proj)
+        # An exported project's native sessions are recognised by their commits' trailers.
+        tip = walk.resolve_ref(src.git_dir, ref).oid
+        resume = export_verify.resume_after_export(client, org, proj, src.git_dir, tip)
         try:
             plan = pipeline.make_plan(src, ref, strategy, resume_after=resume)
         except pipeline.ImportFailure as exc:
@@ -178,17 +180,39 @@ def import_git(
 
 
 def verify(
-    project: Annotated[str, typer.Argument(help="ORG/PROJECT")],
-    repo: Annotated[str, typer.Argument(help="The repository it was imported from.")],
+    project: Annotated[
+        str | None, typer.Argument(help="ORG/PROJECT (with --export: default, DEST's own).")
+    ] = None,
+    repo: Annotated[str | None, typer.Argument(help="The repository it was imported from.")] = None,
     ref: Annotated[str | None, typer.Option("--ref", help="Ref that was imported.")] = None,
     deep: Annotated[
         bool, typer.Option("--deep", help="Also read back every stored content.")
     ] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            help="Check a `mic export git` repository instead: every session's tree equals "
+            "its exported commit's.",
+        ),
+    ] = None,
+    branch: Annotated[
+        str, typer.Option("--branch", help="With --export: the exported branch.")
+    ] = "main",
     as_json: JsonOpt = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Check that every imported session's tree equals its Git tree."""
+    if export is not None:
+        from micelio.cli import export_cmd
+
+        if repo is not None:
+            raise CliError("--export DEST takes no REPO", USAGE)
+        export_cmd.verify_export(project, export, branch, as_json, server, token)
+        return
+    if project is None or repo is None:
+        raise CliError("expected ORG/PROJECT REPO, or --export DEST", USAGE)
     from importers.git import land
     from importers.git.verify import verify as run_verify
 

@@ -34,6 +34,7 @@ def build() -> typer.Typer:
     # Each group lives in its own module; registration order is the order of `mic --help`.
     from micelio.cli import (
         checkout_cmd,
+        export_cmd,
         history_cmd,
         import_cmd,
         mcp_cmd,
@@ -56,6 +57,7 @@ def build() -> typer.Typer:
     app.command("ls")(history_cmd.ls)
     app.add_typer(import_cmd.app, name="import")
     app.command("verify")(import_cmd.verify)
+    app.add_typer(export_cmd.app, name="export")
     app.add_typer(migrate_cmd.app, name="migrate")
     app.command("mcp")(mcp_cmd.mcp)
     return app

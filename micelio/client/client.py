@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -46,6 +47,7 @@ from micelio.client.models import (
     Organization,
     Page,
     Project,
+    ProjectArchive,
     Session,
     SessionChange,
     TokenInfo,
@@ -458,6 +460,58 @@ class MicClient:
         req = pb.ReadChangeRequest(session_id=session_id, file_path=file_path, raw_path=raw_path)
         return self._bytes(self._sessions.ReadChange, req)
 
+    # --- project archives (Git bundles of imports) --------------------------------------------
+
+    def upload_archive(
+        self,
+        organization: str,
+        project: str,
+        *,
+        size: int,
+        sha256: str,
+        refs: dict[str, Any],
+        chunks: Iterable[bytes],
+        kind: str = "git-bundle",
+    ) -> ProjectArchive:
+        """Store an archive of ``size`` bytes (chunks of at most 1 MiB) for the project."""
+        header = pb.ArchiveHeader(
+            organization=organization,
+            project=project,
+            kind=kind,
+            size=size,
+            sha256=sha256,
+            refs_json=json.dumps(refs, sort_keys=True),
+        )
+
+        def requests() -> Iterator[pb.UploadArchiveRequest]:
+            yield pb.UploadArchiveRequest(header=header)
+            for chunk in chunks:
+                yield pb.UploadArchiveRequest(chunk=chunk)
+
+        try:
+            answer = self._projects.UploadArchive(requests(), metadata=self._metadata)
+        except grpc.RpcError as err:
+            raise from_rpc_error(err, self.address) from None
+        return _archive(answer)
+
+    def list_archives(self, organization: str, project: str) -> list[ProjectArchive]:
+        """Every archive of the project, oldest first (fetching pages as needed)."""
+        found: list[ProjectArchive] = []
+        after = 0
+        while True:
+            req = pb.ListArchivesRequest(
+                organization=organization, project=project, after_seq=after
+            )
+            page = self._call(self._projects.ListArchives, req)
+            found += [_archive(a) for a in page.archives]
+            after = page.next_after_seq
+            if not after or not page.archives:
+                return found
+
+    def read_archive(self, organization: str, project: str, seq: int) -> Iterator[bytes]:
+        req = pb.ReadArchiveRequest(organization=organization, project=project, seq=seq)
+        return self._bytes(self._projects.ReadArchive, req)
+
     # --- content ------------------------------------------------------------------------------
 
     def get_tree(
@@ -621,4 +675,18 @@ def _land_result(response: pb.LandSessionResponse) -> LandResult:
         changes=response.changes,
         bytes_inline=response.bytes_inline,
         bytes_stored=response.bytes_stored,
+    )
+
+
+def _archive(answer: pb.ProjectArchive) -> ProjectArchive:
+    return ProjectArchive(
+        seq=answer.seq,
+        kind=answer.kind,
+        size=answer.size,
+        sha256=answer.sha256,
+        refs=json.loads(answer.refs_json or "{}"),
+        created_at=answer.created_at.ToDatetime(tzinfo=UTC)
+        if answer.HasField("created_at")
+        else None,
+        created_by=answer.created_by,
     )

@@ -174,3 +174,16 @@ class Page(Generic[T]):
     items: list[T]
     next_page_token: str
     total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectArchive:
+    """A Git bundle an import stored for its project (``mic export git`` restores them)."""
+
+    seq: int
+    kind: str
+    size: int
+    sha256: str
+    refs: dict[str, Any]
+    created_at: datetime | None = None
+    created_by: str = ""

@@ -210,6 +210,30 @@ class SessionChange(Base):
     session: Mapped[Session] = relationship(back_populates="changes")
 
 
+class ProjectArchive(Base):
+    """A Git bundle an import stored for its project (``mic export git`` restores from them).
+
+    One per import run, numbered ``seq`` 1, 2, ... in the order they were recorded; each is
+    incremental over the ones before it. The object lives at ``storage_key``, chosen by the
+    server under ``projects/{project_id}/archives/``, never by the client."""
+
+    __tablename__ = "project_archives"
+    __table_args__ = (UniqueConstraint("project_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    storage_key: Mapped[str] = mapped_column(String(400))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # What the client said the bundle holds (its refs and prerequisites), for the next run.
+    refs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_token_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[str | None] = mapped_column(Text)
+
+
 class UploadReservation(Base):
     """A session id whose objects one upload may write (taken before its first stored byte).
 

@@ -169,6 +169,13 @@ def start(
         min=0,
         help="Inline content bytes one landing may spool before its commit.",
     ),
+    max_archive_bytes: int = typer.Option(
+        defaults.DEFAULT_MAX_ARCHIVE_BYTES,
+        "--max-archive-bytes",
+        envvar="MIC_MAX_ARCHIVE_BYTES",
+        min=0,
+        help="Bytes of one Git bundle an import archives for its project.",
+    ),
     web: str = typer.Option(
         None,
         "--web",
@@ -219,6 +226,7 @@ def start(
         max_session_bytes=max_session_bytes,
         max_spool_bytes=max_spool_bytes,
         max_conversation_bytes=max_conversation_bytes,
+        max_archive_bytes=max_archive_bytes,
     )
     # An explicit --web must work; the default one is best effort (see `serve`).
     web_listen = None if web == "off" else (web or DEFAULT_WEB_LISTEN)

@@ -46,10 +46,12 @@ EXEMPT_PREFIXES = (
     "/grpc.reflection.v1.ServerReflection/",
 )
 _SESSIONS = pb.DESCRIPTOR.services_by_name["SessionService"].full_name
+_PROJECTS = pb.DESCRIPTOR.services_by_name["ProjectService"].full_name
 #: Methods that only a token with this role may even open (a stream holds a thread).
 REQUIRED_ROLE = {
     f"/{_SESSIONS}/LandSession": TokenRole.WRITE,
     f"/{_SESSIONS}/LandSessions": TokenRole.WRITE,
+    f"/{_PROJECTS}/UploadArchive": TokenRole.WRITE,
 }
 #: A health check's request is a few bytes sent at once: a client that keeps one waiting
 #: longer than this is not a health checker.

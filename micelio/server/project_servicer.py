@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import grpc
 
 from micelio.server import convert
-from micelio.server.errors import unary
+from micelio.server.errors import streaming, unary
 from micelio.server.interceptor import current_principal
 from micelio.service import Services
+from micelio.service.archives import ArchiveHeader, ArchiveView
+from micelio.service.errors import InvalidArgument
 from micelio.v1 import micelio_pb2 as pb
 from micelio.v1 import micelio_pb2_grpc as rpc
 
@@ -106,3 +111,66 @@ class ProjectServicer(rpc.ProjectServiceServicer):
     @unary
     def WhoAmI(self, request: pb.WhoAmIRequest, context: grpc.ServicerContext) -> pb.TokenInfo:
         return convert.token_info(self._s.tokens.whoami(current_principal()))
+
+    @unary
+    def UploadArchive(
+        self, request_iterator: Iterator[pb.UploadArchiveRequest], context: grpc.ServicerContext
+    ) -> pb.ProjectArchive:
+        first = next(request_iterator, None)
+        if first is None or first.WhichOneof("item") != "header":
+            raise InvalidArgument("an archive upload starts with its header")
+        header = first.header
+        try:
+            refs = json.loads(header.refs_json or "{}")
+        except ValueError:
+            raise InvalidArgument("an archive's refs_json is not JSON") from None
+        if not isinstance(refs, dict):
+            raise InvalidArgument("an archive's refs_json is not a JSON object")
+        view = self._s.archives.upload(
+            current_principal(),
+            ArchiveHeader(
+                header.organization, header.project, header.kind, header.size, header.sha256, refs
+            ),
+            _chunks(request_iterator),
+        )
+        return _archive(view)
+
+    @unary
+    def ListArchives(
+        self, request: pb.ListArchivesRequest, context: grpc.ServicerContext
+    ) -> pb.ListArchivesResponse:
+        views, next_after = self._s.archives.list_archives(
+            current_principal(), request.organization, request.project, request.after_seq
+        )
+        return pb.ListArchivesResponse(
+            archives=[_archive(v) for v in views], next_after_seq=next_after
+        )
+
+    @streaming
+    def ReadArchive(
+        self, request: pb.ReadArchiveRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.ContentChunk]:
+        chunks = self._s.archives.read(
+            current_principal(), request.organization, request.project, request.seq
+        )
+        for data in chunks:
+            yield pb.ContentChunk(data=data)
+
+
+def _chunks(requests: Iterator[pb.UploadArchiveRequest]) -> Iterator[bytes]:
+    for request in requests:
+        if request.WhichOneof("item") != "chunk":
+            raise InvalidArgument("an archive upload has one header, then chunks")
+        yield request.chunk
+
+
+def _archive(view: ArchiveView) -> pb.ProjectArchive:
+    return pb.ProjectArchive(
+        seq=view.seq,
+        kind=view.kind,
+        size=view.size,
+        sha256=view.sha256,
+        refs_json=json.dumps(view.refs, sort_keys=True),
+        created_at=convert.timestamp(view.created_at),
+        created_by=view.created_by,
+    )

@@ -13,6 +13,7 @@ from micelio.config import ServerConfig
 from micelio.database.engine import Database
 from micelio.database.migrate import upgrade
 from micelio.service import datadir, gc
+from micelio.service.archives import ArchiveService
 from micelio.service.auth import TokenAuthority
 from micelio.service.browse import BrowseService
 from micelio.service.content import ContentService
@@ -39,6 +40,7 @@ class Services:
     content: ContentService
     history: HistoryService
     jobs: JobService
+    archives: ArchiveService
     server_id: str = ""
 
     @classmethod
@@ -95,6 +97,7 @@ class Services:
                     restrict_server_wide=config.restrict_server_wide_sources,
                 ),
             ),
+            archives=ArchiveService(db, store, max_bytes=config.max_archive_bytes),
             server_id=server_id,
         )
 

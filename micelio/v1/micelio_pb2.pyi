@@ -371,6 +371,76 @@ class ReadChangeRequest(_message.Message):
     raw_path: bytes
     def __init__(self, session_id: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ...) -> None: ...
 
+class ArchiveHeader(_message.Message):
+    __slots__ = ("organization", "project", "kind", "size", "sha256", "refs_json")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    REFS_JSON_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    kind: str
+    size: int
+    sha256: str
+    refs_json: str
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., kind: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., refs_json: _Optional[str] = ...) -> None: ...
+
+class UploadArchiveRequest(_message.Message):
+    __slots__ = ("header", "chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: ArchiveHeader
+    chunk: bytes
+    def __init__(self, header: _Optional[_Union[ArchiveHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class ProjectArchive(_message.Message):
+    __slots__ = ("seq", "kind", "size", "sha256", "refs_json", "created_at", "created_by")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    REFS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    kind: str
+    size: int
+    sha256: str
+    refs_json: str
+    created_at: _timestamp_pb2.Timestamp
+    created_by: str
+    def __init__(self, seq: _Optional[int] = ..., kind: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., refs_json: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ...) -> None: ...
+
+class ListArchivesRequest(_message.Message):
+    __slots__ = ("organization", "project", "after_seq")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    after_seq: int
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., after_seq: _Optional[int] = ...) -> None: ...
+
+class ListArchivesResponse(_message.Message):
+    __slots__ = ("archives", "next_after_seq")
+    ARCHIVES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    archives: _containers.RepeatedCompositeFieldContainer[ProjectArchive]
+    next_after_seq: int
+    def __init__(self, archives: _Optional[_Iterable[_Union[ProjectArchive, _Mapping]]] = ..., next_after_seq: _Optional[int] = ...) -> None: ...
+
+class ReadArchiveRequest(_message.Message):
+    __slots__ = ("organization", "project", "seq")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    seq: int
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., seq: _Optional[int] = ...) -> None: ...
+
 class WhoAmIRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

@@ -651,6 +651,21 @@ class ProjectServiceStub:
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.WhoAmIRequest.SerializeToString,
                 response_deserializer=micelio_dot_v1_dot_micelio__pb2.TokenInfo.FromString,
                 _registered_method=True)
+        self.UploadArchive = channel.stream_unary(
+                '/micelio.v1.ProjectService/UploadArchive',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.UploadArchiveRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.ProjectArchive.FromString,
+                _registered_method=True)
+        self.ListArchives = channel.unary_unary(
+                '/micelio.v1.ProjectService/ListArchives',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.ListArchivesRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.ListArchivesResponse.FromString,
+                _registered_method=True)
+        self.ReadArchive = channel.unary_stream(
+                '/micelio.v1.ProjectService/ReadArchive',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.ReadArchiveRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.ContentChunk.FromString,
+                _registered_method=True)
 
 
 class ProjectServiceServicer:
@@ -724,6 +739,28 @@ class ProjectServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadArchive(self, request_iterator, context):
+        """Project archives: the Git bundles `mic import git` stores so that `mic export git` can
+        restore every object it read. Upload: a header, then the bytes in chunks (<= 1 MiB);
+        write in the organization; stored whole or not at all, at a key the server picks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListArchives(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadArchive(self, request, context):
+        """The archive's bytes, checked against its recorded size and sha256 (DATA_LOSS otherwise).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProjectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -776,6 +813,21 @@ def add_ProjectServiceServicer_to_server(servicer, server):
                     servicer.WhoAmI,
                     request_deserializer=micelio_dot_v1_dot_micelio__pb2.WhoAmIRequest.FromString,
                     response_serializer=micelio_dot_v1_dot_micelio__pb2.TokenInfo.SerializeToString,
+            ),
+            'UploadArchive': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadArchive,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.UploadArchiveRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.ProjectArchive.SerializeToString,
+            ),
+            'ListArchives': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListArchives,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.ListArchivesRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.ListArchivesResponse.SerializeToString,
+            ),
+            'ReadArchive': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadArchive,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.ReadArchiveRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.ContentChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1051,6 +1103,87 @@ class ProjectService:
             '/micelio.v1.ProjectService/WhoAmI',
             micelio_dot_v1_dot_micelio__pb2.WhoAmIRequest.SerializeToString,
             micelio_dot_v1_dot_micelio__pb2.TokenInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadArchive(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/micelio.v1.ProjectService/UploadArchive',
+            micelio_dot_v1_dot_micelio__pb2.UploadArchiveRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.ProjectArchive.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListArchives(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.ProjectService/ListArchives',
+            micelio_dot_v1_dot_micelio__pb2.ListArchivesRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.ListArchivesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadArchive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/micelio.v1.ProjectService/ReadArchive',
+            micelio_dot_v1_dot_micelio__pb2.ReadArchiveRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.ContentChunk.FromString,
             options,
             channel_credentials,
             insecure,
