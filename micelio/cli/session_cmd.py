@@ -14,7 +14,7 @@ import typer
 
 from micelio import paths
 from micelio.cli import output
-from micelio.cli.errors import CONFLICT, INTERRUPTED, USAGE, CliError
+from micelio.cli.errors import INTERRUPTED, USAGE, CliError
 from micelio.cli.output import (
     JsonOpt,
     ServerOpt,
@@ -301,7 +301,9 @@ def land(
         except KeyboardInterrupt:
             raise CliError(_interrupted_land(mic, session_id), INTERRUPTED) from None
         except Conflict as exc:
-            raise CliError(workflow.explain_conflict(mic, state, exc.paths), CONFLICT) from None
+            # The same error (exit code, JSON "paths"), saying who changed what and what next.
+            explained = workflow.explain_conflict(mic, state, exc.paths)
+            raise Conflict(explained, paths=exc.paths) from None
     landed, synced = done.result, done.synced
     if as_json:
         print_json(
