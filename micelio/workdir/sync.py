@@ -279,14 +279,19 @@ def stage(
     ops, versions = plan_ops(plan, moves, existing)
     syncstate.clear(root)  # a staging cut short before its journal: nothing was applied
     directory = syncstate.sync_dir(root)
-    (directory / syncstate.STAGED).mkdir(parents=True)
-    (directory / syncstate.BACKUP).mkdir()
+    (directory / syncstate.BACKUP).mkdir(parents=True)
     for name in (STATE_FILE, MANIFEST_FILE):
         with contextlib.suppress(FileNotFoundError):
             shutil.copy2(root / MIC_DIR / name, directory / name)
+    offset = 0
+    with open(directory / syncstate.STAGED, "wb") as pack:
+        for index, op in enumerate(ops):
+            if op.kind == OpKind.WRITE:
+                data = versions[index].data
+                pack.write(data)
+                ops[index] = replace(op, offset=offset, size=len(data))
+                offset += len(data)
     for index, op in enumerate(ops):
-        if op.kind == OpKind.WRITE:
-            (directory / syncstate.STAGED / str(index)).write_bytes(versions[index].data)
         if op.backup:
             _backup(
                 local_path(root, op.path), os.fsencode(directory / syncstate.BACKUP / str(index))
@@ -323,7 +328,11 @@ def apply(mic: MicClient, root: Path, state: State, journal: Journal) -> Journal
     start = syncstate.applied(root)
     kill_after = int(os.environ.get(KILL_HOOK) or -1)
     manifest = load_manifest(root)
-    with open_root(root) as root_fd:
+    with (
+        open_root(root) as root_fd,
+        open(directory / syncstate.STAGED, "rb") as pack,
+        syncstate.progress_log(root) as progress,
+    ):
         for index in range(start, len(journal.ops)):
             op = journal.ops[index]
             manifest.files.pop(op.path, None)
@@ -332,12 +341,10 @@ def apply(mic: MicClient, root: Path, state: State, journal: Journal) -> Journal
             elif op.kind == OpKind.MOVE:
                 move_aside(root, op.path, op.to)
             else:
-                staged = directory / syncstate.STAGED / str(index)
-                with open(staged, "rb") as f:
-                    manifest.files[op.path] = write_one(
-                        root_fd, op.path, op.mode, iter(lambda: f.read(1 << 20), b"")
-                    )
-            syncstate.mark_applied(root, index)
+                data = os.pread(pack.fileno(), op.size, op.offset)
+                manifest.files[op.path] = write_one(root_fd, op.path, op.mode, [data])
+            progress.write(f"{index}\n")
+            progress.flush()
             if index + 1 == kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)
     for op in journal.ops[:start]:

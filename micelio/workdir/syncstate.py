@@ -10,7 +10,8 @@ let ``git merge --abort`` do). A finished sync with conflicts keeps its journal,
 
 ``.mic/sync/journal.json``  positions, session, operations, conflicts, moved-aside files
 ``.mic/sync/progress``      the index of each operation applied, one a line
-``.mic/sync/staged/N``      the content operation N writes
+``.mic/sync/staged``        the contents the writes write, one after another (one file: a
+                            file system's cost is per file created, not per byte)
 ``.mic/sync/backup/N``      the file operation N replaces or deletes, as it was (a hard link)
 ``.mic/sync/state.json``, ``manifest.json``  the directory's state before the sync
 """
@@ -24,6 +25,7 @@ import shutil
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import TextIO
 
 from micelio.vocabulary import ConflictKind, FileMode
 from micelio.workdir.errors import WorkdirError
@@ -32,7 +34,7 @@ from micelio.workdir.state import MIC_DIR
 SYNC_DIR = "sync"
 JOURNAL = "journal.json"
 PROGRESS = "progress"
-STAGED = "staged"
+STAGED = "staged"  # the pack of new contents
 BACKUP = "backup"
 MARKERS = (b"<<<<<<< ", b">>>>>>> ")  # git's: 7 characters and a space, at a line's start
 
@@ -53,6 +55,8 @@ class Op:
     mode: FileMode = FileMode.FILE
     sha256: str = ""
     backup: bool = False
+    offset: int = 0  # a write's content: ``size`` bytes at ``offset`` of staged
+    size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,8 @@ def _op_json(op: Op) -> dict[str, object]:
         "mode": int(op.mode),
         "sha256": op.sha256,
         "backup": op.backup,
+        "offset": op.offset,
+        "size": op.size,
     }
 
 
@@ -148,6 +154,8 @@ def load_journal(root: Path) -> Journal | None:
                     FileMode(int(o["mode"])),
                     str(o["sha256"]),
                     bool(o["backup"]),
+                    int(o.get("offset", 0)),
+                    int(o.get("size", 0)),
                 )
                 for o in data["ops"]
             ],
@@ -177,9 +185,10 @@ def applied(root: Path) -> int:
     return max((int(line) for line in lines if line.isdigit()), default=-1) + 1
 
 
-def mark_applied(root: Path, index: int) -> None:
-    with open(sync_dir(root) / PROGRESS, "a", encoding="ascii") as f:
-        f.write(f"{index}\n")
+def progress_log(root: Path) -> TextIO:
+    """The progress file, open for appending: write ``f"{index}\\n"`` and flush after each
+    operation (a kill -9 loses nothing written; only a power cut could)."""
+    return open(sync_dir(root) / PROGRESS, "a", encoding="ascii")
 
 
 def clear(root: Path) -> None:
