@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from micelio.cli import output
-from micelio.cli.errors import CONFLICT, USAGE, CliError
+from micelio.cli.errors import CONFLICT, INTERRUPTED, USAGE, CliError
 from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt, connect, print_json, shown, split_ref
 from micelio.vocabulary import SessionStatus
 
@@ -54,6 +54,14 @@ def _json(journal: Journal, resumed: bool) -> dict[str, Any]:
             for c in journal.conflicts
         ],
     }
+
+
+def _interrupted(root: Path) -> str:
+    from micelio.workdir import syncstate
+
+    if syncstate.load_journal(root) is None:
+        return "interrupted: nothing changed here"
+    return "interrupted: run `mic sync` to finish the sync, or `mic sync --abort` to undo it"
 
 
 def sync(
@@ -105,7 +113,10 @@ def sync(
             except WorkdirError as exc:
                 output.err_console.print(f"note: {shown(str(exc))}")
             root, state = workflow.current(Path.cwd())
-        report = sync_.run(mic, root, state, at)
+        try:
+            report = sync_.run(mic, root, state, at)
+        except KeyboardInterrupt:
+            raise CliError(_interrupted(root), INTERRUPTED) from None
     if report is None:
         if as_json:
             position = state.base_position
