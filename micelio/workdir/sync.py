@@ -267,8 +267,9 @@ def stage(
     result: ScanResult,
     both: set[bytes],
 ) -> Journal:
-    """Write every new content and a backup of every file the sync replaces under
-    ``.mic/sync/``, then the journal: from then on the sync can be finished or undone."""
+    """Stage every new content and the directory's state under ``.mic/sync/``, then write the
+    journal: from then on the sync can be finished or undone. (Each file the sync replaces or
+    deletes is renamed to ``backup/N`` as its operation runs.)"""
     writes = [s.path for p in plan.paths for s in p.side_files]
     writes += [p.path for p in plan.paths if p.action == Action.WRITE]
     deletes = {p.path for p in plan.paths if p.action == Action.DELETE}
@@ -291,11 +292,6 @@ def stage(
                 pack.write(data)
                 ops[index] = replace(op, offset=offset, size=len(data))
                 offset += len(data)
-    for index, op in enumerate(ops):
-        if op.backup:
-            _backup(
-                local_path(root, op.path), os.fsencode(directory / syncstate.BACKUP / str(index))
-            )
     journal = Journal(
         from_position=state.base_position,
         to_position=target,
@@ -312,13 +308,12 @@ def stage(
     return journal
 
 
-def _backup(source: bytes, backup: bytes) -> None:
-    # A hard link costs nothing and keeps the file as it is: the sync replaces files (a new
-    # inode), never writes into them. A file system without links gets a copy.
-    try:
-        os.link(source, backup, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(source, backup, follow_symlinks=False)
+def _set_aside(root: Path, path: bytes, backup: bytes) -> None:
+    """Rename the file at ``path`` to its backup, once: where a write or a deletion would
+    unlink it anyway, so a backup costs nothing more (a folder there: already applied)."""
+    info = _lstat(root, path)
+    if info is not None and not stat.S_ISDIR(info.st_mode) and not os.path.lexists(backup):
+        os.rename(local_path(root, path), backup)
 
 
 def apply(mic: MicClient, root: Path, state: State, journal: Journal) -> Journal:
@@ -336,6 +331,8 @@ def apply(mic: MicClient, root: Path, state: State, journal: Journal) -> Journal
         for index in range(start, len(journal.ops)):
             op = journal.ops[index]
             manifest.files.pop(op.path, None)
+            if op.backup:
+                _set_aside(root, op.path, os.fsencode(directory / syncstate.BACKUP / str(index)))
             if op.kind == OpKind.DELETE:
                 delete_path(root_fd, root, op.path)
             elif op.kind == OpKind.MOVE:
@@ -404,6 +401,8 @@ def abort(mic: MicClient, root: Path) -> Journal:
                     os.rename(local_path(root, op.to), local_path(root, op.path))
                 continue
             if op.kind == OpKind.WRITE:
+                if op.backup and not os.path.lexists(backup):
+                    continue  # not begun: the file there is still the one from before
                 delete_path(root_fd, root, op.path)
             if (
                 op.backup

@@ -12,7 +12,8 @@ let ``git merge --abort`` do). A finished sync with conflicts keeps its journal,
 ``.mic/sync/progress``      the index of each operation applied, one a line
 ``.mic/sync/staged``        the contents the writes write, one after another (one file: a
                             file system's cost is per file created, not per byte)
-``.mic/sync/backup/N``      the file operation N replaces or deletes, as it was (a hard link)
+``.mic/sync/backup/N``      the file operation N replaces or deletes, as it was (renamed there
+                            when N runs: where it would be unlinked anyway)
 ``.mic/sync/state.json``, ``manifest.json``  the directory's state before the sync
 """
 
