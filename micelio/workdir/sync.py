@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from micelio.client import FailedPrecondition, MicClient
+from micelio.client import FailedPrecondition, MicClient, NotFound
 from micelio.vocabulary import ChangeType, FileMode
 from micelio.workdir import syncstate
 from micelio.workdir.conflicts import Action, TreeMergePlan, Version, merge_trees
@@ -232,15 +232,20 @@ def prepare(mic: MicClient, root: Path, state: State, position: int | None) -> J
     head = mic.get_project(state.organization, state.project).head_position
     target = head if position is None else position
     if not 0 <= target <= head:
-        raise WorkdirError(f"position {target} does not exist (head is {head})")
+        raise NotFound(f"position {target} does not exist (head is {head})")
     if target == state.base_position:
         return None
-    base = {
-        e.path: e
-        for e in mic.get_tree(state.organization, state.project, position=state.base_position)
-    }
-    goal = {e.path: e for e in mic.get_tree(state.organization, state.project, position=target)}
-    result = scan(root, base.values(), manifest=load_manifest(root))
+
+    def tree(position: int) -> dict[bytes, TreeFile]:
+        entries = mic.get_tree(state.organization, state.project, position=position)
+        return {e.path: e for e in entries}
+
+    # The target's tree streams in while the base's arrives and the directory is scanned.
+    with ThreadPoolExecutor(1) as pool:
+        later = pool.submit(tree, target)
+        base = tree(state.base_position)
+        result = scan(root, base.values(), manifest=load_manifest(root))
+        goal = later.result()
     ours: dict[bytes, Version | None] = {
         c.path: None
         if c.kind == ChangeType.DELETED

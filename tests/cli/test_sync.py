@@ -72,6 +72,10 @@ def test_edits_that_do_not_overlap_merge_and_the_session_stays(mic: Mic, tmp_pat
     assert [m["content"] for m in status["session"]["conversation"]] == ["keep this note"]
     assert {c["file_path"] for c in status["changes"]} == {"a.txt", "new.txt"}
     assert mic(bob, "sync").stdout.strip() == "already at position 2"
+    assert_one_line_error(mic(bob, "sync", "--at", "9", check=False), errors.NOT_FOUND, "head is 2")
+    assert_one_line_error(
+        mic(bob, "sync", "other/p", check=False), errors.USAGE, f"checkout of {ref}"
+    )
     landed = mic(bob, "session", "land", "--json").json()
     assert landed["landing_position"] == 3
 
