@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from micelio.client import FailedPrecondition, MicClient, NotFound
 from micelio.vocabulary import ChangeType, FileMode
@@ -36,6 +37,7 @@ from micelio.workdir.state import (
     STATE_FILE,
     State,
     load_manifest,
+    load_state,
     save_manifest,
     save_state,
 )
@@ -46,6 +48,16 @@ ASIDE = b".mine"  # a local file in the way of a landed one goes to PATH.mine
 # A test hook: the sync kills itself (SIGKILL) once this many operations are applied, to
 # check that a sync cut short is resumed or aborted (tests/cli/test_sync_interrupted.py).
 KILL_HOOK = "MIC_SYNC_KILL_AFTER_OPS"
+
+
+@dataclass(frozen=True, slots=True)
+class _BaseFile:
+    """A file of the base position that an abort puts back (a ``TreeFile``)."""
+
+    path: bytes
+    mode: FileMode
+    sha256: str
+    size: int = 0
 
 
 class SyncInProgress(WorkdirError):
@@ -89,23 +101,32 @@ def labels(session_id: str | None, base: int, target: int, head: int) -> Labels:
 
 
 def plan_ops(
-    plan: TreeMergePlan, moves: Mapping[bytes, bytes], existing: Iterable[bytes]
+    plan: TreeMergePlan,
+    moves: Mapping[bytes, bytes],
+    existing: Iterable[bytes],
+    unedited: Mapping[bytes, TreeFile] | None = None,
 ) -> tuple[list[Op], dict[int, Version]]:
     """The operations of a merge plan, in order, and the version each write writes.
     ``moves``: local files or folders in the way (path → where they go); ``existing``: paths
-    that hold a file now (backed up before they are replaced or deleted)."""
+    that hold a file now (backed up before they are replaced or deleted), but those in
+    ``unedited``: tracked files as the base has them, restored from the server on abort."""
     have = set(existing) - set(moves)
-    ops: list[Op] = []
-    for p in plan.paths:
-        if p.action == Action.DELETE:
-            ops.append(Op(OpKind.DELETE, p.path, backup=p.path in have))
+    unedited = unedited or {}
+
+    def op(kind: OpKind, path: bytes, **more: Any) -> Op:
+        base = unedited.get(path) if path in have else None
+        if base is not None:
+            more.update(base_sha256=base.sha256, base_mode=FileMode(base.mode))
+        return Op(kind, path, backup=path in have and base is None, **more)
+
+    ops = [op(OpKind.DELETE, p.path) for p in plan.paths if p.action == Action.DELETE]
     ops.extend(Op(OpKind.MOVE, src, to=dst) for src, dst in sorted(moves.items()))
     writes = [(s.path, s.version) for p in plan.paths for s in p.side_files]
     writes += [(p.path, p.version) for p in plan.paths if p.action == Action.WRITE and p.version]
     versions: dict[int, Version] = {}
     for path, version in sorted(writes, key=lambda w: w[0]):
         versions[len(ops)] = version
-        ops.append(Op(OpKind.WRITE, path, mode=version.mode, backup=path in have))
+        ops.append(op(OpKind.WRITE, path, mode=version.mode))
     return ops, versions
 
 
@@ -261,7 +282,7 @@ def prepare(mic: MicClient, root: Path, state: State, position: int | None) -> J
     plan = merge_trees(
         base_versions, ours, theirs, labels(state.session_id, state.base_position, target, head)
     )
-    return stage(root, state, target, plan, result, ours.keys() & changed.keys())
+    return stage(root, state, target, plan, result, base, ours.keys() & changed.keys())
 
 
 def stage(
@@ -270,6 +291,7 @@ def stage(
     target: int,
     plan: TreeMergePlan,
     result: ScanResult,
+    base: Mapping[bytes, TreeFile],
     both: set[bytes],
 ) -> Journal:
     """Stage every new content and the directory's state under ``.mic/sync/``, then write the
@@ -279,10 +301,12 @@ def stage(
     writes += [p.path for p in plan.paths if p.action == Action.WRITE]
     deletes = {p.path for p in plan.paths if p.action == Action.DELETE}
     moves = obstructions(root, writes, deletes, set(result.files))
+    edited = {c.path for c in result.changes}
     existing = [
         p for p in [*writes, *deletes] if (i := _lstat(root, p)) and not stat.S_ISDIR(i.st_mode)
     ]
-    ops, versions = plan_ops(plan, moves, existing)
+    unedited = {p: e for p, e in base.items() if p not in edited and e.mode != FileMode.GITLINK}
+    ops, versions = plan_ops(plan, moves, existing, unedited)
     syncstate.clear(root)  # a staging cut short before its journal: nothing was applied
     directory = syncstate.sync_dir(root)
     (directory / syncstate.BACKUP).mkdir(parents=True)
@@ -395,6 +419,19 @@ def abort(mic: MicClient, root: Path) -> Journal:
     directory = syncstate.sync_dir(root)
     # The operation after the last recorded one may have been under way when it stopped.
     upto = len(journal.ops) if journal.done else min(syncstate.applied(root) + 1, len(journal.ops))
+    state = load_state(root)
+    if state is None:
+        raise WorkdirError(f"no .mic/state.json in {root}")
+    restore = fetch_contents(
+        mic,
+        state,
+        journal.from_position,
+        [
+            _BaseFile(op.path, op.base_mode, op.base_sha256)
+            for op in journal.ops[:upto]
+            if op.base_sha256
+        ],
+    )
     with open_root(root) as root_fd:
         for index in reversed(range(upto)):
             op = journal.ops[index]
@@ -409,6 +446,9 @@ def abort(mic: MicClient, root: Path) -> Journal:
                 if op.backup and not os.path.lexists(backup):
                     continue  # not begun: the file there is still the one from before
                 delete_path(root_fd, root, op.path)
+            if op.base_sha256 and not os.path.lexists(local_path(root, op.path)):
+                version = restore[op.path]
+                write_one(root_fd, op.path, version.mode, [version.data], op.base_sha256)
             if (
                 op.backup
                 and os.path.lexists(backup)

@@ -48,16 +48,19 @@ class OpKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Op:
-    """One step of a sync; ``backup``: the path held a file before, kept as backup/N."""
+    """One step of a sync. What the path held before, for ``--abort``: with ``backup`` a file
+    kept as backup/N; with ``base_sha256`` the base position's version (a tracked file without
+    local edits: the server has it, so it costs no backup)."""
 
     kind: OpKind
     path: bytes
     to: bytes = b""
     mode: FileMode = FileMode.FILE
-    sha256: str = ""
+    base_sha256: str = ""
     backup: bool = False
     offset: int = 0  # a write's content: ``size`` bytes at ``offset`` of staged
     size: int = 0
+    base_mode: FileMode = FileMode.FILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,8 @@ def _op_json(op: Op) -> dict[str, object]:
         "path": _text(op.path),
         "to": _text(op.to),
         "mode": int(op.mode),
-        "sha256": op.sha256,
+        "base_sha256": op.base_sha256,
+        "base_mode": int(op.base_mode),
         "backup": op.backup,
         "offset": op.offset,
         "size": op.size,
@@ -153,10 +157,11 @@ def load_journal(root: Path) -> Journal | None:
                     _raw(o["path"]),
                     _raw(o["to"]),
                     FileMode(int(o["mode"])),
-                    str(o["sha256"]),
+                    str(o["base_sha256"]),
                     bool(o["backup"]),
-                    int(o.get("offset", 0)),
-                    int(o.get("size", 0)),
+                    int(o["offset"]),
+                    int(o["size"]),
+                    FileMode(int(o["base_mode"])),
                 )
                 for o in data["ops"]
             ],

@@ -322,7 +322,7 @@ def test_interrupted_sync_resumes_or_aborts(mic: Mic, mic_process: Mic, tmp_path
     before = snapshot(bob)
 
     for attempt in ("abort", "resume"):
-        killed = mic_process(bob, "sync", env={"MIC_SYNC_KILL_AFTER_OPS": "4"}, check=False)
+        killed = mic_process(bob, "sync", env={"MIC_SYNC_KILL_AFTER_OPS": "8"}, check=False)
         assert killed.returncode == -9, killed
         assert snapshot(bob) != before
         assert_one_line_error(mic(bob, "session", "land", check=False), errors.STATE, "cut short")

@@ -80,3 +80,19 @@ def test_markers_count_only_at_a_line_start() -> None:
     assert has_markers(b"a\n<<<<<<< session s\nb\n")
     assert has_markers(b">>>>>>> head @2\n")
     assert not has_markers(b"a <<<<<<< b\n======= only\n")
+
+
+def test_an_unedited_tracked_file_is_restored_from_the_base_not_backed_up() -> None:
+    v = Version(FileMode.FILE, b"x\n")
+    plan = merge_trees(
+        {b"a": v, b"b": v},
+        {b"b": Version(FileMode.FILE, b"edited\n")},
+        {b"a": Version(FileMode.FILE, b"a2\n"), b"b": Version(FileMode.FILE, b"x\nb2\n")},
+        labels("s", 1, 2, 2),
+    )
+    base = _tree(a="sha-a", b="sha-b")
+    ops, _ = plan_ops(plan, {}, [b"a", b"b"], {b"a": base[b"a"]})
+    assert [(op.path, op.backup, op.base_sha256) for op in ops] == [
+        (b"a", False, "sha-a"),
+        (b"b", True, ""),
+    ]
