@@ -212,15 +212,15 @@ def _changes_json(result: ScanResult) -> list[dict[str, Any]]:
 
 @app.command("status")
 def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
-    """The active session and the pending changes of this directory."""
-    from micelio import paths
+    """The active session, the pending changes of this directory and a sync's conflicts."""
     from micelio.client import session_to_dict
-    from micelio.workdir import workflow
+    from micelio.workdir import syncstate, workflow
 
     root, state = workflow.current(Path.cwd())
     with connect(server, token, fallback=state.server) as mic:
         session = mic.get_session(state.session_id) if state.session_id else None
         result = workflow.pending(mic, root, state)
+    conflicts = syncstate.conflicted(root)
     if as_json:
         print_json(
             {
@@ -233,6 +233,7 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
                 "invalid": [
                     {"file_path": paths.display(p), "reason": r} for p, r in result.invalid
                 ],
+                "conflicts": [paths.display(p) for p in conflicts],
             }
         )
         return
@@ -255,6 +256,12 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
     for path, reason in result.invalid:
         output.err_console.print(
             f"  [yellow]cannot land[/] {shown(paths.display(path))}: {shown(reason)}"
+        )
+    for path in conflicts:
+        output.console.print(f"  [red]conflict[/] {shown(paths.display(path))}")
+    if conflicts:
+        output.console.print(
+            "fix the conflicts, then `mic resolve PATH...` (or `mic sync --abort`)"
         )
 
 

@@ -99,6 +99,7 @@ def test_overlapping_edits_conflict_until_resolved(mic: Mic, tmp_path: Path) -> 
         in text
     )
     assert syncstate.conflicted(bob) == [b"a.txt"]
+    assert mic(bob, "session", "status", "--json").json()["conflicts"] == ["a.txt"]
     # While conflicts remain: no landing, no second sync.
     assert_one_line_error(
         mic(bob, "session", "land", check=False), errors.STATE, "a.txt", "mic resolve"
