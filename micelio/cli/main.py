@@ -41,6 +41,7 @@ def build() -> typer.Typer:
         migrate_cmd,
         org_cmd,
         session_cmd,
+        sync_cmd,
         token_cmd,
     )
     from micelio.server import command as server_command
@@ -51,6 +52,8 @@ def build() -> typer.Typer:
     app.add_typer(token_cmd.app, name="token")
     app.add_typer(session_cmd.app, name="session")
     app.command("checkout")(checkout_cmd.checkout)
+    app.command("sync")(sync_cmd.sync)
+    app.command("resolve")(sync_cmd.resolve)
     app.command("log")(history_cmd.log)
     app.command("blame")(history_cmd.blame)
     app.command("cat")(history_cmd.cat)

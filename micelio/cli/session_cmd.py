@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from micelio import paths
 from micelio.cli import output
 from micelio.cli.errors import INTERRUPTED, USAGE, CliError
 from micelio.cli.output import (
@@ -211,15 +212,15 @@ def _changes_json(result: ScanResult) -> list[dict[str, Any]]:
 
 @app.command("status")
 def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
-    """The active session and the pending changes of this directory."""
-    from micelio import paths
+    """The active session, the pending changes of this directory and a sync's conflicts."""
     from micelio.client import session_to_dict
-    from micelio.workdir import workflow
+    from micelio.workdir import syncstate, workflow
 
     root, state = workflow.current(Path.cwd())
     with connect(server, token, fallback=state.server) as mic:
         session = mic.get_session(state.session_id) if state.session_id else None
         result = workflow.pending(mic, root, state)
+    conflicts = syncstate.conflicted(root)
     if as_json:
         print_json(
             {
@@ -232,6 +233,7 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
                 "invalid": [
                     {"file_path": paths.display(p), "reason": r} for p, r in result.invalid
                 ],
+                "conflicts": [paths.display(p) for p in conflicts],
             }
         )
         return
@@ -255,20 +257,46 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
         output.err_console.print(
             f"  [yellow]cannot land[/] {shown(paths.display(path))}: {shown(reason)}"
         )
+    for path in conflicts:
+        output.console.print(f"  [red]conflict[/] {shown(paths.display(path))}")
+    if conflicts:
+        output.console.print(
+            "fix the conflicts, then `mic resolve PATH...` (or `mic sync --abort`)"
+        )
 
 
 # --- land -------------------------------------------------------------------------------------
 
 
 @app.command("land")
-def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
-    """Send this directory's changes and land the session; prints the landing position."""
+def land(
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            help="Land this active session from this directory (it becomes the directory's "
+            "session, as `mic session resume` makes it).",
+            show_default=False,
+        ),
+    ] = None,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send this directory's changes and land the session; prints the landing position.
+
+    Refused while a sync's conflicts are unresolved. Behind the head with a conflict, it
+    names the sessions that changed the paths: run `mic sync`, then land again."""
+    from micelio.client import Conflict
     from micelio.workdir import workflow
 
     root, state = workflow.current(Path.cwd())
-    session_id = workflow.active_session(state)
-    old_base = state.base_position
+    workflow.check_no_sync(root)
     with connect(server, token, fallback=state.server) as mic:
+        if session and session != state.session_id:
+            workflow.adopt_session(mic, root, state, session)
+        session_id = workflow.active_session(state)
+        old_base = state.base_position
         try:
             result = workflow.pending(mic, root, state)
             total = sum(c.size for c in result.changes)
@@ -279,6 +307,10 @@ def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = Fa
                 done = workflow.land(mic, root, state, result, progress=progress)
         except KeyboardInterrupt:
             raise CliError(_interrupted_land(mic, session_id), INTERRUPTED) from None
+        except Conflict as exc:
+            # The same error (exit code, JSON "paths"), saying who changed what and what next.
+            explained = workflow.explain_conflict(mic, state, exc.paths)
+            raise Conflict(explained, paths=exc.paths) from None
     landed, synced = done.result, done.synced
     if as_json:
         print_json(
@@ -289,6 +321,9 @@ def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = Fa
                 "bytes_inline": landed.bytes_inline,
                 "bytes_stored": landed.bytes_stored,
                 "synced": synced,
+                "moved_aside": [
+                    {"file_path": paths.display(a), "to": paths.display(b)} for a, b in done.moved
+                ],
             }
         )
         return
@@ -296,6 +331,11 @@ def land(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = Fa
         f"landed session {session_id} at position {landed.landing_position} "
         f"({landed.changes} changes)"
     )
+    for path, aside in done.moved:
+        output.console.print(
+            f"kept your {shown(paths.display(path))} as {shown(paths.display(aside))}: "
+            "a landed session added it"
+        )
     if synced:
         output.console.print(
             f"updated {synced} files landed by other sessions since position {old_base}"
@@ -316,6 +356,23 @@ def _interrupted_land(mic: MicClient, session_id: str) -> str:
             "run `mic session land` again to finish updating this directory"
         )
     return "interrupted: nothing landed"
+
+
+@app.command("resume")
+def resume(
+    session_id: Annotated[str, typer.Argument(metavar="ID", help="An active session's id.")],
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Adopt an active session started in another directory: this checkout of its project,
+    at its base, becomes where it continues (its conversation and decisions stay)."""
+    from micelio.workdir import workflow
+
+    root, state = workflow.current(Path.cwd())
+    with connect(server, token, fallback=state.server) as mic:
+        adopted = workflow.adopt_session(mic, root, state, session_id)
+    _done(adopted, as_json, f"resumed session {session_id} here, at position {state.base_position}")
 
 
 # --- show, list -------------------------------------------------------------------------------

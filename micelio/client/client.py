@@ -431,6 +431,11 @@ class MicClient:
         req = pb.AbandonSessionRequest(session_id=session_id, reason=reason)
         return convert.session_from_pb(self._call(self._sessions.AbandonSession, req))
 
+    def rebase_session(self, session_id: str, base_position: int) -> Session:
+        """Move an active session's base (``mic sync``); its conversation stays."""
+        req = pb.RebaseSessionRequest(session_id=session_id, base_position=base_position)
+        return convert.session_from_pb(self._call(self._sessions.RebaseSession, req))
+
     def add_message(
         self,
         session_id: str,

@@ -115,6 +115,15 @@ class SessionServicer(rpc.SessionServiceServicer):
         return convert.session(view)
 
     @unary
+    def RebaseSession(
+        self, request: pb.RebaseSessionRequest, context: grpc.ServicerContext
+    ) -> pb.Session:
+        view = self._s.sessions.rebase(
+            current_principal(), request.session_id, request.base_position
+        )
+        return convert.session(view)
+
+    @unary
     def AddMessage(
         self, request: pb.AddMessageRequest, context: grpc.ServicerContext
     ) -> pb.Session:

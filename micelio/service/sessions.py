@@ -250,6 +250,21 @@ class SessionService:
 
         return self._update_active(principal, session_id, "abandon sessions", apply)
 
+    def rebase(self, principal: Principal, session_id: str, position: int) -> SessionView:
+        """Move an active session's base to ``position`` (0..head): the client has merged
+        what landed in between, so the landing's conflict check starts from there."""
+        if position < 0:
+            raise InvalidArgument("base_position must be >= 0")
+
+        def apply(db: DbSession, session: Session) -> tuple[list[Message], list[Decision]]:
+            head = db.scalar(select(Project.head_position).where(Project.id == session.project_id))
+            if head is None or position > head:
+                raise InvalidArgument(f"base_position {position} is beyond the head ({head})")
+            session.base_position = position
+            return conversation.load(db, session.id)
+
+        return self._update_active(principal, session_id, "rebase sessions", apply)
+
     def add_message(self, principal: Principal, session_id: str, message: Message) -> SessionView:
         limits.check_messages([message])
         return self._append(principal, session_id, "add messages", [message], [])

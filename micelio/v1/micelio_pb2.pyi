@@ -345,6 +345,14 @@ class AbandonSessionRequest(_message.Message):
     reason: str
     def __init__(self, session_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class RebaseSessionRequest(_message.Message):
+    __slots__ = ("session_id", "base_position")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BASE_POSITION_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    base_position: int
+    def __init__(self, session_id: _Optional[str] = ..., base_position: _Optional[int] = ...) -> None: ...
+
 class AddMessageRequest(_message.Message):
     __slots__ = ("session_id", "message")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]

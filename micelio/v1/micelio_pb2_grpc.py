@@ -77,6 +77,11 @@ class SessionServiceStub:
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.AbandonSessionRequest.SerializeToString,
                 response_deserializer=micelio_dot_v1_dot_micelio__pb2.Session.FromString,
                 _registered_method=True)
+        self.RebaseSession = channel.unary_unary(
+                '/micelio.v1.SessionService/RebaseSession',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.RebaseSessionRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.Session.FromString,
+                _registered_method=True)
         self.AddMessage = channel.unary_unary(
                 '/micelio.v1.SessionService/AddMessage',
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.AddMessageRequest.SerializeToString,
@@ -162,6 +167,15 @@ class SessionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RebaseSession(self, request, context):
+        """Move an active session's base to another position (`mic sync`, after the client merged
+        what landed in between): its conversation, decisions and id stay. Its starter or an
+        admin of its organization only; the position is 0..head.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AddMessage(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -228,6 +242,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
             'AbandonSession': grpc.unary_unary_rpc_method_handler(
                     servicer.AbandonSession,
                     request_deserializer=micelio_dot_v1_dot_micelio__pb2.AbandonSessionRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.Session.SerializeToString,
+            ),
+            'RebaseSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RebaseSession,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.RebaseSessionRequest.FromString,
                     response_serializer=micelio_dot_v1_dot_micelio__pb2.Session.SerializeToString,
             ),
             'AddMessage': grpc.unary_unary_rpc_method_handler(
@@ -469,6 +488,33 @@ class SessionService:
             target,
             '/micelio.v1.SessionService/AbandonSession',
             micelio_dot_v1_dot_micelio__pb2.AbandonSessionRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RebaseSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/micelio.v1.SessionService/RebaseSession',
+            micelio_dot_v1_dot_micelio__pb2.RebaseSessionRequest.SerializeToString,
             micelio_dot_v1_dot_micelio__pb2.Session.FromString,
             options,
             channel_credentials,

@@ -6,6 +6,8 @@
 ``scan``      pending changes against the base tree (no server involved)
 ``merge``     three-way line merge, as ``git merge-file`` (pure)
 ``conflicts`` what a merge does with each path and a whole tree (pure)
+``syncstate`` ``.mic/sync/``: a sync's journal, progress and conflicts (``conflicted``)
+``sync``      ``mic sync``: merge onto another position, through the journal (needs a client)
 ``workflow``  checkout, start, land and sync through a ``MicClient`` (imported on its own:
               the rest of the package needs no client)
 """

@@ -169,6 +169,18 @@ def remove_file(root_fd: int, path: bytes) -> None:
             os.close(parent)
 
 
+def place_file(root_fd: int, path: bytes, source: bytes) -> None:
+    """Rename the file (or symlink) at the absolute ``source`` to ``path`` below ``root_fd``,
+    creating its directories: how an aborted sync puts a backup back, mtime and all."""
+    paths.validate_path(path)
+    parent, name = _open_parent(root_fd, path, create=True)
+    try:
+        _clear(parent, name)
+        os.rename(source, name, dst_dir_fd=parent)
+    finally:
+        os.close(parent)
+
+
 @contextlib.contextmanager
 def open_root(root: Path) -> Iterator[int]:
     """A directory fd for ``write_file``/``remove_file``."""

@@ -71,11 +71,17 @@ class ScanResult:
 
 
 def _walk(
-    root: bytes, rel: bytes, keep: set[bytes], ignore: Ignore, tracked: dict[bytes, TreeFile]
+    root: bytes,
+    rel: bytes,
+    keep: set[bytes],
+    ignore: Ignore,
+    tracked: dict[bytes, TreeFile],
+    nested: set[bytes],
 ) -> Iterator[tuple[bytes, os.stat_result]]:
     """(path, lstat) of the non-directories under ``rel``, in path order, but untracked
     ignored ones. An ignored directory is entered only if it is in ``keep`` (it holds tracked
-    files). Symlinks to directories are files here: never followed."""
+    files). Symlinks to directories are files here: never followed. A directory with its own
+    ``.mic/`` is another checkout: never entered, and added to ``nested``."""
     try:
         entries = sorted(os.scandir(os.path.join(root, rel) if rel else root), key=lambda e: e.name)
     except FileNotFoundError:
@@ -88,7 +94,10 @@ def _walk(
         if entry.is_dir(follow_symlinks=False):
             if ignore.ignored(path, is_dir=True) and path not in keep:
                 continue
-            yield from _walk(root, path, keep, ignore, tracked)
+            if os.path.isdir(os.path.join(entry.path, b".mic")):
+                nested.add(path)
+                continue
+            yield from _walk(root, path, keep, ignore, tracked, nested)
             continue
         if path not in tracked and ignore.ignored(path):
             continue
@@ -114,7 +123,8 @@ def scan(
     keep = {parent for p in tracked for parent in parent_dirs(p)}
     result = ScanResult()
     seen: set[bytes] = set()
-    for path, info in _walk(os.fsencode(root), b"", keep, ignore, tracked):
+    nested: set[bytes] = set()
+    for path, info in _walk(os.fsencode(root), b"", keep, ignore, tracked, nested):
         mode = file_mode(info)
         if mode is None:
             continue
@@ -139,7 +149,8 @@ def scan(
         if sha != base.sha256:
             result.changes.append(FileChange(path, ChangeType.MODIFIED, mode, size))
     for path, base in tracked.items():
-        if path not in seen:
+        # Tracked files inside a nested checkout are that checkout's business: left as they are.
+        if path not in seen and not any(p in nested for p in parent_dirs(path)):
             result.changes.append(FileChange(path, ChangeType.DELETED, FileMode(base.mode), 0))
     result.changes.sort(key=lambda c: c.path)
     return result

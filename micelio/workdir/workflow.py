@@ -16,8 +16,10 @@ from pathlib import Path
 from micelio import paths
 from micelio.client import Change, LandProgress, LandResult, MicClient, Session, TreeEntry
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus
+from micelio.workdir import sync as sync_
+from micelio.workdir import syncstate
 from micelio.workdir.errors import WorkdirError
-from micelio.workdir.files import local_path, open_root, remove_file, write_file
+from micelio.workdir.files import local_path, open_root, write_file
 from micelio.workdir.scan import FileChange, ScanResult, scan
 from micelio.workdir.state import (
     FileRecord,
@@ -40,10 +42,12 @@ class UnlandablePaths(WorkdirError):
 
 @dataclass(frozen=True, slots=True)
 class Landed:
-    """A landing made from this directory; ``synced`` files came from other sessions."""
+    """A landing made from this directory; ``synced`` files came from other sessions;
+    ``moved``: local files in their way, moved aside (path, new path)."""
 
     result: LandResult
     synced: int
+    moved: tuple[tuple[bytes, bytes], ...] = ()
 
 
 # --- where we are -----------------------------------------------------------------------------
@@ -184,7 +188,58 @@ def forget_session(start: Path, session_id: str) -> None:
         save_state(root, state)
 
 
+def adopt_session(mic: MicClient, root: Path, state: State, session_id: str) -> Session:
+    """Make an active session started elsewhere this directory's active session: a checkout
+    of its project at its base, with no active session of its own and no sync under way."""
+    session = mic.get_session(session_id)
+    if session.status != SessionStatus.ACTIVE:
+        raise WorkdirError(f"session {session_id} is {session.status}: only an active one")
+    if (session.organization, session.project) != (state.organization, state.project):
+        raise WorkdirError(
+            f"session {session_id} belongs to {session.organization}/{session.project}; "
+            f"{root} is a checkout of {state.ref}"
+        )
+    if state.session_id and state.session_id != session_id:
+        raise WorkdirError(
+            f"session {state.session_id} is already active in {root}: land or abandon it first"
+        )
+    check_no_sync(root)
+    if session.base_position != state.base_position:
+        # The session's changes are whatever this directory holds against its base: the two
+        # bases must be one. A sync brings the directory there, local edits and all.
+        raise WorkdirError(
+            f"session {session_id} bases on position {session.base_position} and this "
+            f"checkout is at {state.base_position}: run `mic sync --at {session.base_position}` "
+            "first (after resuming, `mic sync` brings both to the head)"
+        )
+    state.session_id = session_id
+    save_state(root, state)
+    return session
+
+
 # --- land -------------------------------------------------------------------------------------
+
+
+def explain_conflict(mic: MicClient, state: State, clashes: Iterable[str]) -> str:
+    """Which sessions (position, goal) changed which of ``clashes`` since the base, and what
+    to do: the server's conflict names paths, its log names the sessions."""
+    shown, rest = [], 0
+    for n, path in enumerate(clashes):
+        if n >= 5:
+            rest += 1
+            continue
+        who = []
+        for entry in mic.log(state.organization, state.project, path, limit=50):
+            if entry.position <= state.base_position:
+                break
+            goal = entry.goal.splitlines()[0][:60] if entry.goal else ""
+            who.append(f"@{entry.position} {entry.session_id} {goal!r}")
+        shown.append(f"{path} by {', '.join(reversed(who)) or 'a later session'}")
+    more = f"; and {rest} more paths" if rest else ""
+    return (
+        f"conflict: sessions landed after position {state.base_position} changed "
+        f"{'; '.join(shown)}{more}: run `mic sync` to merge them, then land again"
+    )
 
 
 def pending(mic: MicClient, root: Path, state: State) -> ScanResult:
@@ -219,6 +274,7 @@ def land(
     """Land the active session with the scanned ``result``, then bring the directory to the
     landing position."""
     session_id = active_session(state)
+    check_no_sync(root)
     recover_if_ended(mic, root, state, result)
     if result.invalid:
         path, reason = result.invalid[0]
@@ -228,8 +284,24 @@ def land(
         )
     changes: Iterator[Change] = (to_change(root, c) for c in result.changes)
     landed = mic.land(changes, session_id=session_id, progress=progress)
-    synced = after_land(mic, root, state, result, landed.landing_position, session_id)
-    return Landed(landed, synced)
+    synced, moved = after_land(mic, root, state, result, landed.landing_position, session_id)
+    return Landed(landed, synced, moved)
+
+
+def check_no_sync(root: Path) -> None:
+    """Refuse to land while a sync is cut short or its conflicts are unresolved."""
+    journal = syncstate.load_journal(root)
+    if journal is None:
+        return
+    if not journal.done:
+        raise sync_.SyncInProgress(
+            "a sync was cut short here: run `mic sync` to finish it or `mic sync --abort`"
+        )
+    shown = ", ".join(paths.display(p) for p in syncstate.conflicted(root)[:10])
+    raise sync_.SyncInProgress(
+        f"unresolved conflicts in {shown}: fix them and run `mic resolve PATH`, "
+        "or `mic sync --abort`"
+    )
 
 
 def recover_if_ended(mic: MicClient, root: Path, state: State, result: ScanResult) -> None:
@@ -259,12 +331,12 @@ def after_land(
     session_id: str,
     *,
     verified: bool = True,
-) -> int:
+) -> tuple[int, tuple[tuple[bytes, bytes], ...]]:
     """Record the new base and manifest; bring in what others landed since the old base.
 
     ``verified``: the files sent are those of ``result`` (false when recovering a landing
     made by an earlier run: they are then left out of the manifest, to be hashed again).
-    Returns how many files the sync wrote or removed.
+    Returns how many files the catch-up wrote or removed, and the local files it moved aside.
     """
     sent = {c.path for c in result.changes}
     known = {c.path: c.sha256 for c in mic.iter_changes(session_id) if c.sha256}
@@ -273,16 +345,16 @@ def after_land(
         sha = (known.get(path) if verified else None) if path in sent else f.sha256
         if sha:
             manifest.files[path] = FileRecord(sha, f.mode, f.size, f.mtime_ns)
-    synced = 0
+    synced, moved = 0, tuple[tuple[bytes, bytes], ...]()
     if position > state.base_position + 1:
         # Sessions landed between our base and us: the server checked they touched none of
         # our paths, so their files are brought in as they are at our landing position.
-        synced = sync(mic, root, state, manifest, result, sent, position)
+        synced, moved = sync(mic, root, state, manifest, result, sent, position)
     state.session_id = None
     state.base_position = position
     save_state(root, state)
     save_manifest(root, manifest)
-    return synced
+    return synced, moved
 
 
 def sync(
@@ -293,9 +365,13 @@ def sync(
     result: ScanResult,
     sent: set[bytes],
     position: int,
-) -> int:
+) -> tuple[int, tuple[tuple[bytes, bytes], ...]]:
     """Bring the files of the tree at ``position`` that this directory did not send; returns
-    how many were written or removed."""
+    how many were written or removed, and the local files moved out of their way.
+
+    Deletions go first, then local files in the way (ignored here, so not in ``result``)
+    move aside to ``PATH.mine``, then the writes: a file turned folder (or back) is applied in
+    that order, and nothing local is overwritten."""
     tree = {e.path: e for e in mic.get_tree(state.organization, state.project, position=position)}
     stale = [
         e
@@ -308,9 +384,13 @@ def sync(
         )
     ]
     gone = [p for p in result.files if p not in tree and p not in sent]
+    moves = sync_.obstructions(root, [e.path for e in stale], set(gone), set(result.files))
     with open_root(root) as root_fd:
-        fetch_files(mic, root_fd, state.organization, state.project, position, stale, manifest)
         for path in gone:
-            remove_file(root_fd, path)
+            sync_.delete_path(root_fd, root, path)
             manifest.files.pop(path, None)
-    return len(stale) + len(gone)
+        for path, aside in sorted(moves.items()):
+            sync_.move_aside(root, path, aside)
+            manifest.files.pop(path, None)
+        fetch_files(mic, root_fd, state.organization, state.project, position, stale, manifest)
+    return len(stale) + len(gone), tuple(sorted(moves.items()))
