@@ -10,22 +10,13 @@ import numpy as np
 
 from importers.history import Commit
 
-from .features import pair_features
-from .model import BoundaryModel, GroupingModel, shipped
+from .model import BoundaryModel, GroupingModel
 from .runs import History, history_of, run_features
 from .sessions import Span
 
 # Each round can only join runs, so rounds stop on their own; more than a few rarely change a
 # cut, and the bound keeps the cost linear in the commits.
 MAX_ROUNDS = 5
-
-
-def boundary_probabilities(
-    commits: Sequence[Commit], model: GroupingModel | None = None
-) -> np.ndarray:
-    """P(boundary) for each adjacent pair of ``commits`` (length ``len(commits) - 1``)."""
-    model = model or shipped()
-    return model.pair.probability(pair_features(commits))
 
 
 def provisional_cuts(
