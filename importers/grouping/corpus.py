@@ -17,7 +17,7 @@ from typing import Any
 
 from importers.history import ZERO_OID, Commit, RawChange, Signature
 
-CORPUS_NAMES = ("flask", "click")
+CORPUS_NAMES = ("flask", "click", "werkzeug", "jinja", "pytest")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -155,6 +156,29 @@ def _jaccard(m: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     return inter / np.maximum(union, 1), inter
 
 
+@dataclass(frozen=True)
+class Bags:
+    """Per-commit rows computed once and read by both the pair and the run features."""
+
+    files: sparse.csr_matrix  # commit x file, 0/1
+    dirs: sparse.csr_matrix  # commit x directory, 0/1
+    paths: sparse.csr_matrix  # commit x path word, TF-IDF
+    messages: sparse.csr_matrix  # commit x message word, TF-IDF
+    issues: sparse.csr_matrix  # commit x referenced issue, 0/1
+
+
+def bags_of(commits: Sequence[Commit]) -> Bags:
+    return Bags(
+        files=_binary([c.paths for c in commits]),
+        dirs=_binary([[p.rpartition("/")[0] or "." for p in c.paths] for c in commits]),
+        paths=_tfidf([_path_words(c) for c in commits], sublinear_tf=True),
+        messages=_tfidf(
+            [text.prose(c.message) for c in commits], sublinear_tf=True, stop_words="english"
+        ),
+        issues=_binary([[str(x) for x in text.issue_numbers(c.message)] for c in commits]),
+    )
+
+
 def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per commit, how many consecutive commits up to it (and from it) share its key."""
     n = len(keys)
@@ -259,14 +283,14 @@ def _people(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.
     ]
 
 
-def _paths(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-    files = _binary([c.paths for c in commits])
-    dirs = _binary([[p.rpartition("/")[0] or "." for p in c.paths] for c in commits])
+def _paths(commits: Sequence[Commit], bags: Bags, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    files = bags.files
+    dirs = bags.dirs
     tops = _binary([[p.partition("/")[0] if "/" in p else "." for p in c.paths] for c in commits])
     n_files = np.asarray(files.sum(axis=1)).ravel()
     n_dirs = np.asarray(dirs.sum(axis=1)).ravel()
     file_j, file_inter = _jaccard(files)
-    paths = _tfidf([_path_words(c) for c in commits], sublinear_tf=True)
+    paths = bags.paths
     # Windows: a branch often detours through docs or tests and comes back to its files.
     recent_files = _present(_window(files, NEAR, forward=False))
     upcoming_files = _present(_window(files, NEAR, forward=True))
@@ -294,11 +318,9 @@ def _paths(commits: Sequence[Commit], a: np.ndarray, b: np.ndarray) -> list[np.n
 
 
 def _words(
-    commits: Sequence[Commit], subjects: Sequence[str], a: np.ndarray, b: np.ndarray
+    commits: Sequence[Commit], bags: Bags, subjects: Sequence[str], a: np.ndarray, b: np.ndarray
 ) -> list[np.ndarray]:
-    messages = _tfidf(
-        [text.prose(c.message) for c in commits], sublinear_tf=True, stop_words="english"
-    )
+    messages = bags.messages
     subject_grams = _tfidf(subjects, analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
     first_word = [(text.words(s) or [""])[0] for s in subjects]
     has_body = np.array([bool(c.body) for c in commits], dtype=float)
@@ -316,13 +338,13 @@ def _words(
 
 
 def _kinds(
-    commits: Sequence[Commit], subjects: Sequence[str], a: np.ndarray, b: np.ndarray
+    commits: Sequence[Commit], bags: Bags, subjects: Sequence[str], a: np.ndarray, b: np.ndarray
 ) -> list[np.ndarray]:
     conv = [text.conventional(s) for s in subjects]
     ctype = np.array([t for t, _ in conv], dtype=object)
     scope = np.array([s for _, s in conv], dtype=object)
     issue_sets = [text.issue_numbers(c.message) for c in commits]
-    issues = _binary([[str(x) for x in s] for s in issue_sets])
+    issues = bags.issues
     squash = _flags(subjects, lambda s: text.squash_number(s) is not None)
     follow = _flags(subjects, text.is_follow_up)
     release = _flags(subjects, text.is_release)
@@ -350,20 +372,21 @@ def _kinds(
     ]
 
 
-def pair_features(commits: Sequence[Commit]) -> np.ndarray:
+def pair_features(commits: Sequence[Commit], bags: Bags | None = None) -> np.ndarray:
     """A ``(len(commits) - 1, len(FEATURES))`` matrix, one row per adjacent pair."""
     n = len(commits)
     if n < 2:
         return np.zeros((0, len(FEATURES)))
+    bags = bags or bags_of(commits)
     a = np.arange(n - 1)
     b = a + 1
     subjects = [text.subject(c.message) for c in commits]
     cols = (
         _time(commits, a, b)
         + _people(commits, a, b)
-        + _paths(commits, a, b)
-        + _words(commits, subjects, a, b)
-        + _kinds(commits, subjects, a, b)
+        + _paths(commits, bags, a, b)
+        + _words(commits, bags, subjects, a, b)
+        + _kinds(commits, bags, subjects, a, b)
     )
     out = np.column_stack([np.asarray(c, dtype=float) for c in cols])
     if out.shape[1] != len(FEATURES):

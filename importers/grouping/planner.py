@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from importers.history import Commit
 
 from .decisions import decisions_of
+from .features import bags_of, pair_features
 from .goals import goal_of
 from .identifiers import free_runs, identifier_spans, merge_spans
-from .model import BoundaryModel, shipped
-from .segment import boundary_probabilities, cut_run
+from .model import GroupingModel, shipped
+from .runs import history_of
+from .segment import segment, spans_of
 from .sessions import STRATEGIES, PlannedSession, Span
 
 
@@ -23,23 +25,24 @@ def _merge_spans(commits: Sequence[Commit]) -> list[Span]:
 
 
 def _cluster(
-    commits: Sequence[Commit], runs: Sequence[tuple[int, int]], model: BoundaryModel
+    commits: Sequence[Commit], runs: Sequence[tuple[int, int]], model: GroupingModel
 ) -> list[Span]:
-    # Features are computed over the whole sequence once so that windows and TF-IDF weights
-    # see every commit; each run is then cut on its own gaps only.
+    # Features are computed over the whole sequence once so that windows, TF-IDF weights and
+    # co-change counts see every commit; each run is then cut on its own gaps only.
     if not runs:
         return []
-    prob = boundary_probabilities(commits, model) if len(commits) > 1 else None
+    if len(commits) == 1:
+        return [Span(0, 1, "cluster", 1.0)]
+    bags = bags_of(commits)
+    prob = model.pair.probability(pair_features(commits, bags))
+    cuts = segment(commits, prob, runs, model, history_of(commits, bags))
     out: list[Span] = []
     for start, end in runs:
-        if prob is None or end - start == 1:
-            out.append(Span(start, end, "cluster", 1.0))
-        else:
-            out.extend(cut_run(prob, start, end, model.threshold))
+        out.extend(spans_of(prob, start, end, cuts))
     return out
 
 
-def _auto_spans(commits: Sequence[Commit], model: BoundaryModel) -> list[Span]:
+def _auto_spans(commits: Sequence[Commit], model: GroupingModel) -> list[Span]:
     spans = identifier_spans(commits)
     taken = [False] * len(commits)
     for s in spans:
@@ -51,7 +54,7 @@ def _auto_spans(commits: Sequence[Commit], model: BoundaryModel) -> list[Span]:
 
 
 def plan_spans(
-    commits: Sequence[Commit], strategy: str = "auto", model: BoundaryModel | None = None
+    commits: Sequence[Commit], strategy: str = "auto", model: GroupingModel | None = None
 ) -> list[Span]:
     """Session extents only (no goals or decisions): what evaluation needs."""
     if strategy not in STRATEGIES:

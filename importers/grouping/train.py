@@ -1,13 +1,21 @@
-"""Fit the boundary model on the development corpora and write ``model.json``.
+"""Fit the grouping model on the development corpora and write ``model.json``.
 
     python -m importers.grouping.train [--corpora DIR] [--out PATH] [--cv] [--compare]
 
-Training pairs are the adjacent pairs whose two commits a pull request brought in (their
-truth is known; a lone commit's "session of one" is an artifact of a direct push). The model
+Pair model: training pairs are the adjacent pairs whose two commits a pull request brought in
+(their truth is known; a lone commit's "session of one" is an artifact of a direct push). It
 is a standardized logistic regression; its cut threshold is the one that maximizes B3-F1 over
 out-of-fold predictions (contiguous folds within each corpus). ARI is not used to choose it:
-it is dominated by the few largest pull requests, which makes it a noisy selector. The output
-is deterministic for the same corpora and library versions.
+it is dominated by the few largest pull requests, which makes it a noisy selector.
+
+Run model (stacked on the pair model, as in stacked generalization): its rows are the
+provisional cuts that the *out-of-fold* pair probabilities make, so it learns from the cuts
+the pair model really makes on commits it did not see; truth is whether the two commits at
+the cut came from different pull requests. It withdraws a cut only when that is unlikely
+(``MERGE_BELOW``): a cut wrongly kept costs little B3-F1, two pull requests wrongly joined
+cost more.
+
+The output is deterministic for the same corpora and library versions.
 """
 
 from __future__ import annotations
@@ -27,13 +35,20 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.preprocessing import StandardScaler
 
-from .corpus import Corpus, load_corpora, score_sessions
-from .features import FEATURES, pair_features
-from .model import MODEL_PATH, BoundaryModel
+from .corpus import CORPUS_NAMES, Corpus, load_corpora, score_sessions
+from .features import FEATURES, bags_of, pair_features
+from .model import MODEL_PATH, BoundaryModel, GroupingModel
+from .runs import RUN_FEATURES, History, history_of, run_features
+from .segment import provisional_cuts, segment
 
 C = 0.3  # inverse L2 strength; 0.1-1 score alike in cross-corpus runs, the middle is kept
 FOLDS = 5
 THRESHOLDS = tuple(round(0.3 + 0.025 * k, 3) for k in range(21))  # 0.30 .. 0.80
+# A provisional cut is withdrawn when the run model gives it less than this. Fixed rather than
+# fitted: the run model's rows come from the training corpora themselves, so a threshold
+# chosen on them would be chosen in sample. One constant for every history, read off the mean
+# of the leave-one-corpus-out runs (0.05: no cut withdrawn; 0.1 best; 0.2 joins too much).
+MERGE_BELOW = 0.1
 
 
 @dataclass(frozen=True)
@@ -44,16 +59,18 @@ class Pairs:
     x: np.ndarray
     boundary: np.ndarray  # 1 where the two commits belong to different truth groups
     trainable: np.ndarray  # both commits of the pair came from pull requests
+    history: History  # the matrices the run features read
 
 
 def pairs_of(corpus: Corpus) -> Pairs:
     labels = corpus.labels
-    x = pair_features(corpus.commits)
+    bags = bags_of(corpus.commits)
+    x = pair_features(corpus.commits, bags)
     boundary = np.array([a != b for a, b in itertools.pairwise(labels)], dtype=int)
     trainable = np.array(
         [a.startswith("pr") and b.startswith("pr") for a, b in itertools.pairwise(labels)]
     )
-    return Pairs(corpus, x, boundary, trainable)
+    return Pairs(corpus, x, boundary, trainable, history_of(corpus.commits, bags))
 
 
 def _sig(x: float) -> float:
@@ -65,19 +82,18 @@ def fit(
     y: np.ndarray,
     threshold: float = 0.5,
     c: float = C,
-    meta: dict[str, object] | None = None,
+    features: tuple[str, ...] = FEATURES,
 ) -> BoundaryModel:
     """A logistic regression on standardized ``x``, rounded as it will be shipped."""
     scaler = StandardScaler().fit(x)
     lr = LogisticRegression(C=c, max_iter=10_000).fit(scaler.transform(x), y)
     return BoundaryModel(
-        features=FEATURES,
+        features=features,
         mean=np.array([_sig(v) for v in scaler.mean_]),
         scale=np.array([_sig(v) for v in scaler.scale_]),
         weights=np.array([_sig(v) for v in lr.coef_[0]]),
         intercept=_sig(float(lr.intercept_[0])),
         threshold=threshold,
-        meta=dict(meta or {}),
     )
 
 
@@ -129,34 +145,80 @@ def choose_threshold(parts: Sequence[Pairs], probs: Sequence[np.ndarray]) -> flo
     return max(THRESHOLDS, key=lambda t: (objective(t), -abs(t - 0.5)))
 
 
-def train(parts: Sequence[Pairs], c: float = C) -> BoundaryModel:
-    """Fit on all ``parts`` with a threshold chosen out of fold on the same ``parts``."""
-    threshold = choose_threshold(parts, out_of_fold(parts, c))
+def run_rows(p: Pairs, prob: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Run-model rows of one corpus: its provisional cuts under ``prob`` whose two commits
+    came from pull requests, and whether those are different pull requests."""
+    n = len(p.corpus.commits)
+    cuts = provisional_cuts(prob, [(0, n)], threshold)
+    labels = p.corpus.labels
+    keep = [k for k, c in enumerate(cuts) if p.trainable[c - 1]]
+    x = run_features(p.history, prob, cuts)[keep]
+    y = np.array([labels[cuts[k] - 1] != labels[cuts[k]] for k in keep], dtype=int)
+    return x, y
+
+
+def train(parts: Sequence[Pairs], c: float = C) -> GroupingModel:
+    """Fit on all ``parts``: the pair model with a threshold chosen out of fold, and the run
+    model on the out-of-fold provisional cuts."""
+    oof = out_of_fold(parts, c)
+    threshold = choose_threshold(parts, oof)
+    pair = fit(*_trainset(parts), threshold=threshold, c=c)
+    rows = [run_rows(p, pr, threshold) for p, pr in zip(parts, oof, strict=True)]
+    runs = fit(
+        np.vstack([x for x, _ in rows]),
+        np.concatenate([y for _, y in rows]),
+        threshold=MERGE_BELOW,
+        c=c,
+        features=RUN_FEATURES,
+    )
     meta: dict[str, object] = {
         "trained_on": {
-            p.corpus.name: {"commits": len(p.corpus.commits), "pairs": int(p.trainable.sum())}
-            for p in parts
+            p.corpus.name: {
+                "commits": len(p.corpus.commits),
+                "pairs": int(p.trainable.sum()),
+                "cuts": len(y),
+            }
+            for p, (_, y) in zip(parts, rows, strict=True)
         },
         "C": c,
         "folds": FOLDS,
         "threshold_grid": [THRESHOLDS[0], THRESHOLDS[-1]],
         "sklearn": sklearn.__version__,
     }
-    return fit(*_trainset(parts), threshold=threshold, c=c, meta=meta)
+    return GroupingModel(pair, runs, meta)
 
 
-def cross_corpus(
-    parts: Sequence[Pairs],
-    c: float = C,
-) -> dict[str, tuple[str, float, float, float]]:
-    """For each corpus: (trained on, threshold, B3-F1, ARI) of a model fitted on the others
-    only (threshold chosen out of fold on the training corpora)."""
-    out: dict[str, tuple[str, float, float, float]] = {}
+def scores(model: GroupingModel, p: Pairs) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(pair model alone, pair and run models) as (B3-F1, ARI) of grouping a whole corpus."""
+    n = len(p.corpus.commits)
+    prob = model.pair.probability(p.x)
+    cuts = segment(p.corpus.commits, prob, [(0, n)], model, p.history)
+    session = np.zeros(n, dtype=int)
+    session[np.asarray(cuts, dtype=int)] = 1
+    full = score_sessions(p.corpus.labels, np.cumsum(session).tolist())
+    return cut_scores(prob, p.corpus.labels, model.pair.threshold), full
+
+
+@dataclass(frozen=True)
+class Held:
+    """A corpus scored by a model fitted on the other corpora only."""
+
+    trained_on: str
+    threshold: float
+    pair: tuple[float, float]  # (B3-F1, ARI) of the pair model alone
+    full: tuple[float, float]  # with the run model
+
+
+def cross_corpus(parts: Sequence[Pairs], c: float = C) -> dict[str, Held]:
+    """Leave one corpus out: for each corpus, the scores of a model fitted on the others."""
+    out: dict[str, Held] = {}
     for k, p in enumerate(parts):
         rest = [q for j, q in enumerate(parts) if j != k]
         model = train(rest, c)
-        f1, ari = cut_scores(model.probability(p.x), p.corpus.labels, model.threshold)
-        out[p.corpus.name] = ("+".join(q.corpus.name for q in rest), model.threshold, f1, ari)
+        pair, full = scores(model, p)
+        out[p.corpus.name] = Held(
+            "+".join(q.corpus.name for q in rest), model.pair.threshold, pair, full
+        )
     return out
 
 
@@ -200,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--compare", action="store_true", help="also compare learners")
     args = ap.parse_args(argv)
 
-    parts = [pairs_of(c) for c in load_corpora(args.corpora)]
+    parts = [pairs_of(c) for c in load_corpora(args.corpora, CORPUS_NAMES)]
     model = train(parts)
     digest = hashlib.sha256()
     for p in parts:
@@ -208,15 +270,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             digest.update(label.encode())
     model.meta["labels_sha256"] = digest.hexdigest()[:16]
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} (threshold {model.threshold})")
+    print(f"wrote {args.out} (pair threshold {model.pair.threshold})")
     for p in parts:
-        f1, ari = cut_scores(model.probability(p.x), p.corpus.labels, model.threshold)
+        f1, ari = scores(model, p)[1]
         print(f"  shipped model on {p.corpus.name}: B3-F1 {f1:.3f} ARI {ari:.3f}")
     if args.cv:
-        for name, (src, t, f1, ari) in cross_corpus(parts).items():
+        for name, h in cross_corpus(parts).items():
             print(
-                f"  trained on {src} only, scored on {name}: threshold {t} "
-                f"B3-F1 {f1:.3f} ARI {ari:.3f}"
+                f"  trained on {h.trained_on} only, scored on {name}: threshold {h.threshold} "
+                f"B3-F1 {h.full[0]:.3f} ARI {h.full[1]:.3f}"
             )
     if args.compare:
         compare_learners(parts)
