@@ -106,19 +106,22 @@ def against_tree(
     if position <= 0 or len(shape.paths) == len(shape.deleted):
         return []
     clashes: list[tuple[str, str]] = []
-    folders = sorted(f for f in shape.folders() if f not in shape.paths)
-    files = shapes.live_files(db, project_id, folders, position)
-    if files:
+    folders = {f for f in shape.folders() if f not in shape.paths}
+    # One lookup for both: which of the session's folders are files there, and which of its
+    # entries are already (those need no look under them: a file has nothing under it).
+    keys = sorted(folders)
+    keys.extend(shape.entries())
+    live = shapes.live_files(db, project_id, keys, position)
+    del keys
+    if not live.isdisjoint(folders):
         clashes.extend(
             (folder, path)
             for path in shape.entries()
             for folder in parents(path)
-            if folder in files
+            if folder in live and folder in folders
         )
-    entries = sorted(shape.entries())
-    live = shapes.live_files(db, project_id, entries, position)
-    new = [path for path in entries if path not in live]
-    del entries, live
+    new = sorted(path for path in shape.entries() if path not in live)
+    del live, folders
     under = shapes.files_under(db, project_id, new, position) - shape.deleted
     for path in under:
         clashes.extend((folder, path) for folder in parents(path) if shape.is_entry(folder))
