@@ -167,3 +167,91 @@ def landed_after(db: DbSession, project_id: int, after: int, upto: int) -> Lande
     if upto > after:
         landed.apply(shapes.changes_after(db, project_id, after, upto))
     return landed
+
+
+#: A stream's tree model (``TreeModel``) holds at most this many entries; beyond, its
+#: landings are checked by indexed queries instead (memory per stream stays a few MiB).
+MODEL_ENTRIES = 100_000
+#: ...and is loaded from at most this many change rows (a long history is queried instead).
+MODEL_LOAD_ROWS = 400_000
+
+
+class TreeModel:
+    """The shape of a project's tree at ``position``, in memory, for the receive-time checks
+    of one landing stream: its entries, and how many entries lie under each folder.
+
+    An importer's stream lands thousands of small sessions one after another: asking the
+    database about each one's paths and folders cost more than its upload. The model is
+    moved forward with what landed since (``advance``), and the commit checks what landed
+    after the model's position, as it does for a check against the database."""
+
+    def __init__(self, position: int = 0) -> None:
+        self.position = position
+        self._live: set[str] = set()
+        self._under: dict[str, int] = {}  # folder -> entries lying (at any depth) under it
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def apply(self, changes: Iterable[tuple[str, str]]) -> None:
+        for path, change_type in changes:
+            if change_type == ChangeType.DELETED:
+                if path in self._live:
+                    self._live.discard(path)
+                    for folder in parents(path):
+                        left = self._under[folder] - 1
+                        if left:
+                            self._under[folder] = left
+                        else:
+                            del self._under[folder]
+            elif path not in self._live:
+                self._live.add(path)
+                for folder in parents(path):
+                    self._under[folder] = self._under.get(folder, 0) + 1
+
+    def clashes(self, shape: Shape) -> bool:
+        """Whether the session's entries clash with this tree (``against_tree``'s rule: what
+        the session deletes no longer counts)."""
+        if self.position <= 0 or len(shape.paths) == len(shape.deleted):
+            return False
+        live, under = self._live, self._under
+        crowded: list[str] = []  # new entries with something under them in this tree
+        for path in shape.entries():
+            for folder in parents(path):
+                if folder in live and folder not in shape.paths:
+                    return True
+            if path not in live and path in under:
+                crowded.append(path)
+        if not crowded:
+            return False
+        freed: dict[str, int] = {}  # folder -> its entries that the session deletes
+        for path in shape.deleted:
+            if path in live:
+                for folder in parents(path):
+                    freed[folder] = freed.get(folder, 0) + 1
+        return any(under[path] > freed.get(path, 0) for path in crowded)
+
+
+def load_model(db: DbSession, project_id: int, position: int) -> TreeModel | None:
+    """The model of the tree at ``position``; None when that history or tree is too large to
+    hold (its landings are then checked by queries)."""
+    model = TreeModel(position)
+    for rows, change in enumerate(shapes.changes_after(db, project_id, 0, position), 1):
+        if rows > MODEL_LOAD_ROWS:
+            return None
+        model.apply((change,))
+    return model if len(model) <= MODEL_ENTRIES else None
+
+
+def advance(db: DbSession, project_id: int, model: TreeModel, position: int) -> bool:
+    """Move ``model`` to ``position``; False (the model is then left behind, half moved)
+    when it grew too large to keep."""
+    if position <= model.position:
+        return True
+    changes = shapes.changes_after(db, project_id, model.position, position)
+    for rows, change in enumerate(changes, 1):
+        model.apply((change,))
+        if rows % 1024 == 0 and len(model) > MODEL_ENTRIES:
+            return False
+    model.position = position
+    return len(model) <= MODEL_ENTRIES
