@@ -128,36 +128,55 @@ def against_tree(
     return clashes
 
 
+def _apply(live: set[str], under: dict[str, int], changes: Iterable[tuple[str, str]]) -> None:
+    """Apply changes to a set of entries and the count of entries under each folder."""
+    for path, change_type in changes:
+        if change_type == ChangeType.DELETED:
+            if path in live:
+                live.discard(path)
+                for folder in parents(path):
+                    left = under[folder] - 1
+                    if left:
+                        under[folder] = left
+                    else:
+                        del under[folder]
+        elif path not in live:
+            live.add(path)
+            for folder in parents(path):
+                under[folder] = under.get(folder, 0) + 1
+
+
 @dataclass
 class Landed:
-    """The entries that landed after some position, with the folders they lie in, for the
-    in-memory check of the sessions of a commit."""
+    """The entries that landed after some position, with how many lie under each folder, for
+    the in-memory check of the sessions of a commit. (Counts, not the entries' names: a
+    group's check applies every change landed since its sessions' checks, and naming is only
+    needed for an error.)"""
 
     live: set[str] = field(default_factory=set)
-    under: dict[str, set[str]] = field(default_factory=dict)  # folder -> live entries in it
+    under: dict[str, int] = field(default_factory=dict)  # folder -> live entries in it
 
     def apply(self, changes: Iterable[tuple[str, str]]) -> None:
-        for path, change_type in changes:
-            if change_type == ChangeType.DELETED:
-                if path in self.live:
-                    self.live.discard(path)
-                    for folder in parents(path):
-                        self.under[folder].discard(path)
-            elif path not in self.live:
-                self.live.add(path)
-                for folder in parents(path):
-                    self.under.setdefault(folder, set()).add(path)
+        _apply(self.live, self.under, changes)
 
     def clashes(self, shape: Shape) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
+        crowded: set[str] = set()  # the session's entries with landed entries under them
         for path in shape.entries():
             found.extend(
                 (folder, path)
                 for folder in parents(path)
                 if folder in self.live and folder not in shape.deleted
             )
+            if path in self.under:
+                crowded.add(path)
+        if crowded:  # rare: name what lies under them (unless the session deletes it)
             found.extend(
-                (path, inside) for inside in self.under.get(path, ()) if inside not in shape.deleted
+                (folder, inside)
+                for inside in self.live
+                if inside not in shape.deleted
+                for folder in parents(inside)
+                if folder in crowded
             )
         return found
 
@@ -194,20 +213,7 @@ class TreeModel:
         return len(self._live)
 
     def apply(self, changes: Iterable[tuple[str, str]]) -> None:
-        for path, change_type in changes:
-            if change_type == ChangeType.DELETED:
-                if path in self._live:
-                    self._live.discard(path)
-                    for folder in parents(path):
-                        left = self._under[folder] - 1
-                        if left:
-                            self._under[folder] = left
-                        else:
-                            del self._under[folder]
-            elif path not in self._live:
-                self._live.add(path)
-                for folder in parents(path):
-                    self._under[folder] = self._under.get(folder, 0) + 1
+        _apply(self._live, self._under, changes)
 
     def clashes(self, shape: Shape) -> bool:
         """Whether the session's entries clash with this tree (``against_tree``'s rule: what

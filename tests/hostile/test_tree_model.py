@@ -13,7 +13,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from micelio.service.tree_shape import Shape, TreeModel, parents
+from micelio.service.tree_shape import Landed, Shape, TreeModel, parents
 from micelio.testing import MicServer, start_mic_server
 from micelio.v1 import micelio_pb2 as pb
 from micelio.vocabulary import ChangeType
@@ -100,7 +100,14 @@ def test_the_model_agrees_with_the_rule_on_random_trees() -> None:
         within = any(shape.is_entry(f) for p in shape.entries() for f in parents(p))
         if within:
             continue  # refused before any tree is asked
-        assert model.clashes(shape) == _reference(tree, shape), (tree, changes)
+        expected = _reference(tree, shape)
+        assert model.clashes(shape) == expected, (tree, changes)
+        # The commit's check of what landed since agrees, and names both sides.
+        landed = Landed()
+        landed.apply((path, ChangeType.ADDED) for path in sorted(tree))
+        pairs = landed.clashes(shape)
+        assert bool(pairs) == expected, (tree, changes)
+        assert all(under.startswith(entry + "/") for entry, under in pairs)
     # Deleting and re-adding keep the counts: an emptied folder no longer counts.
     model = TreeModel(position=1)
     model.apply([("x/y", ChangeType.ADDED), ("x/y", ChangeType.DELETED)])
