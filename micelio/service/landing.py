@@ -138,6 +138,7 @@ class Lander:
         after the results of the sessions before it."""
         inbox = _Inbox()
         times = StreamTimes()
+        landed_cache = tree_shape.LandedCache()
         receiving = threading.Thread(
             target=self._receive_all,
             args=(principal, Peekable(items), inbox, times),
@@ -148,7 +149,7 @@ class Lander:
         try:
             while group := inbox.take():
                 started = time.perf_counter()
-                for results in self._commit(group, client_alive):
+                for results in self._commit(group, client_alive, landed_cache):
                     times.commit_s += time.perf_counter() - started
                     times.sessions += len(results)
                     yield results
@@ -161,12 +162,17 @@ class Lander:
             log.info("%s", times.line())
 
     def _commit(
-        self, group: list[Received], client_alive: Callable[[], bool]
+        self,
+        group: list[Received],
+        client_alive: Callable[[], bool],
+        landed_cache: tree_shape.LandedCache | None = None,
     ) -> Iterator[list[LandResult]]:
         """Commit a group; if it fails, each of its sessions again on its own, in order, up
         to the first that fails, so that the error is that session's own."""
         try:
-            results = commit_group(self._db, group, client_alive, brief=True)
+            results = commit_group(
+                self._db, group, client_alive, brief=True, landed_cache=landed_cache
+            )
         except Exception:
             if len(group) == 1:
                 self._release(group[0], discard=True)
@@ -183,7 +189,9 @@ class Lander:
         pending = deque(group)
         try:
             while pending:
-                alone = commit_group(self._db, [pending[0]], client_alive, brief=True)
+                alone = commit_group(
+                    self._db, [pending[0]], client_alive, brief=True, landed_cache=landed_cache
+                )
                 self._release(pending.popleft(), discard=False)
                 yield alone
         finally:  # a failure, or the caller stopped listening: the rest never lands

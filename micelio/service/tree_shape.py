@@ -188,6 +188,19 @@ def landed_after(db: DbSession, project_id: int, after: int, upto: int) -> Lande
     return landed
 
 
+@dataclass
+class LandedCache:
+    """A stream's ``Landed`` kept from one group commit to the next (``landing_commit``):
+    the changes after ``since`` up to ``upto``, to which each group adds only what landed
+    since the last, instead of reading every change after its landings' checks again (a
+    stream receives hundreds of landings ahead of its commits). Dropped (``landed`` None)
+    when a commit fails, or when it holds more than ``MODEL_ENTRIES`` entries."""
+
+    since: int = 0
+    upto: int = 0
+    landed: Landed | None = None
+
+
 #: A stream's tree model (``TreeModel``) holds at most this many entries; beyond, its
 #: landings are checked by indexed queries instead (memory per stream stays a few MiB).
 MODEL_ENTRIES = 100_000

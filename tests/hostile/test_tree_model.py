@@ -71,6 +71,44 @@ def test_a_file_landed_by_another_client_behind_the_model_is_refused(server: Mic
         assert set(api.tree(org, proj)) == {"a", "b", "x"}
 
 
+def test_a_stream_s_own_file_from_an_earlier_group_is_refused_as_a_folder(
+    server: MicServer,
+) -> None:
+    """The stream lands ``x`` in one group commit, then sends ``x/y``: its model (loaded
+    before ``x`` landed) and its commit's carried-over changes must still see ``x``."""
+    tag = uuid.uuid4().hex[:8]
+    org, proj = f"org-{tag}", "p"
+    with Api(server.address, server.token) as api:
+        api.project(org, proj)
+
+        def create(goal: str) -> pb.LandHeader:
+            return pb.LandHeader(
+                create=pb.StartSessionRequest(organization=org, project=proj, goal=goal)
+            )
+
+        outbox: queue.Queue[object] = queue.Queue()
+
+        def requests() -> Iterator[pb.LandSessionRequest]:
+            while (items := outbox.get(timeout=30)) is not END:
+                yield pb.LandSessionRequest(items=items)  # type: ignore[arg-type]
+
+        outbox.put(list(land_requests(create("a"), [Change("a", ADDED, b"1")])))
+        outbox.put(list(land_requests(create("x"), [Change("x", ADDED, b"2")])))
+        responses = api.sessions.LandSessions(requests())
+        assert [r.session.goal for r in next(responses).landed] == ["a"]
+        outbox.put(list(land_requests(create("b"), [Change("b", ADDED, b"3")])))
+        assert [r.session.goal for r in next(responses).landed] == ["x"]
+        outbox.put(list(land_requests(create("x/y"), [Change("x/y", ADDED, b"4")])))
+        outbox.put(END)
+        landed: list[str] = []
+        with pytest.raises(grpc.RpcError) as info:
+            for response in responses:
+                landed.extend(r.session.goal for r in response.landed)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert landed == ["b"]
+        assert set(api.tree(org, proj)) == {"a", "b", "x"}
+
+
 def _reference(tree: set[str], shape: Shape) -> bool:
     """The rule, by brute force: after the session, one of its entries lies under an entry,
     or has one under it."""
