@@ -35,6 +35,9 @@ from micelio.client import (
 )
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus
 
+#: Contents asked of git ahead of their sending (one round trip each otherwise).
+PREFETCH = 128
+
 LandedCallback = Callable[[int, float], None]  # (commits just landed, commits per second)
 
 
@@ -201,7 +204,7 @@ def _landings(
         changes = renames(session.commits, net_changes(session.commits))
         clock.renames_s += time.perf_counter() - started
         yield Landing(
-            changes=(to_change(c, blobs, clock) for c in changes),
+            changes=_changes(changes, blobs, clock),
             create=NewSession(
                 organization=organization,
                 project=project,
@@ -219,6 +222,19 @@ def _landings(
             started_at=draft.started_at,
             external_id=draft.external_id,
         )
+
+
+def _changes(changes: list[PlannedChange], blobs: BlobReader, clock: Clock) -> Iterator[Change]:
+    """The session's changes as sent, their contents asked of git a batch ahead."""
+    for start in range(0, len(changes), PREFETCH):
+        batch = changes[start : start + PREFETCH]
+        blobs.prefetch(
+            c.oid
+            for c in batch
+            if c.change_type != ChangeType.DELETED and c.mode != FileMode.GITLINK
+        )
+        for change in batch:
+            yield to_change(change, blobs, clock)
 
 
 class VerifyClient:
