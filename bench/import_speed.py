@@ -156,7 +156,7 @@ def git(repo: Path, *args: str) -> str:
 
 def one_run(args: argparse.Namespace, repo: Path, ref: str, env: dict[str, str]) -> Run:
     export_s, _, _, _, _ = run_measured(
-        ["sh", "-c", f"git -C '{repo}' fast-export '{ref}' > /dev/null"], env
+        ["sh", "-c", f"git -C '{repo}' fast-export --reencode=no '{ref}' > /dev/null"], env
     )
     data_dir = args.workdir / "server-data"
     shutil.rmtree(data_dir, ignore_errors=True)
