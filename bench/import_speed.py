@@ -38,7 +38,7 @@ from micelio.testing import start_mic_server  # noqa: E402
 
 SERVER_LINE = re.compile(
     r"LandSessions stream: (\d+) sessions, (\d+) changes; receive ([\d.]+) s "
-    r"\(shape checks ([\d.]+) s\), commit ([\d.]+) s"
+    r"\(shape checks ([\d.]+) s\), commit ([\d.]+) s(?: in (\d+) groups)?"
 )
 
 
@@ -105,7 +105,7 @@ class Run:
 
 def server_phases(log: Path, offset: int) -> dict[str, float]:
     """The receive/commit split the server logged for the streams after ``offset``."""
-    totals = {"receive_s": 0.0, "shape_checks_s": 0.0, "commit_s": 0.0}
+    totals = {"receive_s": 0.0, "shape_checks_s": 0.0, "commit_s": 0.0, "groups": 0.0}
     with log.open("rb") as file:
         file.seek(offset)
         text = file.read().decode("utf-8", "replace")
@@ -113,6 +113,7 @@ def server_phases(log: Path, offset: int) -> dict[str, float]:
         totals["receive_s"] += float(match.group(3))
         totals["shape_checks_s"] += float(match.group(4))
         totals["commit_s"] += float(match.group(5))
+        totals["groups"] += float(match.group(6) or 0)
     return totals
 
 
@@ -211,7 +212,13 @@ def report(run: Run, strategy: str) -> None:
         f"({run.ratio:.2f}x, {int(summary['commits']) / run.import_s:,.0f} commits/s, "  # type: ignore[call-overload]
         f"{summary['sessions']} sessions, strategy {strategy})"
     )
-    print("  phases: " + ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in phases.items()))
+    print(
+        "  phases: "
+        + ", ".join(
+            f"{k.removesuffix('_s')} {v:.1f} s" if k.endswith("_s") else f"{k} {v:.0f}"
+            for k, v in phases.items()
+        )
+    )
     print(
         f"  CPU: importer with its git processes {run.import_cpu:.1f} s, server "
         f"{run.server_cpu:.1f} s; peak memory: importer {run.import_rss:.0f} MiB (with git "

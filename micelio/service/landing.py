@@ -148,6 +148,7 @@ class Lander:
         receiving.start()
         try:
             while group := inbox.take():
+                times.groups += 1
                 started = time.perf_counter()
                 for results in self._commit(group, client_alive, landed_cache):
                     times.commit_s += time.perf_counter() - started
@@ -413,6 +414,7 @@ class StreamTimes:
 
     sessions: int = 0
     changes: int = 0
+    groups: int = 0
     receive_s: float = 0.0
     shape_s: float = 0.0
     commit_s: float = 0.0
@@ -421,7 +423,7 @@ class StreamTimes:
         return (
             f"LandSessions stream: {self.sessions} sessions, {self.changes} changes; "
             f"receive {self.receive_s:.2f} s (shape checks {self.shape_s:.2f} s), "
-            f"commit {self.commit_s:.2f} s"
+            f"commit {self.commit_s:.2f} s in {self.groups} groups"
         )
 
 
