@@ -6,7 +6,9 @@ One process serves any number of requests; contents are streamed in chunks of at
 
 from __future__ import annotations
 
+import itertools
 import subprocess
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -114,10 +116,12 @@ class BlobReader(ClosedOnExit):
         self._batch: GitProcess | None = None
         self._check: GitProcess | None = None
         self._current: BlobStream | None = None
+        self._pending: deque[str] = deque()  # names asked ahead (``prefetch``), in order
 
     def close(self) -> None:
         """End the processes; a stream still open can no longer be read."""
         self._current = None
+        self._pending.clear()
         for name in ("_batch", "_check"):
             process: GitProcess | None = getattr(self, name)
             setattr(self, name, None)
@@ -140,6 +144,22 @@ class BlobReader(ClosedOnExit):
             stream.close()
             raise ValueError(f"{oid} is a {header.type}, not a {expect}")
         return stream
+
+    def prefetch(self, oids: Iterable[str]) -> None:
+        """Ask for objects that ``open`` will ask for next, in this order (at most
+        ``_PIPELINE_BATCH``): git looks them up while the earlier ones are read, instead of
+        one round trip per object. Asking for anything else first skips their answers."""
+        process = self._process("_batch", "--batch")
+        self._drop_current()
+        self._drain(process)
+        names = list(itertools.islice(oids, _PIPELINE_BATCH))
+        for oid in names:
+            _check_name(oid)
+        if names:
+            assert process.stdin is not None
+            process.stdin.write("".join(f"{oid}\n" for oid in names).encode())
+            process.stdin.flush()
+            self._pending.extend(names)
 
     def stream(self, oid: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         """The blob's content in chunks of at most ``chunk_size`` bytes."""
@@ -164,6 +184,7 @@ class BlobReader(ClosedOnExit):
         """
         process = self._process("_batch", "--batch")
         self._drop_current()
+        self._drain(process)
         assert process.stdin is not None
         batch: list[str] = []
         for oid in oids:
@@ -206,13 +227,29 @@ class BlobReader(ClosedOnExit):
     def _ask(self, process: GitProcess, oid: str) -> ObjectHeader:
         self._drop_current()
         _check_name(oid)
-        assert process.stdin is not None
-        process.stdin.write(oid.encode() + b"\n")
-        process.stdin.flush()
+        if self._pending and self._pending[0] == oid:
+            self._pending.popleft()  # asked ahead: its answer is next
+        else:
+            self._drain(process)
+            assert process.stdin is not None
+            process.stdin.write(oid.encode() + b"\n")
+            process.stdin.flush()
         header = read_header(process.stdout, oid)
         if header is None:
             raise EOFError("git cat-file --batch ended: " + _describe(process))
         return header
+
+    def _drain(self, process: GitProcess) -> None:
+        """Skip the answers to names asked ahead and not opened."""
+        while self._pending:
+            oid = self._pending.popleft()
+            try:
+                header = read_header(process.stdout, oid)
+            except MissingObject:  # answered on one line
+                continue
+            if header is None:
+                raise EOFError("git cat-file --batch ended: " + _describe(process))
+            _skip(process.stdout, header.size + 1)
 
     def _answer_batch(
         self, process: GitProcess, batch: list[str], missing_ok: bool

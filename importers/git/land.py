@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from importers.git.archive import archive_plan
@@ -35,6 +36,9 @@ from micelio.client import (
 )
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus
 
+#: Contents asked of git ahead of their sending (one round trip each otherwise).
+PREFETCH = 128
+
 LandedCallback = Callable[[int, float], None]  # (commits just landed, commits per second)
 
 
@@ -56,7 +60,27 @@ def resume_point(client: MicClient, organization: str, project: str) -> str | No
     return external.removeprefix("git:")
 
 
-def to_change(change: PlannedChange, blobs: BlobReader) -> Change:
+@dataclass(slots=True)
+class Clock:
+    """Seconds the landing spent reading contents from git and finding renames, for the
+    import's summary (what is left of the landing's time is making and sending requests)."""
+
+    content_s: float = 0.0
+    renames_s: float = 0.0
+
+
+def _timed(chunks: Iterable[bytes], clock: Clock) -> Iterator[bytes]:
+    iterator = iter(chunks)
+    while True:
+        started = time.perf_counter()
+        chunk = next(iterator, None)
+        clock.content_s += time.perf_counter() - started
+        if chunk is None:
+            return
+        yield chunk
+
+
+def to_change(change: PlannedChange, blobs: BlobReader, clock: Clock | None = None) -> Change:
     """A planned change as the client sends it; blob contents stream from git when sent."""
     metadata: dict[str, Any] = {"kind": change.kind, "git_oid": change.oid or change.old_oid}
     if change.old_mode and change.mode and change.old_mode != change.mode:
@@ -81,11 +105,14 @@ def to_change(change: PlannedChange, blobs: BlobReader) -> Change:
         )
     # The client asks for change N+1 only after sending all of change N, so opening the blob
     # here keeps cat-file's one-request-at-a-time order and gives the size for free.
+    started = time.perf_counter()
     blob = blobs.open(change.oid)
+    if clock is not None:
+        clock.content_s += time.perf_counter() - started
     return Change(
         change.path,
         change.change_type,
-        blob,
+        blob if clock is None else _timed(blob, clock),
         mode=change.mode,
         size=blob.size,
         metadata=metadata,
@@ -107,6 +134,7 @@ def land_plan(
     with ALREADY_EXISTS: it is counted as landed and the stream resumes after it.
     """
     summary = ImportSummary(already_imported=plan.skipped_commits)
+    clock = Clock()
     start = time.perf_counter()
     # Objects first: what this run read is archived before any of its sessions lands.
     archive_plan(client, plan, organization, project)
@@ -131,7 +159,7 @@ def land_plan(
             RenameFinder(git_dir, empty, plan.tip) as finder,
         ):
             landings = _landings(
-                remaining, sent, blobs, organization, project, head, finder.session_renames
+                remaining, sent, blobs, organization, project, head, finder.session_renames, clock
             )
             try:
                 for result in client.land_many(landings):
@@ -152,6 +180,13 @@ def land_plan(
                 # Sessions drawn for the ended stream but not landed go first in the next.
                 remaining = itertools.chain(list(sent), remaining)
     summary.seconds = time.perf_counter() - start
+    summary.extra["phases"] = {
+        **{name: round(seconds, 3) for name, seconds in plan.timings.items()},
+        "content_reads_s": round(clock.content_s, 3),
+        "renames_s": round(clock.renames_s, 3),
+        "send_s": round(max(0.0, summary.seconds - clock.content_s - clock.renames_s), 3),
+        "land_s": round(summary.seconds, 3),
+    }
     return summary
 
 
@@ -163,13 +198,16 @@ def _landings(
     project: str,
     head: int,
     renames: Callable[[Sequence[Commit], list[PlannedChange]], list[PlannedChange]],
+    clock: Clock,
 ) -> Iterator[Landing]:
     """The landings of the sessions left, noting each in ``sent`` as it is drawn."""
     for position, (session, draft) in enumerate(drafts_left, head):
         sent.append((session, draft))
+        started = time.perf_counter()
         changes = renames(session.commits, net_changes(session.commits))
+        clock.renames_s += time.perf_counter() - started
         yield Landing(
-            changes=(to_change(c, blobs) for c in changes),
+            changes=_changes(changes, blobs, clock),
             create=NewSession(
                 organization=organization,
                 project=project,
@@ -187,6 +225,19 @@ def _landings(
             started_at=draft.started_at,
             external_id=draft.external_id,
         )
+
+
+def _changes(changes: list[PlannedChange], blobs: BlobReader, clock: Clock) -> Iterator[Change]:
+    """The session's changes as sent, their contents asked of git a batch ahead."""
+    for start in range(0, len(changes), PREFETCH):
+        batch = changes[start : start + PREFETCH]
+        blobs.prefetch(
+            c.oid
+            for c in batch
+            if c.change_type != ChangeType.DELETED and c.mode != FileMode.GITLINK
+        )
+        for change in batch:
+            yield to_change(change, blobs, clock)
 
 
 class VerifyClient:

@@ -7,6 +7,7 @@ moment and run again converges on the state of an uninterrupted run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,8 @@ class ImportPlan:
     strategy: str
     sessions: list[PlannedImportSession]
     skipped_commits: int = 0  # already imported by an earlier run
+    #: Seconds spent walking and grouping (``walk_s``, ``plan_s``), for the import's summary.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def commits(self) -> int:
@@ -104,8 +107,10 @@ def make_plan(
     when that commit is not a session boundary of the fresh plan (new commits changed how the
     tail groups) are the new commits grouped on their own.
     """
+    started = time.perf_counter()
     resolved, tip = walk.resolve_ref(source.git_dir, ref)
     commits = list(walk.walk(source.git_dir, tip))
+    walked = time.perf_counter()
     sessions = group(commits, strategy)
     skipped = 0
     if resume_after is not None:
@@ -121,7 +126,8 @@ def make_plan(
             sessions = sessions[boundary + 1 :]
         else:
             sessions = group(commits[index + 1 :], strategy)
-    return ImportPlan(source, resolved, tip, strategy, sessions, skipped)
+    timings = {"walk_s": walked - started, "plan_s": time.perf_counter() - walked}
+    return ImportPlan(source, resolved, tip, strategy, sessions, skipped, timings)
 
 
 def drafts(

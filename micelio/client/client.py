@@ -13,6 +13,7 @@ import grpc
 
 from micelio import paths
 from micelio.client import convert, discovery
+from micelio.client import keepalive as keepalive_
 from micelio.client.errors import NotFound, from_rpc_error
 from micelio.client.jobs import (
     OUTCOME_TO_PB,
@@ -280,7 +281,11 @@ class MicClient:
         return _land_result(response)
 
     def land_many(
-        self, landings: Iterable[Landing], *, chunk_size: int = CHUNK_SIZE
+        self,
+        landings: Iterable[Landing],
+        *,
+        chunk_size: int = CHUNK_SIZE,
+        keepalive: float = keepalive_.DEFAULT_INTERVAL,
     ) -> Iterator[LandResult]:
         """Land sessions in order over one stream, yielding each result once it landed.
 
@@ -289,10 +294,14 @@ class MicClient:
         Each session is atomic; the first failure is raised (as ``land`` raises it) and ends
         the stream, and the sessions yielded before it stay landed. The results' sessions
         are brief: no conversation, decisions or metadata (``get_session`` has them).
-        ``landings`` is consumed lazily, once.
+        ``landings`` is consumed lazily, once, in a thread of its own: whenever the next
+        request takes ``keepalive`` seconds to make, an empty one keeps the call alive.
         """
         stream = ManyRequestStream(landings, chunk_size=chunk_size)
-        call = self._sessions.LandSessions(stream, metadata=self._metadata)
+        requests = keepalive_.KeepAlive(
+            stream, pb.LandSessionRequest, interval=keepalive, on_close=stream.close
+        )
+        call = self._sessions.LandSessions(requests, metadata=self._metadata)
         try:
             for response in call:
                 for landed in response.landed:
@@ -303,7 +312,7 @@ class MicClient:
             raise from_rpc_error(err, self.address) from None
         finally:
             call.cancel()  # no-op once finished; stops the stream when the caller stops early
-            stream.close()
+            requests.close()
 
     def get_session(self, session_id: str) -> Session:
         req = pb.GetSessionRequest(session_id=session_id)

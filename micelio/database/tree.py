@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, null, select
+from sqlalchemy import BigInteger, Integer, Select, bindparam, case, func, null, select
 from sqlalchemy.orm import Session as DbSession
 
 from micelio.database.models import Session, SessionChange
@@ -108,6 +108,50 @@ class VersionRow(NamedTuple):
     meta: dict[str, Any]
 
 
+def _versions_query(*, content: bool, meta: bool) -> Select[Any]:
+    """The latest change of each of ``:keys`` at or before ``:position``, built once: a
+    landing asks this for every session, and building the statement (the alias of a wide
+    table above all) cost more than running it."""
+    change = SessionChange.__table__
+    # Correlated on purpose: the outer scan stays within the versions of these paths and the
+    # inner one is an index seek. (A join against a grouped subquery made SQLite scan every
+    # change of the project, which made each landing slower than the one before.)
+    later = change.alias("later")
+    latest = (
+        select(func.max(later.c.landing_position))
+        .where(
+            later.c.project_id == change.c.project_id,
+            later.c.path_key == change.c.path_key,
+            later.c.landing_position <= bindparam("position", type_=BigInteger),
+        )
+        .scalar_subquery()
+    )
+    data = (
+        case(
+            (change.c.size <= bindparam("max_content", type_=BigInteger), change.c.content),
+            else_=null(),
+        )
+        if content
+        else null()
+    )
+    return select(
+        change.c.path_key,
+        change.c.change_type,
+        change.c.size,
+        data,
+        change.c.metadata if meta else null(),
+    ).where(
+        change.c.project_id == bindparam("project_id", type_=Integer),
+        change.c.path_key.in_(bindparam("keys", expanding=True)),
+        change.c.landing_position == latest,
+    )
+
+
+_VERSIONS = _versions_query(content=False, meta=True)
+_VERSIONS_WITH_CONTENT = _versions_query(content=True, meta=True)
+_LIVE = _versions_query(content=False, meta=False)
+
+
 def versions_at(
     db: DbSession,
     project_id: int,
@@ -120,37 +164,33 @@ def versions_at(
     (deleted and absent paths omitted); inline contents up to ``max_content`` bytes come
     along (none for -1)."""
     found: dict[str, VersionRow] = {}
-    change = SessionChange
-    content = (
-        case((change.size <= max_content, change.content), else_=null())
-        if max_content >= 0
-        else null()
-    )
+    query = _VERSIONS_WITH_CONTENT if max_content >= 0 else _VERSIONS
     for start in range(0, len(path_keys), _IN_BATCH):
-        chunk = path_keys[start : start + _IN_BATCH]
-        # Correlated on purpose: the outer scan stays within the versions of these paths and
-        # the inner one is an index seek. (A join against a grouped subquery made SQLite scan
-        # every change of the project, which made each landing slower than the one before.)
-        later = SessionChange.__table__.alias("later")
-        latest = (
-            select(func.max(later.c.landing_position))
-            .where(
-                later.c.project_id == change.project_id,
-                later.c.path_key == change.path_key,
-                later.c.landing_position <= position,
-            )
-            .scalar_subquery()
-        )
-        query = select(
-            change.path_key, change.change_type, change.size, content, change.meta
-        ).where(
-            change.project_id == project_id,
-            change.path_key.in_(chunk),
-            change.landing_position == latest,
-        )
-        for key, change_type, size, data, meta in db.execute(query):
+        params = {
+            "project_id": project_id,
+            "position": position,
+            "keys": list(path_keys[start : start + _IN_BATCH]),
+            "max_content": max_content,
+        }
+        for key, change_type, size, data, meta in db.execute(query, params):
             if change_type != ChangeType.DELETED:
                 found[key] = VersionRow(key, size, data, meta or {})
+    return found
+
+
+def live_at(db: DbSession, project_id: int, path_keys: Sequence[str], position: int) -> set[str]:
+    """The paths among ``path_keys`` that are entries of the tree at ``position`` (what
+    ``versions_at`` finds, without reading their sizes, contents and metadata)."""
+    found: set[str] = set()
+    for start in range(0, len(path_keys), _IN_BATCH):
+        params = {
+            "project_id": project_id,
+            "position": position,
+            "keys": list(path_keys[start : start + _IN_BATCH]),
+        }
+        for key, change_type, _, _, _ in db.execute(_LIVE, params):
+            if change_type != ChangeType.DELETED:
+                found.add(key)
     return found
 
 

@@ -30,6 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,9 @@ QUEUE_SESSIONS = 512
 QUEUE_BYTES = 64 * 1024 * 1024
 #: ...and the changes they carry at most (each is held in memory until its commit).
 QUEUE_CHANGES = 200_000
+#: A stream's model of its project's tree moves to the head after this many landings (the
+#: commit checks each landing against what landed after its model's position).
+MODEL_REFRESH = 64
 #: A group commit holds at most this many landings and this much inline content.
 GROUP_SESSIONS = 256
 GROUP_BYTES = 32 * 1024 * 1024
@@ -133,29 +137,43 @@ class Lander:
         commit, in stream order. The stream stops at the first failure, which is raised
         after the results of the sessions before it."""
         inbox = _Inbox()
+        times = StreamTimes()
+        landed_cache = tree_shape.LandedCache()
         receiving = threading.Thread(
             target=self._receive_all,
-            args=(principal, Peekable(items), inbox),
+            args=(principal, Peekable(items), inbox, times),
             name="mic-land-receive",
             daemon=True,
         )
         receiving.start()
         try:
             while group := inbox.take():
-                yield from self._commit(group, client_alive)
+                times.groups += 1
+                started = time.perf_counter()
+                for results in self._commit(group, client_alive, landed_cache):
+                    times.commit_s += time.perf_counter() - started
+                    times.sessions += len(results)
+                    yield results
+                    started = time.perf_counter()
             if inbox.error is not None:
                 raise inbox.error
         finally:
             for item in inbox.stop():
                 self._release(item, discard=True)
+            log.info("%s", times.line())
 
     def _commit(
-        self, group: list[Received], client_alive: Callable[[], bool]
+        self,
+        group: list[Received],
+        client_alive: Callable[[], bool],
+        landed_cache: tree_shape.LandedCache | None = None,
     ) -> Iterator[list[LandResult]]:
         """Commit a group; if it fails, each of its sessions again on its own, in order, up
         to the first that fails, so that the error is that session's own."""
         try:
-            results = commit_group(self._db, group, client_alive, brief=True)
+            results = commit_group(
+                self._db, group, client_alive, brief=True, landed_cache=landed_cache
+            )
         except Exception:
             if len(group) == 1:
                 self._release(group[0], discard=True)
@@ -172,7 +190,9 @@ class Lander:
         pending = deque(group)
         try:
             while pending:
-                alone = commit_group(self._db, [pending[0]], client_alive, brief=True)
+                alone = commit_group(
+                    self._db, [pending[0]], client_alive, brief=True, landed_cache=landed_cache
+                )
                 self._release(pending.popleft(), discard=False)
                 yield alone
         finally:  # a failure, or the caller stopped listening: the rest never lands
@@ -181,16 +201,21 @@ class Lander:
 
     # -- 1 and 2: the header, then the changes ---------------------------------------------
 
-    def _receive_all(self, principal: Principal, stream: Peekable, inbox: _Inbox) -> None:
+    def _receive_all(
+        self, principal: Principal, stream: Peekable, inbox: _Inbox, times: StreamTimes
+    ) -> None:
         """The receiving thread of ``land_many``: every landing of the stream into ``inbox``."""
         # Two queries per session before its upload would cost more than the upload of a
         # typical imported session; the commit's unique indexes refuse a taken id anyway.
-        context = _StreamContext(self._db, check_unique=False)
+        context = _StreamContext(self._db, check_unique=False, models=True)
         try:
             for first in stream:
                 stream.push_back(first)
                 one = _OneSession(stream)
-                received = self._receive(principal, one, context)
+                started = time.perf_counter()
+                received = self._receive(principal, one, context, times)
+                times.receive_s += time.perf_counter() - started
+                times.changes += len(received.receiver.changes)
                 received.ended = one.ended
                 if not inbox.put(received):
                     self._release(received, discard=True)
@@ -201,7 +226,11 @@ class Lander:
             inbox.fail(None)
 
     def _receive(
-        self, principal: Principal, items: Iterator[Any], context: _StreamContext
+        self,
+        principal: Principal,
+        items: Iterator[Any],
+        context: _StreamContext,
+        times: StreamTimes | None = None,
     ) -> Received:
         """Check a landing's header, then receive its changes (``_release`` it afterwards)."""
         stream = Peekable(items)
@@ -237,7 +266,10 @@ class Lander:
             )
             receiver.receive(stream)
             shape = Shape(receiver.paths, receiver.deleted)
-            checked_at = self._check_shape(target.project_id, shape)
+            started = time.perf_counter()
+            checked_at = self._check_shape(target.project_id, shape, context)
+            if times is not None:
+                times.shape_s += time.perf_counter() - started
             return Received(
                 header,
                 target,
@@ -254,16 +286,23 @@ class Lander:
             self._release_id(session_id)
             raise
 
-    def _check_shape(self, project_id: int, shape: Shape) -> int:
+    def _check_shape(self, project_id: int, shape: Shape, context: _StreamContext) -> int:
         """Refuse a tree no checkout can write (``tree_shape``): clashes within the session at
-        once; against the current head, outside the landing lock, returning that head (the
-        commit checks what landed since) or ``UNCHECKED`` when it clashes there. Such a
-        landing is checked again at its commit, against the head less what the landings
-        committed with it delete: an importer's stream sends the session that turns a file
-        into a folder before the one that deleted the file has committed."""
+        once; against the tree of a recent position, outside the landing lock, returning that
+        position (the commit checks what landed since) or ``UNCHECKED`` when it clashes there.
+        Such a landing is checked again at its commit, against the head less what the
+        landings committed with it delete: an importer's stream sends the session that turns
+        a file into a folder before the one that deleted the file has committed.
+
+        A ``LandSessions`` stream checks against its own model of the tree
+        (``tree_shape.TreeModel``), moved to the head every ``MODEL_REFRESH`` landings; a
+        single landing, or a stream whose project is too large to model, asks the database."""
         clashes = tree_shape.within(shape)
         if clashes:
             raise tree_shape.refuse(clashes)
+        model = context.model(project_id)
+        if model is not None:
+            return UNCHECKED if model.clashes(shape) else model.position
         with self._db.read() as db:
             head = db.scalar(select(Project.head_position).where(Project.id == project_id)) or 0
             if tree_shape.against_tree(db, project_id, head, shape):
@@ -367,6 +406,27 @@ class Lander:
             )
 
 
+@dataclass(slots=True)
+class StreamTimes:
+    """Where a ``LandSessions`` stream spent its time, logged at its end (the import
+    benchmark reads it): receiving (waiting for the client included) with the tree-shape
+    checks within it, in one thread; committing in another."""
+
+    sessions: int = 0
+    changes: int = 0
+    groups: int = 0
+    receive_s: float = 0.0
+    shape_s: float = 0.0
+    commit_s: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"LandSessions stream: {self.sessions} sessions, {self.changes} changes; "
+            f"receive {self.receive_s:.2f} s (shape checks {self.shape_s:.2f} s), "
+            f"commit {self.commit_s:.2f} s in {self.groups} groups"
+        )
+
+
 class _OneSession:
     """The items of the session at the head of a stream, leaving the next header in it.
 
@@ -394,13 +454,17 @@ class _OneSession:
 
 class _StreamContext:
     """What the header checks of one landing stream share: project ids by handles (looked
-    up once), and whether session and external ids are checked for uniqueness before the
-    upload or only by the commit's unique indexes."""
+    up once), whether session and external ids are checked for uniqueness before the
+    upload or only by the commit's unique indexes, and (``LandSessions``) the stream's
+    models of its projects' trees for the shape checks."""
 
-    def __init__(self, db: Database, *, check_unique: bool) -> None:
+    def __init__(self, db: Database, *, check_unique: bool, models: bool = False) -> None:
         self._db = db
         self._ids: dict[tuple[str, str], int] = {}
         self.check_unique = check_unique
+        self._use_models = models
+        self._models: dict[int, tree_shape.TreeModel | None] = {}
+        self._checks: dict[int, int] = {}
 
     def project_id(self, organization: str, project: str) -> int:
         key = (organization, project)
@@ -408,6 +472,28 @@ class _StreamContext:
             with self._db.read() as db:
                 self._ids[key] = lookup.project(db, organization, project).id
         return self._ids[key]
+
+    def model(self, project_id: int) -> tree_shape.TreeModel | None:
+        """The stream's model of the project's tree, moved to the head every
+        ``MODEL_REFRESH`` checks; None when the stream checks by queries."""
+        if not self._use_models:
+            return None
+        checks = self._checks.get(project_id, 0)
+        self._checks[project_id] = checks + 1
+        if project_id in self._models:
+            model = self._models[project_id]
+            if model is None or checks % MODEL_REFRESH:
+                return model
+        else:
+            model = None
+        with self._db.read() as db:
+            head = db.scalar(select(Project.head_position).where(Project.id == project_id)) or 0
+            if model is None:
+                model = tree_shape.load_model(db, project_id, head)
+            elif not tree_shape.advance(db, project_id, model, head):
+                model = None
+        self._models[project_id] = model
+        return model
 
 
 class _Inbox:

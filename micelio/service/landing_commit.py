@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from micelio.config import DEFAULT_MAX_CONVERSATION_BYTES
-from micelio.database import api
+from micelio.database import api, shapes
 from micelio.database.engine import Database
 from micelio.database.models import Project, Session, utcnow
 from micelio.database.tree import conflicting_paths, versions_at
@@ -106,6 +106,7 @@ def commit_group(
     client_alive: Callable[[], bool] | None,
     *,
     brief: bool = False,
+    landed_cache: tree_shape.LandedCache | None = None,
 ) -> list[LandResult]:
     """Land ``group`` (consecutive landings into one project) in one transaction; ``brief``
     results carry the sessions without conversation, decisions and metadata (so does any
@@ -113,7 +114,9 @@ def commit_group(
 
     ``client_alive`` is asked just before COMMIT when the last landing is not known to be
     complete: a transport may report a cancelled stream as a plain end of stream first and
-    the cancellation a moment later (gRPC does), and a cancelled landing must not land."""
+    the cancellation a moment later (gRPC does), and a cancelled landing must not land.
+
+    ``landed_cache``: a stream's changes landed since its checks, carried to its next group."""
     now = utcnow()
     try:
         with database.write() as db:
@@ -136,7 +139,7 @@ def commit_group(
                     session.landed_by = item.target.actor.description
                 project.head_position = position
                 sessions.append(session)
-            _check_shapes(db, project.id, head_before, group)
+            _check_shapes(db, project.id, head_before, group, landed_cache)
             # One flush (in ``append``) inserts the group's new sessions together, with their
             # conversation counters, then two INSERTs their messages and decisions. A session
             # id or external id already taken (since the header's check, or not checked:
@@ -201,8 +204,12 @@ def commit_group(
                 and not _still_wanted(client_alive, last.stream_end)
             ):
                 raise Cancelled("the client cancelled the landing: nothing was stored")
-    except IntegrityError as exc:
-        raise _integrity_error(exc, group) from None
+    except BaseException as exc:
+        if landed_cache is not None:  # it holds the changes of a group that did not land
+            landed_cache.landed = None
+        if isinstance(exc, IntegrityError):
+            raise _integrity_error(exc, group) from None
+        raise
     return results
 
 
@@ -219,15 +226,32 @@ def _release_reservation(db: DbSession, item: Received) -> None:
         )
 
 
-def _check_shapes(db: DbSession, project_id: int, head: int, group: Sequence[Received]) -> None:
+def _check_shapes(
+    db: DbSession,
+    project_id: int,
+    head: int,
+    group: Sequence[Received],
+    cache: tree_shape.LandedCache | None = None,
+) -> None:
     """Each landing's tree shape against what landed since its check (``tree_shape``): the
     changes after its checked position, and the landings before it in the group. One
     checked too long ago, or whose check against the tree found clashes, is checked against
     the tree at the head instead, less what the landings before it in the group delete: a
-    stream's next landing arrives before the one that makes room for it has committed."""
+    stream's next landing arrives before the one that makes room for it has committed.
+
+    With a ``cache`` that starts at or before every check of the group, only the changes it
+    lacks are read (changes landed before a check are in the tree it was checked against:
+    one that clashes was refused there or left for the whole check)."""
     near = [item for item in group if _near(head, item)]
     since = min((item.checked_at for item in near), default=head)
-    landed = tree_shape.landed_after(db, project_id, since, head)
+    if cache is not None and cache.landed is not None and cache.since <= since:
+        landed = cache.landed
+        if head > cache.upto:
+            landed.apply(shapes.changes_after(db, project_id, cache.upto, head))
+    else:
+        landed = tree_shape.landed_after(db, project_id, since, head)
+        if cache is not None:
+            cache.since = since
     in_group = tree_shape.Landed()
     gone: set[str] = set()  # paths that the landings before this one in the group delete
     for index, item in enumerate(group):
@@ -244,15 +268,20 @@ def _check_shapes(db: DbSession, project_id: int, head: int, group: Sequence[Rec
             clashes += in_group.clashes(shape)
         if clashes:
             raise tree_shape.refuse(clashes)
-        if index + 1 < len(group):  # what the next landings of the group are checked against
-            changes = item.receiver.changes
+        changes = item.receiver.changes
+        if cache is not None or index + 1 < len(group):  # what the next landings meet
             landed.apply((c.path_key, c.change_type) for c in changes)
+        if index + 1 < len(group):
             in_group.apply((c.path_key, c.change_type) for c in changes)
             for change in changes:
                 if change.change_type == ChangeType.DELETED:
                     gone.add(change.path_key)
                 else:
                     gone.discard(change.path_key)
+    if cache is not None:
+        keep = len(landed.live) <= tree_shape.MODEL_ENTRIES
+        cache.landed = landed if keep else None
+        cache.upto = head + len(group)
 
 
 def _near(head: int, item: Received) -> bool:

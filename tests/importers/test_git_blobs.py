@@ -140,3 +140,41 @@ def test_lfs_pointers_are_content_like_any_other(repos: dict[str, Path]) -> None
     with BlobReader(repo) as blobs:
         pointer = blobs.read(tree[b"design.psd"][1])
     assert pointer.startswith(b"version https://git-lfs.github.com/spec/v1\noid sha256:")
+
+
+def test_prefetched_blobs_read_in_order_skipped_or_out_of_order(repos: dict[str, Path]) -> None:
+    """Names asked ahead answer the next ``open``s; opening another first (or skipping one,
+    or a missing name among them) skips their answers and asks afresh."""
+    repo = repos["kitchen-sink"]
+    every = {
+        oid
+        for commit in first_parent_chain(repo)
+        for mode, oid in ls_tree(repo, commit).values()
+        if mode != 0o160000
+    }
+    expected = {oid: run_git(repo, ["cat-file", "blob", oid]) for oid in every}
+    by_size = sorted(every, key=lambda oid: (len(expected[oid]), oid))
+    big, oids = by_size[-1], by_size[:4]  # the largest is read in part below
+    assert len(oids) == 4 and len(expected[big]) > 1
+    with BlobReader(repo) as blobs:
+        blobs.prefetch([oids[0], big, oids[1]])
+        assert blobs.read(oids[0]) == expected[oids[0]]
+        assert blobs.read(big) == expected[big]
+        assert blobs.read(oids[1]) == expected[oids[1]]
+        # Out of order: the pending answers are skipped, a 6 MiB one among them.
+        blobs.prefetch([big, oids[2], oids[3]])
+        assert blobs.read(oids[3]) == expected[oids[3]]
+        assert blobs.read(oids[2]) == expected[oids[2]]
+        # A missing name asked ahead fails its own open only.
+        missing = "0" * 40
+        blobs.prefetch([oids[0], missing, oids[1]])
+        assert blobs.read(oids[0]) == expected[oids[0]]
+        with pytest.raises(MissingObject):
+            blobs.open(missing)
+        assert blobs.read(oids[1]) == expected[oids[1]]
+        # Half-read, then the next prefetch: the rest is skipped.
+        blobs.prefetch([big, oids[0]])
+        stream = blobs.open(big)
+        next(iter(stream))
+        blobs.prefetch([oids[1]])
+        assert blobs.read(oids[1]) == expected[oids[1]]

@@ -127,11 +127,12 @@ def test_a_failure_in_a_group_commit_lands_those_before_it_and_cleans_up_after(
     objects = server.data_dir / "objects" / "sessions"
     deadline = time.monotonic() + 10  # the receiving thread may still be cleaning up
     while True:
+        # The session's .bin files, by their exact paths: a folder being deleted meanwhile
+        # would fail a scan of it.
         left = [
             n
             for n in range(20, 30)
-            if (objects / f"ses_group_{proj}_{n}").exists()
-            and any((objects / f"ses_group_{proj}_{n}").rglob("*.bin"))
+            if (objects / f"ses_group_{proj}_{n}" / "changes" / f"big{n}.bin").exists()
         ]
         if not left or time.monotonic() > deadline:
             break
