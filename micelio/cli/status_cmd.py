@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from micelio.cli.errors import USAGE, CliError
+from micelio.cli.errors import NOT_FOUND, USAGE, CliError
 from micelio.cli.history_cmd import ProjectOpt, project_path, shown_path, target
 from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt, connect, print_json, safe
 
@@ -192,7 +192,10 @@ def restore(
     wanted = [project_path(where, p) for p in path]
     root, state = workflow.current(where.root)
     with connect(server, token, fallback=state.server) as mic:
-        written = compare.restore(mic, root, state, wanted)
+        try:
+            written = compare.restore(mic, root, state, wanted)
+        except compare.NotInBase as exc:
+            raise CliError(str(exc), NOT_FOUND) from None
     if as_json:
         print_json({"restored": [paths.display(p) for p in written]})
         return

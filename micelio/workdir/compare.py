@@ -21,6 +21,10 @@ from micelio.workdir.trees import CachedFile, load_tree, save_tree
 from micelio.workdir.workflow import base_tree, cached, pending
 
 
+class NotInBase(WorkdirError):
+    """A path to restore that the base position does not have."""
+
+
 def selected(path: bytes, wanted: Sequence[bytes]) -> bool:
     """Whether ``path`` is one of ``wanted`` or under one (``b""``: the whole project)."""
     if not wanted:
@@ -121,7 +125,7 @@ def restore(mic: MicClient, root: Path, state: State, wanted: Sequence[bytes]) -
     tree = base_tree(mic, root, state)
     for want in wanted:
         if not any(selected(f.path, [want]) for f in tree):
-            raise WorkdirError(
+            raise NotInBase(
                 f"{paths.display(want) or '.'} is not in the base (position "
                 f"{state.base_position}): nothing to restore"
             )
