@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from micelio.vocabulary import FileMode
 from micelio.workdir.errors import WorkdirError
@@ -19,6 +20,8 @@ from micelio.workdir.errors import WorkdirError
 MIC_DIR = ".mic"
 STATE_FILE = "state.json"
 MANIFEST_FILE = "manifest.json"
+#: A mode's number to the ``FileMode`` (what ``FileMode(n)`` answers, as a dict lookup).
+MODES = {int(m): m for m in FileMode}
 
 
 @dataclass(slots=True)
@@ -80,8 +83,9 @@ def _write_json(path: Path, data: object) -> None:
 # --- manifest ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
+class FileRecord(NamedTuple):
+    """What the manifest knows of a file (a tuple: 20,000 of them load in a status)."""
+
     sha256: str
     mode: FileMode
     size: int
@@ -123,13 +127,14 @@ def load_manifest(root: Path) -> Manifest:
         return Manifest()  # only a cache: rebuilt by hashing
     files = {}
     for key, r in data.get("files", {}).items():
-        with contextlib.suppress(KeyError, TypeError, ValueError):
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+            mode = MODES[r["mode"]]  # a dict, not FileMode(): 20,000 enum calls cost 40 ms
             files[key.encode("utf-8", "surrogateescape")] = FileRecord(
-                str(r["sha256"]), FileMode(int(r["mode"])), int(r["size"]), int(r["mtime_ns"])
+                str(r["sha256"]), mode, int(r["size"]), int(r["mtime_ns"])
             )
     return Manifest(files, stamp)
 
 
 def save_manifest(root: Path, manifest: Manifest) -> None:
-    files = {_key(p): asdict(r) for p, r in sorted(manifest.files.items())}
+    files = {_key(p): r._asdict() for p, r in sorted(manifest.files.items())}
     _write_json(root / MIC_DIR / MANIFEST_FILE, {"version": 1, "files": files})

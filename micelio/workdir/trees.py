@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from micelio.vocabulary import FileMode
-from micelio.workdir.state import MIC_DIR
+from micelio.workdir.state import MIC_DIR, MODES
 
 TREES_DIR = "trees"
 _VERSION = b"mic-tree 1\n"
@@ -23,8 +23,7 @@ _VERSION = b"mic-tree 1\n"
 KEEP = 4
 
 
-@dataclass(frozen=True, slots=True)
-class CachedFile:
+class CachedFile(NamedTuple):
     """A file of a cached tree (the ``scan.TreeFile`` protocol)."""
 
     path: bytes
@@ -55,8 +54,8 @@ def decode(data: bytes) -> list[CachedFile] | None:
     try:
         for record in body.split(b"\0")[:-1]:
             mode, size, sha, path = record.split(b" ", 3)
-            files.append(CachedFile(path, FileMode(int(mode)), int(size), sha.decode("ascii")))
-    except (ValueError, UnicodeDecodeError):
+            files.append(CachedFile(path, MODES[int(mode)], int(size), sha.decode("ascii")))
+    except (ValueError, KeyError, UnicodeDecodeError):
         return None
     return files
 

@@ -16,7 +16,7 @@ from micelio import paths
 from micelio.client import Change, LandProgress, LandResult, MicClient, Session, TreeEntry
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus
 from micelio.workdir.errors import WorkdirError
-from micelio.workdir.files import local_path, open_root, remove_file, write_file
+from micelio.workdir.files import TreeWriter, local_path, open_root, remove_file
 from micelio.workdir.scan import FileChange, ScanResult, scan
 from micelio.workdir.state import (
     FileRecord,
@@ -96,15 +96,16 @@ def fetch_files(
         else [wanted[i : i + READ_BATCH] for i in range(0, len(wanted), READ_BATCH)]
     )
     written: list[TreeEntry] = []
-    for batch in batches:
-        for item in mic.read_files(organization, project, batch, position=position):
-            entry = item.entry
-            manifest.files[entry.path] = write_file(
-                root_fd, entry.path, entry.mode, item.chunks, entry.sha256
-            )
-            written.append(entry)
-            if on_file is not None:
-                on_file(entry)
+    with TreeWriter(root_fd) as writer:
+        for batch in batches:
+            for item in mic.read_files(organization, project, batch, position=position):
+                entry = item.entry
+                manifest.files[entry.path] = writer.write(
+                    entry.path, entry.mode, item.chunks, entry.sha256
+                )
+                written.append(entry)
+                if on_file is not None:
+                    on_file(entry)
     return written
 
 
