@@ -65,6 +65,7 @@ class ScanResult:
     changes: list[FileChange] = field(default_factory=list)
     files: dict[bytes, LocalFile] = field(default_factory=dict)  # every file that mic tracks
     invalid: list[tuple[bytes, str]] = field(default_factory=list)  # unsendable: path, reason
+    hashed: list[bytes] = field(default_factory=list)  # tracked files this scan had to hash
 
     def count(self, kind: ChangeType) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -181,6 +182,7 @@ def scan(
                 sha = record.sha256
             else:
                 sha = hash_file(root, path, mode)
+                result.hashed.append(path)
         result.files[path] = LocalFile(path, mode, size, info.st_mtime_ns, sha)
         if sha != base.sha256:
             result.changes.append(FileChange(path, ChangeType.MODIFIED, mode, size))

@@ -244,16 +244,17 @@ def refresh(root: Path, manifest: Manifest, tree: Iterable[CachedFile], result: 
     Only files equal to the base are recorded: the manifest keeps what mic wrote or landed.
     A file hashed in the same clock tick as this write stays racy and is hashed next time.
     """
+    if not result.hashed:
+        return
     base = {f.path: f for f in tree}
     fresh = 0
-    for path, local in result.files.items():
+    for path in result.hashed:
+        local = result.files[path]
         known = base.get(path)
         if local.sha256 is None or known is None or local.sha256 != known.sha256:
             continue
-        record = FileRecord(local.sha256, local.mode, local.size, local.mtime_ns)
-        if manifest.files.get(path) != record or record.mtime_ns >= manifest.stamp_ns:
-            manifest.files[path] = record
-            fresh += 1
+        manifest.files[path] = FileRecord(local.sha256, local.mode, local.size, local.mtime_ns)
+        fresh += 1
     if fresh:
         save_manifest(root, manifest)
 

@@ -240,3 +240,14 @@ def test_help_and_status_load_neither_pydantic_nor_rich(
             check=True,
         )
         assert done.stderr.endswith("[]"), (args, done.stderr)
+
+
+def test_a_nested_checkout_is_not_part_of_the_outer_one(
+    mic: Mic, project: str, tmp_path: Path
+) -> None:
+    work = _checkout(mic, tmp_path, project)
+    mic(work, "checkout", project, str(work / "inner"))
+    (work / "inner" / "a.txt").write_bytes(b"inner edit\n")
+    assert mic(work, "status", "--json").json()["changes"] == []
+    inner = mic(work / "inner", "status", "--json").json()["changes"]
+    assert [(c["file_path"], c["change_type"]) for c in inner] == [("a.txt", "modified")]
