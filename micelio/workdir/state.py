@@ -72,11 +72,18 @@ def save_state(root: Path, state: State) -> None:
     _write_json(root / MIC_DIR / STATE_FILE, {"version": 1, **asdict(state)})
 
 
-def _write_json(path: Path, data: object) -> None:
+def _write_json(path: Path, data: object, *, compact: bool = False) -> None:
     # Write-then-rename: a crash leaves the old file or the new one, never half of one.
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    # ``compact``: one line, through json's C encoder (``indent`` makes it fall back to pure
+    # Python, which took ~0.2 s for a manifest of 20,000 files).
+    text = (
+        json.dumps(data, separators=(",", ":"), sort_keys=True)
+        if compact
+        else json.dumps(data, indent=1, sort_keys=True)
+    )
+    tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -137,4 +144,4 @@ def load_manifest(root: Path) -> Manifest:
 
 def save_manifest(root: Path, manifest: Manifest) -> None:
     files = {_key(p): r._asdict() for p, r in sorted(manifest.files.items())}
-    _write_json(root / MIC_DIR / MANIFEST_FILE, {"version": 1, "files": files})
+    _write_json(root / MIC_DIR / MANIFEST_FILE, {"version": 1, "files": files}, compact=True)
