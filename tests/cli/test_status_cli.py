@@ -251,3 +251,43 @@ def test_a_nested_checkout_is_not_part_of_the_outer_one(
     assert mic(work, "status", "--json").json()["changes"] == []
     inner = mic(work / "inner", "status", "--json").json()["changes"]
     assert [(c["file_path"], c["change_type"]) for c in inner] == [("a.txt", "modified")]
+
+
+def test_landing_caches_the_next_tree(mic: Mic, server: MicServer, tmp_path: Path) -> None:
+    with MicClient(server.address, server.token) as client:
+        client.create_organization("stl", exist_ok=True)
+        client.create_project("stl", "land")
+        client.land([Change("keep.txt", ADDED, b"k\n")], create=NewSession("stl", "land", "One"))
+    work = _checkout(mic, tmp_path, "stl/land")
+    mic(work, "session", "start", "Two")
+    (work / "keep.txt").write_bytes(b"kept\n")
+    (work / "new.txt").write_bytes(b"n\n")
+    mic(work, "session", "land")
+    # The tree at 2 is the cached tree at 1 plus this session's changes: no fetch needed.
+    cached = (work / ".mic" / "trees" / "2").read_bytes()
+    with MicClient(server.address, server.token) as client:
+        tree = list(client.get_tree("stl", "land", position=2))
+    assert cached.split(b"\n", 1)[1] == b"".join(
+        b"%d %d %s %s\0" % (e.mode, e.size, e.sha256.encode(), e.path) for e in tree
+    )
+    st = mic(work, "status", "--json").json()
+    assert (st["base_position"], st["head_position"], st["changes"]) == (2, 2, [])
+
+
+def test_diff_colours_only_on_a_terminal() -> None:
+    from micelio.cli.status_cmd import diff_bytes
+    from micelio.workdir.diffs import Side, file_diff
+
+    found = [file_diff("a", Side(b"x\n", 0o100644), Side(b"y\n", 0o100644))]
+    plain = diff_bytes(found, color=False)
+    assert b"\x1b" not in plain
+    coloured = diff_bytes(found, color=True)
+    assert b"\x1b[31m-x\x1b[m\n" in coloured and b"\x1b[32m+y\x1b[m\n" in coloured
+    assert (
+        coloured.replace(b"\x1b[1m", b"")
+        .replace(b"\x1b[36m", b"")
+        .replace(b"\x1b[31m", b"")
+        .replace(b"\x1b[32m", b"")
+        .replace(b"\x1b[m", b"")
+        == plain
+    )
