@@ -477,6 +477,19 @@ class MicClient:
         _set_position(req, position)
         return self._bytes(self._content.ReadFile, req)
 
+    def read_tree(
+        self, organization: str, project: str, *, position: int | None = None
+    ) -> Iterator[TreeEntry]:
+        """The project's files after ``position`` (None: head), as ``get_tree`` answers, but
+        packed many per message (``ReadFiles`` without contents): for a big tree."""
+        req = pb.ReadFilesRequest(
+            organization=organization, project=project, whole_tree=True, entries_only=True
+        )
+        _set_position(req, position)
+        for response in self._stream(self._content.ReadFiles, req):
+            for item in response.items:
+                yield convert.tree_entry_from_pb(item.entry)
+
     def read_files(
         self,
         organization: str,

@@ -67,6 +67,7 @@ class ContentServicer(rpc.ContentServiceServicer):
             request.project,
             request.position if request.has_position else None,
             wanted,
+            entries_only=request.entries_only,
         )
         # Items are packed: one message per small file would cost each side ~0.15 ms.
         response = pb.ReadFilesResponse(position=position)

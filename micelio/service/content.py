@@ -115,11 +115,14 @@ class ContentService:
         project: str,
         position: int | None,
         wanted: Sequence[tuple[str, bytes]] | None,
+        *,
+        entries_only: bool = False,
     ) -> tuple[int, Iterator[FileRow | bytes]]:
         """``(position, stream)``: each file of the tree at ``position`` (``wanted`` None) or of
         the ``wanted`` paths that exist there, as its row followed by its content's chunks
-        (none for a gitlink). Checks happen now; the stream reads in its own transaction and
-        holds at most one batch of rows and one chunk (see ``database.tree.iter_files``)."""
+        (none for a gitlink; none at all with ``entries_only``). Checks happen now; the
+        stream reads in its own transaction and holds at most one batch of rows and one chunk
+        (see ``database.tree.iter_files``)."""
         keys: list[str] | None = None
         if wanted is not None:
             if len(wanted) > MAX_READ_PATHS:
@@ -128,17 +131,17 @@ class ContentService:
                 )
             keys = sorted({wire_key(file_path, raw)[1] for file_path, raw in wanted})
         project_id, at = self.resolve_position(principal, organization, project, position)
-        return at, self._stream_files(project_id, at, keys)
+        return at, self._stream_files(project_id, at, keys, entries_only)
 
     def _stream_files(
-        self, project_id: int, position: int, keys: list[str] | None
+        self, project_id: int, position: int, keys: list[str] | None, entries_only: bool
     ) -> Iterator[FileRow | bytes]:
         if keys == []:
             return
         with self._db.read() as db:
             for row in iter_files(db, project_id, position, keys):
                 yield row
-                if row.mode == FileMode.GITLINK:
+                if entries_only or row.mode == FileMode.GITLINK:
                     continue
                 what = f"reading {row.file_path}"
                 if row.storage_key:

@@ -564,20 +564,22 @@ class ReadFileRequest(_message.Message):
     def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ...) -> None: ...
 
 class ReadFilesRequest(_message.Message):
-    __slots__ = ("organization", "project", "has_position", "position", "whole_tree", "paths")
+    __slots__ = ("organization", "project", "has_position", "position", "whole_tree", "paths", "entries_only")
     ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     HAS_POSITION_FIELD_NUMBER: _ClassVar[int]
     POSITION_FIELD_NUMBER: _ClassVar[int]
     WHOLE_TREE_FIELD_NUMBER: _ClassVar[int]
     PATHS_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_ONLY_FIELD_NUMBER: _ClassVar[int]
     organization: str
     project: str
     has_position: bool
     position: int
     whole_tree: bool
     paths: _containers.RepeatedCompositeFieldContainer[PathRef]
-    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ..., whole_tree: _Optional[bool] = ..., paths: _Optional[_Iterable[_Union[PathRef, _Mapping]]] = ...) -> None: ...
+    entries_only: bool
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ..., whole_tree: _Optional[bool] = ..., paths: _Optional[_Iterable[_Union[PathRef, _Mapping]]] = ..., entries_only: _Optional[bool] = ...) -> None: ...
 
 class PathRef(_message.Message):
     __slots__ = ("file_path", "raw_path")

@@ -1078,7 +1078,8 @@ class ContentServiceServicer:
     def ReadFiles(self, request, context):
         """Many files of a position in one stream (checkout, sync): the whole tree, or up to
         10,000 named paths (absent ones are skipped). Each response packs items of several
-        files, up to about 1 MiB: a file's entry, then its content in chunks of <= 1 MiB.
+        files, up to about 1 MiB: a file's entry, then its content in chunks of <= 1 MiB
+        (`entries_only`: entries alone, a tree in a few messages instead of one per file).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

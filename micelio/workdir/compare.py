@@ -84,7 +84,7 @@ def tree_at(
     """The tree at ``position``: from the checkout's cache when there is one."""
     tree = load_tree(root, position) if root is not None else None
     if tree is None:
-        tree = cached(mic.get_tree(organization, project, position=position))
+        tree = cached(mic.read_tree(organization, project, position=position))
         if root is not None:
             save_tree(root, position, tree)
     return {f.path: f for f in tree}

@@ -117,7 +117,9 @@ def base_tree(mic: MicClient, root: Path, state: State) -> list[CachedFile]:
     """The tree at the directory's base: from ``.mic/trees/`` once it has been fetched."""
     tree = load_tree(root, state.base_position)
     if tree is None:
-        tree = cached(mic.get_tree(state.organization, state.project, position=state.base_position))
+        tree = cached(
+            mic.read_tree(state.organization, state.project, position=state.base_position)
+        )
         save_tree(root, state.base_position, tree)
     return tree
 

@@ -72,3 +72,8 @@ def test_unread_contents_are_skipped(mic: MicClient, landed: dict[str, bytes]) -
 
 def test_no_paths_is_no_call(mic: MicClient) -> None:
     assert list(mic.read_files("nope", "nothing", [])) == []
+
+
+def test_read_tree_answers_as_get_tree(mic: MicClient, landed: dict[str, bytes]) -> None:
+    assert list(mic.read_tree("rf", "p")) == list(mic.get_tree("rf", "p"))
+    assert list(mic.read_tree("rf", "p", position=0)) == []
