@@ -488,7 +488,8 @@ class MicClient:
         _set_position(req, position)
         for response in self._stream(self._content.ReadFiles, req):
             for item in response.items:
-                yield convert.tree_entry_from_pb(item.entry)
+                if item.WhichOneof("item") == "entry":  # a server before entries_only sends data
+                    yield convert.tree_entry_from_pb(item.entry)
 
     def read_files(
         self,
