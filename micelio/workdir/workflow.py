@@ -19,6 +19,7 @@ from micelio.workdir.errors import WorkdirError
 from micelio.workdir.files import TreeWriter, local_path, open_root, remove_file
 from micelio.workdir.scan import FileChange, ScanResult, scan
 from micelio.workdir.state import (
+    MODES,
     FileRecord,
     Manifest,
     State,
@@ -134,10 +135,12 @@ def advance_tree(mic: MicClient, root: Path, base: int, session_id: str, positio
     for change in mic.iter_changes(session_id):
         if change.change_type == ChangeType.DELETED:
             files.pop(change.path, None)
-        else:
+        elif change.mode in MODES and change.sha256:
             files[change.path] = CachedFile(
-                change.path, FileMode(change.mode), change.size, change.sha256 or ""
+                change.path, MODES[change.mode], change.size, change.sha256
             )
+        else:
+            return  # not enough to know the file: the tree will be fetched when needed
     save_tree(root, position, sorted(files.values(), key=lambda f: f.path))
 
 
