@@ -18,12 +18,13 @@ import typer
 from micelio.cli.errors import NOT_FOUND, USAGE, CliError
 from micelio.cli.history_cmd import ProjectOpt, project_path, shown_path, target
 from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt, connect, print_json, safe
+from micelio.vocabulary import ChangeType
 
 if TYPE_CHECKING:
     from micelio.workdir.diffs import FileDiff
     from micelio.workdir.status import Status
 
-_MARK = {"added": "A", "modified": "M", "deleted": "D"}
+_MARK = {ChangeType.ADDED: "A", ChangeType.MODIFIED: "M", ChangeType.DELETED: "D"}
 
 
 # --- status -----------------------------------------------------------------------------------
@@ -50,7 +51,7 @@ def status_to_dict(st: Status) -> dict[str, Any]:
             }
             for c in st.changes
         ],
-        "counts": {kind: st.count(kind) for kind in _MARK},  # type: ignore[arg-type]
+        "counts": {str(kind): st.count(kind) for kind in _MARK},
         "conflicts": [paths.display(p) for p in st.conflicts],
         "invalid": [{"file_path": paths.display(p), "reason": r} for p, r in st.invalid],
     }
@@ -66,9 +67,9 @@ def status_text(st: Status) -> list[str]:
     lines = [f"{where}  {safe(str(st.root))}"]
     lines.append(f"session {st.session_id}" if st.session_id else "no active session")
     if st.changes:
-        counts = ", ".join(f"{st.count(kind)} {kind}" for kind in _MARK)  # type: ignore[arg-type]
+        counts = ", ".join(f"{st.count(kind)} {kind}" for kind in _MARK)
         lines.append(f"pending changes: {counts}")
-        lines += [f"  {_MARK[str(c.kind)]} {shown_path(c.path)}" for c in st.changes]
+        lines += [f"  {_MARK[c.kind]} {shown_path(c.path)}" for c in st.changes]
     else:
         lines.append("no pending changes")
     if st.conflicts:
