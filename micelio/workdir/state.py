@@ -72,18 +72,11 @@ def save_state(root: Path, state: State) -> None:
     _write_json(root / MIC_DIR / STATE_FILE, {"version": 1, **asdict(state)})
 
 
-def _write_json(path: Path, data: object, *, compact: bool = False) -> None:
+def _write_json(path: Path, data: object) -> None:
     # Write-then-rename: a crash leaves the old file or the new one, never half of one.
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    # ``compact``: one line, through json's C encoder (``indent`` makes it fall back to pure
-    # Python, which took ~0.2 s for a manifest of 20,000 files).
-    text = (
-        json.dumps(data, separators=(",", ":"), sort_keys=True)
-        if compact
-        else json.dumps(data, indent=1, sort_keys=True)
-    )
-    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -142,6 +135,22 @@ def load_manifest(root: Path) -> Manifest:
     return Manifest(files, stamp)
 
 
+def manifest_text(manifest: Manifest) -> str:
+    """The manifest's JSON, one line, formatted directly: a landing or a checkout writes one
+    of 20,000 files in ~10 ms, where building a dict per file for ``json.dumps`` took ~40."""
+    key = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
+    records = ",".join(
+        f'{key(_key(p))}:{{"mode":{int(r.mode)},"mtime_ns":{int(r.mtime_ns)},'
+        f'"sha256":{key(r.sha256)},"size":{int(r.size)}}}'
+        for p, r in sorted(manifest.files.items())
+    )
+    return '{"files":{' + records + '},"version":1}'
+
+
 def save_manifest(root: Path, manifest: Manifest) -> None:
-    files = {_key(p): r._asdict() for p, r in sorted(manifest.files.items())}
-    _write_json(root / MIC_DIR / MANIFEST_FILE, {"version": 1, "files": files}, compact=True)
+    path = root / MIC_DIR / MANIFEST_FILE
+    # Write-then-rename, as ``_write_json``.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(manifest_text(manifest) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
