@@ -44,10 +44,10 @@ WORDS = [
 ]  # fmt: skip
 
 
-def generate(dest: Path, count: int) -> int:
-    """``count`` files under ``dest`` from a fixed seed; returns their total size."""
+def generate(dest: Path, count: int) -> list[Path]:
+    """``count`` files under ``dest`` from a fixed seed; returns their paths."""
     rng = random.Random(12)
-    total = 0
+    made = []
     for index in range(count):
         folder = dest / f"pkg{index % 20:02d}" / f"mod{(index // 20) % 10:02d}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -55,8 +55,8 @@ def generate(dest: Path, count: int) -> int:
         line = " ".join(rng.choice(WORDS) for _ in range(12)) + "\n"
         body = (f"# file {index}\n" + line * (size // len(line) + 1))[:size]
         (folder / f"file{index:05d}.py").write_text(body)
-        total += size
-    return total
+        made.append(folder / f"file{index:05d}.py")
+    return made
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
@@ -88,7 +88,8 @@ def main() -> None:
     work = opts.workdir or Path(tempfile.mkdtemp(prefix="mic-workdir-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     source = work / "source"
-    total = generate(source, opts.files)
+    files = generate(source, opts.files)
+    total = sum(p.stat().st_size for p in files)
     print(f"{opts.files} files, {total / 1e6:.1f} MB", flush=True)
     git = ["git", "-c", "user.name=B", "-c", "user.email=b@example.com"]
     subprocess.run(["git", "init", "-q", "-b", "main", str(source)], check=True)
@@ -101,7 +102,6 @@ def main() -> None:
         with MicClient(server.address, server.token) as client:
             client.create_organization("bench")
             client.create_project("bench", "work")
-            files = sorted(p for p in source.rglob("*.py"))
             client.land(
                 [Change(str(p.relative_to(source)), ChangeType.ADDED, p) for p in files],
                 create=NewSession("bench", "work", "all"),
