@@ -53,10 +53,10 @@ def checkout(
                 f"{safe(org)}/{safe(project)} has no position {position} (head is {head})",
                 NOT_FOUND,
             )
-        entries = list(mic.get_tree(org, project, position=position))
         root = workflow.prepare_checkout(directory)
-        total = sum(e.size for e in entries)
-        with byte_progress("checkout", total, len(entries), enabled=not as_json) as update:
+        # One stream brings the tree and its contents: the total is not known beforehand,
+        # so the bar (on a terminal) counts bytes without an end.
+        with byte_progress("checkout", 0, 200, enabled=not as_json) as update:
             done = 0
 
             def tick(entry: TreeEntry) -> None:
@@ -65,7 +65,7 @@ def checkout(
                 if update is not None:
                     update(done)
 
-            workflow.checkout(mic, root, org, project, position, entries, tick)
+            entries = workflow.checkout(mic, root, org, project, position, tick)
     if as_json:
         print_json(
             {

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from micelio.cli import errors
+from micelio.cli import coercion, errors
 
 app = typer.Typer(
     name="mic",
@@ -32,6 +32,7 @@ def version_line() -> str:
 def build() -> typer.Typer:
     """The `mic` app with every command group, assembled once per process."""
     # Each group lives in its own module; registration order is the order of `mic --help`.
+    coercion.install()
     from micelio.cli import (
         checkout_cmd,
         export_cmd,
@@ -41,6 +42,7 @@ def build() -> typer.Typer:
         migrate_cmd,
         org_cmd,
         session_cmd,
+        status_cmd,
         sync_cmd,
         token_cmd,
     )
@@ -54,6 +56,9 @@ def build() -> typer.Typer:
     app.command("checkout")(checkout_cmd.checkout)
     app.command("sync")(sync_cmd.sync)
     app.command("resolve")(sync_cmd.resolve)
+    app.command("status")(status_cmd.status)
+    app.command("diff")(status_cmd.diff)
+    app.command("restore")(status_cmd.restore)
     app.command("log")(history_cmd.log)
     app.command("blame")(history_cmd.blame)
     app.command("cat")(history_cmd.cat)

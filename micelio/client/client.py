@@ -14,7 +14,7 @@ import grpc
 from micelio import paths
 from micelio.client import convert, discovery
 from micelio.client import keepalive as keepalive_
-from micelio.client.errors import NotFound, from_rpc_error
+from micelio.client.errors import MicError, NotFound, from_rpc_error
 from micelio.client.jobs import (
     OUTCOME_TO_PB,
     Claim,
@@ -42,6 +42,7 @@ from micelio.client.models import (
     ChangeStats,
     CreatedToken,
     Decision,
+    FileContent,
     LandResult,
     LogEntry,
     Message,
@@ -56,7 +57,7 @@ from micelio.client.models import (
 )
 from micelio.v1 import micelio_pb2 as pb
 from micelio.v1 import micelio_pb2_grpc as rpc
-from micelio.vocabulary import ChangeType, SessionStatus
+from micelio.vocabulary import ChangeType, FileMode, SessionStatus
 
 MAX_MESSAGE = 16 * 1024 * 1024
 #: A session's answer carries up to max_conversation_bytes (16 MiB by default) of conversation
@@ -548,6 +549,53 @@ class MicClient:
         _set_position(req, position)
         return self._bytes(self._content.ReadFile, req)
 
+    def read_tree(
+        self, organization: str, project: str, *, position: int | None = None
+    ) -> Iterator[TreeEntry]:
+        """The project's files after ``position`` (None: head), as ``get_tree`` answers, but
+        packed many per message (``ReadFiles`` without contents): for a big tree."""
+        req = pb.ReadFilesRequest(
+            organization=organization, project=project, whole_tree=True, entries_only=True
+        )
+        _set_position(req, position)
+        for response in self._stream(self._content.ReadFiles, req):
+            for item in response.items:
+                if item.WhichOneof("item") == "entry":  # a server before entries_only sends data
+                    yield convert.tree_entry_from_pb(item.entry)
+
+    def read_files(
+        self,
+        organization: str,
+        project: str,
+        paths: Iterable[bytes | str] | None = None,
+        *,
+        position: int | None = None,
+    ) -> Iterator[FileContent]:
+        """The files at ``position`` (None: head) over one stream: every file of the tree
+        (``paths`` None), or those of ``paths`` that exist there (at most 10,000 a call), each
+        with its content's chunks (read them before the next file)."""
+        req = pb.ReadFilesRequest(organization=organization, project=project)
+        _set_position(req, position)
+        if paths is None:
+            req.whole_tree = True
+        else:
+            req.paths.extend(pb.PathRef(file_path=f, raw_path=r) for f, r in map(_wire, paths))
+            if not req.paths:
+                return
+        items = (
+            item
+            for response in self._stream(self._content.ReadFiles, req)
+            for item in response.items
+        )
+        for item in items:
+            if item.WhichOneof("item") != "entry":
+                raise MicError("ReadFiles: content without a file entry", code="DATA_LOSS")
+            entry = convert.tree_entry_from_pb(item.entry)
+            body = _file_chunks(items, 0 if entry.mode == FileMode.GITLINK else entry.size, entry)
+            yield FileContent(entry, body)
+            for _ in body:  # what the caller left unread
+                pass
+
     def log(
         self,
         organization: str,
@@ -669,6 +717,19 @@ class MicClient:
             error=error,
         )
         return repository_from_pb(self._call(self._jobs.FinishRepository, req))
+
+
+def _file_chunks(items: Iterator[Any], size: int, entry: TreeEntry) -> Iterator[bytes]:
+    """The next ``size`` bytes of ``items``, which must be data items."""
+    left = size
+    while left > 0:
+        item = next(items, None)
+        if item is None or item.WhichOneof("item") != "data" or len(item.data) > left:
+            raise MicError(
+                f"ReadFiles: {entry.file_path} ended before its {size} bytes", code="DATA_LOSS"
+            )
+        left -= len(item.data)
+        yield item.data
 
 
 def _wire(path: bytes | str) -> tuple[str, bytes]:

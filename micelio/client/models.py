@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -95,6 +96,15 @@ class TreeEntry:
     sha256: str
     session_id: str
     landing_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileContent:
+    """A file of ``MicClient.read_files``: its entry and its content's chunks, which come off
+    the one stream: read them before the next file (what is left unread is skipped)."""
+
+    entry: TreeEntry
+    chunks: Iterator[bytes]
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,81 @@ def iter_tree(
         yield TreeRow(*row)
 
 
+#: Inline contents up to this size come along with a ``FileRow``; larger ones are loaded one
+#: at a time (``inline_content``), so a batch of rows holds at most FILE_FETCH times this.
+ROW_CONTENT_MAX = 256 * 1024
+FILE_FETCH = 64
+
+
+class FileRow(NamedTuple):
+    """A file of a tree with what it takes to read its content."""
+
+    id: int
+    file_path: str
+    raw_path: bytes | None
+    mode: int
+    size: int
+    sha256: str | None
+    session_id: str
+    landing_position: int
+    storage_key: str | None
+    content: bytes | None  # inline and <= ROW_CONTENT_MAX; else None
+
+
+def iter_files(
+    db: DbSession, project_id: int, position: int, path_keys: Sequence[str] | None = None
+) -> Iterator[FileRow]:
+    """The files of a project after ``position`` (only ``path_keys``, absent ones skipped, when
+    given), in path order within each batch of keys, streamed ``FILE_FETCH`` rows at a time."""
+    batches: list[Sequence[str] | None] = (
+        [None]
+        if path_keys is None
+        else [path_keys[i : i + _IN_BATCH] for i in range(0, len(path_keys), _IN_BATCH)]
+    )
+    change = SessionChange
+    for batch in batches:
+        scope = [change.project_id == project_id, change.landing_position <= position]
+        if batch is not None:
+            scope.append(change.path_key.in_(batch))
+        ranked = (
+            select(
+                change.id,
+                func.row_number()
+                .over(partition_by=change.path_key, order_by=change.landing_position.desc())
+                .label("rank"),
+            )
+            .where(*scope)
+            .subquery()
+        )
+        small = case((change.size <= ROW_CONTENT_MAX, change.content), else_=null())
+        query = (
+            select(
+                change.id,
+                change.file_path,
+                change.raw_path,
+                change.mode,
+                change.size,
+                change.sha256,
+                Session.session_id,
+                change.landing_position,
+                change.storage_key,
+                small,
+            )
+            .join(ranked, ranked.c.id == change.id)
+            .join(Session, Session.id == change.session_pk)
+            .where(ranked.c.rank == 1, change.change_type != ChangeType.DELETED)
+            .order_by(change.file_path, change.path_key)
+            .execution_options(yield_per=FILE_FETCH)
+        )
+        for row in db.execute(query):
+            yield FileRow(*row)
+
+
+def inline_content(db: DbSession, change_id: int) -> bytes:
+    """The inline content of one change row (for those beyond ``ROW_CONTENT_MAX``)."""
+    return db.scalar(select(SessionChange.content).where(SessionChange.id == change_id)) or b""
+
+
 def version_at(
     db: DbSession, project_id: int, path_key: str, position: int, *, display: bool = False
 ) -> SessionChange | None:

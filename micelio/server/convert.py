@@ -17,6 +17,7 @@ from micelio.service.views import (
     ChangeStats,
     ChangeView,
     Decision,
+    FileRow,
     Identity,
     Message,
     OrganizationView,
@@ -277,6 +278,18 @@ def blame_chunks(result: BlameResult) -> Iterator[pb.BlameChunk]:
 
 
 def tree_entry(row: TreeRow) -> pb.TreeEntry:
+    return pb.TreeEntry(
+        file_path=row.file_path,
+        raw_path=row.raw_path or b"",
+        mode=row.mode,
+        size=row.size,
+        sha256=row.sha256 or "",
+        session_id=row.session_id,
+        landing_position=row.landing_position,
+    )
+
+
+def file_entry(row: FileRow) -> pb.TreeEntry:
     return pb.TreeEntry(
         file_path=row.file_path,
         raw_path=row.raw_path or b"",

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from micelio import paths
 from micelio.database.engine import Database
 from micelio.database.models import SessionChange
-from micelio.database.tree import TreeRow, iter_tree, version_at
+from micelio.database.tree import (
+    FileRow,
+    TreeRow,
+    inline_content,
+    iter_files,
+    iter_tree,
+    version_at,
+)
 from micelio.service import lookup
 from micelio.service.auth import Principal, require_org
 from micelio.service.errors import InvalidArgument, NotFound
 from micelio.service.stored import storage_failure, verified
 from micelio.storage import READ_CHUNK, ObjectStore, StorageError
-from micelio.vocabulary import ChangeType, TokenRole
+from micelio.vocabulary import ChangeType, FileMode, TokenRole
+
+#: Paths one ``ReadFiles`` call may name (a whole tree is asked for with ``whole_tree``).
+MAX_READ_PATHS = 10_000
 
 
 def wire_path(file_path: str, raw_path: bytes) -> str:
@@ -97,6 +107,56 @@ class ContentService:
             if change is None:
                 raise NotFound(f"{path} does not exist in {organization}/{project} at {at}")
             return self._content(change)
+
+    def read_files(
+        self,
+        principal: Principal,
+        organization: str,
+        project: str,
+        position: int | None,
+        wanted: Sequence[tuple[str, bytes]] | None,
+        *,
+        entries_only: bool = False,
+    ) -> tuple[int, Iterator[FileRow | bytes]]:
+        """``(position, stream)``: each file of the tree at ``position`` (``wanted`` None) or of
+        the ``wanted`` paths that exist there, as its row followed by its content's chunks
+        (none for a gitlink; none at all with ``entries_only``). Checks happen now; the
+        stream reads in its own transaction and holds at most one batch of rows and one chunk
+        (see ``database.tree.iter_files``)."""
+        keys: list[str] | None = None
+        if wanted is not None:
+            if len(wanted) > MAX_READ_PATHS:
+                raise InvalidArgument(
+                    f"too many paths in one call: {len(wanted)} (at most {MAX_READ_PATHS})"
+                )
+            keys = sorted({wire_key(file_path, raw)[1] for file_path, raw in wanted})
+        project_id, at = self.resolve_position(principal, organization, project, position)
+        return at, self._stream_files(project_id, at, keys, entries_only)
+
+    def _stream_files(
+        self, project_id: int, position: int, keys: list[str] | None, entries_only: bool
+    ) -> Iterator[FileRow | bytes]:
+        if keys == []:
+            return
+        with self._db.read() as db:
+            for row in iter_files(db, project_id, position, keys):
+                yield row
+                if entries_only or row.mode == FileMode.GITLINK:
+                    continue
+                what = f"reading {row.file_path}"
+                if row.storage_key:
+                    try:
+                        chunks = self._store.open_read(row.storage_key)
+                    except StorageError as exc:
+                        raise storage_failure(exc, what) from exc
+                else:
+                    data = row.content if row.content is not None else b""
+                    if row.content is None and row.size:
+                        data = inline_content(db, row.id)
+                    chunks = iter(
+                        [data[i : i + READ_CHUNK] for i in range(0, len(data), READ_CHUNK)]
+                    )
+                yield from verified(chunks, row.size, row.sha256, what)
 
     def read_change(
         self, principal: Principal, session_id: str, file_path: str, raw_path: bytes

@@ -17,9 +17,9 @@ from micelio.database.models import (
     SessionMessage,
     Token,
 )
-from micelio.database.tree import TreeRow
+from micelio.database.tree import FileRow, TreeRow
 
-__all__ = ["ChangeStats", "TreeRow"]  # re-exported: the server layer sees only views
+__all__ = ["ChangeStats", "FileRow", "TreeRow"]  # re-exported: the server layer sees only views
 
 
 @dataclass(frozen=True)

@@ -645,6 +645,48 @@ class ReadFileRequest(_message.Message):
     position: int
     def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ...) -> None: ...
 
+class ReadFilesRequest(_message.Message):
+    __slots__ = ("organization", "project", "has_position", "position", "whole_tree", "paths", "entries_only")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    HAS_POSITION_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    WHOLE_TREE_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_ONLY_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    has_position: bool
+    position: int
+    whole_tree: bool
+    paths: _containers.RepeatedCompositeFieldContainer[PathRef]
+    entries_only: bool
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., has_position: _Optional[bool] = ..., position: _Optional[int] = ..., whole_tree: _Optional[bool] = ..., paths: _Optional[_Iterable[_Union[PathRef, _Mapping]]] = ..., entries_only: _Optional[bool] = ...) -> None: ...
+
+class PathRef(_message.Message):
+    __slots__ = ("file_path", "raw_path")
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    RAW_PATH_FIELD_NUMBER: _ClassVar[int]
+    file_path: str
+    raw_path: bytes
+    def __init__(self, file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ...) -> None: ...
+
+class ReadFilesResponse(_message.Message):
+    __slots__ = ("position", "items")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    items: _containers.RepeatedCompositeFieldContainer[FileItem]
+    def __init__(self, position: _Optional[int] = ..., items: _Optional[_Iterable[_Union[FileItem, _Mapping]]] = ...) -> None: ...
+
+class FileItem(_message.Message):
+    __slots__ = ("entry", "data")
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    entry: TreeEntry
+    data: bytes
+    def __init__(self, entry: _Optional[_Union[TreeEntry, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
 class LogRequest(_message.Message):
     __slots__ = ("organization", "project", "file_path", "raw_path", "has_position", "position", "limit")
     ORGANIZATION_FIELD_NUMBER: _ClassVar[int]

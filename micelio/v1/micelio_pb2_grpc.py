@@ -1263,6 +1263,11 @@ class ContentServiceStub:
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.ReadFileRequest.SerializeToString,
                 response_deserializer=micelio_dot_v1_dot_micelio__pb2.ContentChunk.FromString,
                 _registered_method=True)
+        self.ReadFiles = channel.unary_stream(
+                '/micelio.v1.ContentService/ReadFiles',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.ReadFilesRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.ReadFilesResponse.FromString,
+                _registered_method=True)
         self.Log = channel.unary_stream(
                 '/micelio.v1.ContentService/Log',
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.LogRequest.SerializeToString,
@@ -1290,6 +1295,16 @@ class ContentServiceServicer:
 
     def ReadFile(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadFiles(self, request, context):
+        """Many files of a position in one stream (checkout, sync): the whole tree, or up to
+        10,000 named paths (absent ones are skipped). Each response packs items of several
+        files, up to about 1 MiB: a file's entry, then its content in chunks of <= 1 MiB
+        (`entries_only`: entries alone, a tree in a few messages instead of one per file).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -1322,6 +1337,11 @@ def add_ContentServiceServicer_to_server(servicer, server):
                     servicer.ReadFile,
                     request_deserializer=micelio_dot_v1_dot_micelio__pb2.ReadFileRequest.FromString,
                     response_serializer=micelio_dot_v1_dot_micelio__pb2.ContentChunk.SerializeToString,
+            ),
+            'ReadFiles': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadFiles,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.ReadFilesRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.ReadFilesResponse.SerializeToString,
             ),
             'Log': grpc.unary_stream_rpc_method_handler(
                     servicer.Log,
@@ -1391,6 +1411,33 @@ class ContentService:
             '/micelio.v1.ContentService/ReadFile',
             micelio_dot_v1_dot_micelio__pb2.ReadFileRequest.SerializeToString,
             micelio_dot_v1_dot_micelio__pb2.ContentChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/micelio.v1.ContentService/ReadFiles',
+            micelio_dot_v1_dot_micelio__pb2.ReadFilesRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.ReadFilesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from micelio.vocabulary import FileMode
 from micelio.workdir.errors import WorkdirError
@@ -19,6 +20,8 @@ from micelio.workdir.errors import WorkdirError
 MIC_DIR = ".mic"
 STATE_FILE = "state.json"
 MANIFEST_FILE = "manifest.json"
+#: A mode's number to the ``FileMode`` (what ``FileMode(n)`` answers, as a dict lookup).
+MODES = {int(m): m for m in FileMode}
 
 
 @dataclass(slots=True)
@@ -80,8 +83,9 @@ def _write_json(path: Path, data: object) -> None:
 # --- manifest ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
+class FileRecord(NamedTuple):
+    """What the manifest knows of a file (a tuple: 20,000 of them load in a status)."""
+
     sha256: str
     mode: FileMode
     size: int
@@ -123,17 +127,30 @@ def load_manifest(root: Path) -> Manifest:
         return Manifest()  # only a cache: rebuilt by hashing
     files = {}
     for key, r in data.get("files", {}).items():
-        with contextlib.suppress(KeyError, TypeError, ValueError):
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+            mode = MODES[r["mode"]]  # a dict, not FileMode(): 20,000 enum calls cost 40 ms
             files[key.encode("utf-8", "surrogateescape")] = FileRecord(
-                str(r["sha256"]), FileMode(int(r["mode"])), int(r["size"]), int(r["mtime_ns"])
+                str(r["sha256"]), mode, int(r["size"]), int(r["mtime_ns"])
             )
     return Manifest(files, stamp)
 
 
-def save_manifest(root: Path, manifest: Manifest) -> None:
-    # Fields spelled out: dataclasses.asdict deep-copies, 0.1 ms a record (2 s for 20,000).
-    files = {
-        _key(p): {"sha256": r.sha256, "mode": int(r.mode), "size": r.size, "mtime_ns": r.mtime_ns}
+def manifest_text(manifest: Manifest) -> str:
+    """The manifest's JSON, one line, formatted directly: a landing or a checkout writes one
+    of 20,000 files in ~10 ms, where building a dict per file for ``json.dumps`` took ~40."""
+    key = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
+    records = ",".join(
+        f'{key(_key(p))}:{{"mode":{int(r.mode)},"mtime_ns":{int(r.mtime_ns)},'
+        f'"sha256":{key(r.sha256)},"size":{int(r.size)}}}'
         for p, r in sorted(manifest.files.items())
-    }
-    _write_json(root / MIC_DIR / MANIFEST_FILE, {"version": 1, "files": files})
+    )
+    return '{"files":{' + records + '},"version":1}'
+
+
+def save_manifest(root: Path, manifest: Manifest) -> None:
+    path = root / MIC_DIR / MANIFEST_FILE
+    # Write-then-rename, as ``_write_json``.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(manifest_text(manifest) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +18,10 @@ from micelio.vocabulary import ChangeType, FileMode, SessionStatus
 from micelio.workdir import sync as sync_
 from micelio.workdir import syncstate
 from micelio.workdir.errors import WorkdirError
-from micelio.workdir.files import local_path, open_root, write_file
+from micelio.workdir.files import TreeWriter, local_path, open_root
 from micelio.workdir.scan import FileChange, ScanResult, scan
 from micelio.workdir.state import (
+    MODES,
     FileRecord,
     Manifest,
     State,
@@ -31,9 +31,10 @@ from micelio.workdir.state import (
     save_manifest,
     save_state,
 )
+from micelio.workdir.trees import CachedFile, load_tree, save_tree
 
-# Files are fetched a few at a time: each is its own short stream, so latency dominates.
-FETCH_THREADS = 8
+# Paths per ReadFiles call (the server's limit).
+READ_BATCH = 10_000
 
 
 class UnlandablePaths(WorkdirError):
@@ -85,25 +86,66 @@ def fetch_files(
     organization: str,
     project: str,
     position: int,
-    entries: Iterable[TreeEntry],
+    entries: Iterable[TreeEntry] | None,
     manifest: Manifest,
     on_file: Callable[[TreeEntry], None] | None = None,
-) -> None:
-    """Write ``entries`` (of the tree at ``position``) below ``root_fd``, recording each in
-    ``manifest``. Every path is validated and no write follows a symlink (see ``files``)."""
+) -> list[TreeEntry]:
+    """Write ``entries`` (of the tree at ``position``; None: the whole tree) below
+    ``root_fd``, recording each in ``manifest``; returns the entries written. Contents come
+    over one ``ReadFiles`` stream per 10,000 files; every path is validated and no write
+    follows a symlink (see ``files``)."""
+    wanted = None if entries is None else sorted({e.path for e in entries})
+    batches: list[list[bytes] | None] = (
+        [None]
+        if wanted is None
+        else [wanted[i : i + READ_BATCH] for i in range(0, len(wanted), READ_BATCH)]
+    )
+    written: list[TreeEntry] = []
+    with TreeWriter(root_fd) as writer:
+        for batch in batches:
+            for item in mic.read_files(organization, project, batch, position=position):
+                entry = item.entry
+                manifest.files[entry.path] = writer.write(
+                    entry.path, entry.mode, item.chunks, entry.sha256
+                )
+                written.append(entry)
+                if on_file is not None:
+                    on_file(entry)
+    return written
 
-    def fetch(entry: TreeEntry) -> TreeEntry:
-        content = mic.read_file(organization, project, entry.path, position=position)
-        manifest.files[entry.path] = write_file(
-            root_fd, entry.path, entry.mode, content, entry.sha256
+
+def cached(entries: Iterable[TreeEntry]) -> list[CachedFile]:
+    return [CachedFile(e.path, e.mode, e.size, e.sha256) for e in entries]
+
+
+def base_tree(mic: MicClient, root: Path, state: State) -> list[CachedFile]:
+    """The tree at the directory's base: from ``.mic/trees/`` once it has been fetched."""
+    tree = load_tree(root, state.base_position)
+    if tree is None:
+        tree = cached(
+            mic.read_tree(state.organization, state.project, position=state.base_position)
         )
-        return entry
+        save_tree(root, state.base_position, tree)
+    return tree
 
-    with ThreadPoolExecutor(FETCH_THREADS) as pool:
-        # Parallel writers may create the same directory at once: write_file tolerates that.
-        for done in pool.map(fetch, sorted(entries, key=lambda e: e.path)):
-            if on_file is not None:
-                on_file(done)
+
+def advance_tree(mic: MicClient, root: Path, base: int, session_id: str, position: int) -> None:
+    """Cache the tree at ``position`` when it is the cached ``base`` plus only the session
+    landed there (no one else landed in between): no tree to fetch after one's own land."""
+    tree = load_tree(root, base) if position == base + 1 else None
+    if tree is None:
+        return
+    files = {f.path: f for f in tree}
+    for change in mic.iter_changes(session_id):
+        if change.change_type == ChangeType.DELETED:
+            files.pop(change.path, None)
+        elif change.mode in MODES and change.sha256:
+            files[change.path] = CachedFile(
+                change.path, MODES[change.mode], change.size, change.sha256
+            )
+        else:
+            return  # not enough to know the file: the tree will be fetched when needed
+    save_tree(root, position, sorted(files.values(), key=lambda f: f.path))
 
 
 def prepare_checkout(directory: Path) -> Path:
@@ -122,16 +164,20 @@ def checkout(
     organization: str,
     project: str,
     position: int,
-    entries: Iterable[TreeEntry],
     on_file: Callable[[TreeEntry], None] | None = None,
-) -> None:
-    """Write the tree ``entries`` at ``position`` into the prepared ``root`` and record it."""
+) -> list[TreeEntry]:
+    """Write the tree at ``position`` into the prepared ``root`` and record it (its tree
+    cached in ``.mic/trees/``); returns its entries."""
     manifest = Manifest()
     with open_root(root) as root_fd:
-        fetch_files(mic, root_fd, organization, project, position, entries, manifest, on_file)
-    # The manifest is written after the files: its mtime tells "racy" entries apart.
+        entries = fetch_files(
+            mic, root_fd, organization, project, position, None, manifest, on_file
+        )
+    save_tree(root, position, cached(entries))
     save_state(root, State(organization, project, position, server=mic.address))
+    # The manifest is written last: its mtime tells "racy" entries apart (see ``refresh``).
     save_manifest(root, manifest)
+    return entries
 
 
 # --- start ------------------------------------------------------------------------------------
@@ -243,9 +289,34 @@ def explain_conflict(mic: MicClient, state: State, clashes: Iterable[str]) -> st
 
 
 def pending(mic: MicClient, root: Path, state: State) -> ScanResult:
-    """The changes of the directory against its base position."""
-    tree = mic.get_tree(state.organization, state.project, position=state.base_position)
-    return scan(root, tree, manifest=load_manifest(root))
+    """The changes of the directory against its base position (its tree fetched once)."""
+    manifest = load_manifest(root)
+    tree = base_tree(mic, root, state)
+    result = scan(root, tree, manifest=manifest)
+    refresh(root, manifest, tree, result)
+    return result
+
+
+def refresh(root: Path, manifest: Manifest, tree: Iterable[CachedFile], result: ScanResult) -> None:
+    """Record in the manifest the files a scan had to hash and found as in the base (racy or
+    unknown ones), as `git status` refreshes its index: the next scan need not hash them.
+
+    Only files equal to the base are recorded: the manifest keeps what mic wrote or landed.
+    A file hashed in the same clock tick as this write stays racy and is hashed next time.
+    """
+    if not result.hashed:
+        return
+    base = {f.path: f for f in tree}
+    fresh = 0
+    for path in result.hashed:
+        local = result.files[path]
+        known = base.get(path)
+        if local.sha256 is None or known is None or local.sha256 != known.sha256:
+            continue
+        manifest.files[path] = FileRecord(local.sha256, local.mode, local.size, local.mtime_ns)
+        fresh += 1
+    if fresh:
+        save_manifest(root, manifest)
 
 
 def to_change(root: Path, change: FileChange) -> Change:
@@ -283,8 +354,10 @@ def land(
             f"cannot land {paths.display(path)}: {reason}{more}; rename it or add it to .micignore"
         )
     changes: Iterator[Change] = (to_change(root, c) for c in result.changes)
+    base = state.base_position
     landed = mic.land(changes, session_id=session_id, progress=progress)
     synced, moved = after_land(mic, root, state, result, landed.landing_position, session_id)
+    advance_tree(mic, root, base, session_id, landed.landing_position)
     return Landed(landed, synced, moved)
 
 

@@ -1,0 +1,206 @@
+"""`mic status`, `mic diff` and `mic restore`: the working directory at the terminal.
+
+``workdir.status`` and ``workdir.compare`` do the work; these commands parse and print. Text
+goes to stdout without rich (start-up time: `mic status` imports neither rich nor pydantic),
+names with control characters escaped; a diff's lines are the files' exact bytes, coloured
+only on a terminal (and not with ``NO_COLOR`` set), as git does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from micelio.cli.errors import NOT_FOUND, USAGE, CliError
+from micelio.cli.history_cmd import ProjectOpt, project_path, shown_path, target
+from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt, connect, print_json, safe
+from micelio.vocabulary import ChangeType
+
+if TYPE_CHECKING:
+    from micelio.workdir.diffs import FileDiff
+    from micelio.workdir.status import Status
+
+_MARK = {ChangeType.ADDED: "A", ChangeType.MODIFIED: "M", ChangeType.DELETED: "D"}
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def status_to_dict(st: Status) -> dict[str, Any]:
+    """The shape of ``mic status --json`` (docs/cli-json.md)."""
+    from micelio import paths
+
+    return {
+        "root": str(st.root),
+        "organization": st.organization,
+        "project": st.project,
+        "session_id": st.session_id,
+        "base_position": st.base_position,
+        "head_position": st.head_position,
+        "behind": st.behind,
+        "changes": [
+            {
+                "file_path": c.display,
+                "change_type": str(c.kind),
+                "mode": int(c.mode),
+                "size": c.size,
+            }
+            for c in st.changes
+        ],
+        "counts": {str(kind): st.count(kind) for kind in _MARK},
+        "conflicts": [paths.display(p) for p in st.conflicts],
+        "invalid": [{"file_path": paths.display(p), "reason": r} for p, r in st.invalid],
+    }
+
+
+def status_text(st: Status) -> list[str]:
+    """The lines `mic status` prints."""
+    where = f"{safe(st.organization)}/{safe(st.project)} at position {st.base_position}"
+    if st.behind:
+        where += f" (head {st.head_position}: {st.behind} behind; `mic sync` brings it)"
+    else:
+        where += " (the head)"
+    lines = [f"{where}  {safe(str(st.root))}"]
+    lines.append(f"session {st.session_id}" if st.session_id else "no active session")
+    if st.changes:
+        counts = ", ".join(f"{st.count(kind)} {kind}" for kind in _MARK)
+        lines.append(f"pending changes: {counts}")
+        lines += [f"  {_MARK[c.kind]} {shown_path(c.path)}" for c in st.changes]
+    else:
+        lines.append("no pending changes")
+    if st.conflicts:
+        lines.append(f"conflicts ({len(st.conflicts)}): `mic resolve PATH` once fixed")
+        lines += [f"  C {shown_path(p)}" for p in st.conflicts]
+    else:
+        lines.append("no conflicts")
+    lines += [f"  cannot land {shown_path(p)}: {safe(r)}" for p, r in st.invalid]
+    return lines
+
+
+def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    """Session, base and head positions, pending changes and conflicts of this checkout.
+
+    JSON (stable, see docs/cli-json.md): {"root", "organization", "project", "session_id",
+    "base_position", "head_position", "behind", "changes": [{"file_path", "change_type",
+    "mode", "size"}], "counts": {"added", "modified", "deleted"}, "conflicts", "invalid"}.
+    """
+    from micelio.workdir import workflow
+    from micelio.workdir.status import status as compute
+
+    root, state = workflow.current(Path.cwd())
+    with connect(server, token, fallback=state.server) as mic:
+        st = compute(mic, root, state)
+    if as_json:
+        print_json(status_to_dict(st))
+        return
+    sys.stdout.write("".join(line + "\n" for line in status_text(st)))
+
+
+# --- diff -------------------------------------------------------------------------------------
+
+_COLORS = {"meta": b"\x1b[1m", "hunk": b"\x1b[36m", "deleted": b"\x1b[31m", "added": b"\x1b[32m"}
+_RESET = b"\x1b[m"
+
+
+def use_color() -> bool:
+    """Colour on a terminal, as git's ``color.ui=auto``; never when piped or with NO_COLOR."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def diff_bytes(diffs: list[FileDiff], *, color: bool) -> bytes:
+    out = []
+    for d in diffs:
+        for kind, line in d.lines:
+            code = _COLORS.get(str(kind)) if color else None
+            out.append(code + line + _RESET + b"\n" if code else line + b"\n")
+    return b"".join(out)
+
+
+PathsArg = Annotated[
+    list[str] | None,
+    typer.Argument(metavar="[PATH]...", help="Only these files or folders.", show_default=False),
+]
+
+
+def diff(
+    path: PathsArg = None,
+    stat: Annotated[bool, typer.Option("--stat", help="Changed files and line counts.")] = False,
+    from_: Annotated[
+        int | None,
+        typer.Option(
+            "--from", metavar="N", help="Compare position N (to --to, or the head).", min=0
+        ),
+    ] = None,
+    to: Annotated[
+        int | None,
+        typer.Option("--to", metavar="M", help="Compare to position M (alone: M-1 to M).", min=0),
+    ] = None,
+    project: ProjectOpt = None,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """The working directory's changes against its base, or between two positions."""
+    from micelio.workdir import compare, diffs, workflow
+
+    between = from_ is not None or to is not None
+    where = target(project)
+    wanted = [project_path(where, p) for p in path or []]
+    with connect(server, token, fallback=where.server) as mic:
+        if between:
+            new = to
+            if new is None:
+                new = mic.get_project(where.organization, where.project).head_position
+            old = from_ if from_ is not None else max(0, new - 1)
+            found = compare.positions_diff(
+                mic, where.organization, where.project, old, new, wanted, where.root, shown_path
+            )
+        else:
+            if where.root is None:
+                raise CliError("not in a mic checkout: pass --from/--to and --project", USAGE)
+            root, state = workflow.current(where.root)
+            found = compare.working_diff(mic, root, state, wanted, shown_path)
+    if stat:
+        text = diffs.stat_lines(found)
+        sys.stdout.write("".join(line + "\n" for line in text) if text else "no changes\n")
+        return
+    if not found:
+        sys.stderr.write("no changes\n")
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(diff_bytes(found, color=use_color()))
+    sys.stdout.buffer.flush()
+
+
+# --- restore ----------------------------------------------------------------------------------
+
+
+def restore(
+    path: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files or folders.")],
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put files back as the base position has them (deleted ones too; new files stay)."""
+    from micelio import paths
+    from micelio.workdir import compare, workflow
+
+    where = target(None)
+    assert where.root is not None  # target(None) is a checkout or an error
+    wanted = [project_path(where, p) for p in path]
+    root, state = workflow.current(where.root)
+    with connect(server, token, fallback=state.server) as mic:
+        try:
+            written = compare.restore(mic, root, state, wanted)
+        except compare.NotInBase as exc:
+            raise CliError(str(exc), NOT_FOUND) from None
+    if as_json:
+        print_json({"restored": [paths.display(p) for p in written]})
+        return
+    if not written:
+        sys.stdout.write("nothing to restore: no changes there\n")
+    for p in written:
+        sys.stdout.write(f"restored {shown_path(p)}\n")

@@ -1,0 +1,86 @@
+"""``.mic/trees/N``: the tree at position N, fetched once and kept (a position never changes).
+
+`mic status` compares the directory with its base tree; with the tree here it needs no server
+but for the head's position. A file holds NUL-terminated records ``mode size sha256 path``
+(the path's exact bytes last: it may hold spaces, never a NUL), after a version line. Only a
+few trees are kept: the newest written ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+from micelio.vocabulary import FileMode
+from micelio.workdir.state import MIC_DIR, MODES
+
+TREES_DIR = "trees"
+_VERSION = b"mic-tree 1\n"
+#: Trees kept: the base's and a few more (a diff between positions caches its two).
+KEEP = 4
+
+
+class CachedFile(NamedTuple):
+    """A file of a cached tree (the ``scan.TreeFile`` protocol)."""
+
+    path: bytes
+    mode: FileMode
+    size: int
+    sha256: str
+
+
+def _dir(root: Path) -> Path:
+    return root / MIC_DIR / TREES_DIR
+
+
+def encode(files: Iterable[CachedFile]) -> bytes:
+    parts = [_VERSION]
+    for f in files:
+        parts.append(b"%d %d %s %s\0" % (f.mode, f.size, f.sha256.encode("ascii"), f.path))
+    return b"".join(parts)
+
+
+def decode(data: bytes) -> list[CachedFile] | None:
+    """The files of a cache file; None when it is not one (then it is fetched again)."""
+    if not data.startswith(_VERSION):
+        return None
+    body = data[len(_VERSION) :]
+    if body and not body.endswith(b"\0"):
+        return None  # cut short
+    files = []
+    try:
+        for record in body.split(b"\0")[:-1]:
+            mode, size, sha, path = record.split(b" ", 3)
+            files.append(CachedFile(path, MODES[int(mode)], int(size), sha.decode("ascii")))
+    except (ValueError, KeyError, UnicodeDecodeError):
+        return None
+    return files
+
+
+def load_tree(root: Path, position: int) -> list[CachedFile] | None:
+    """The cached tree at ``position``, or None."""
+    try:
+        data = (_dir(root) / str(position)).read_bytes()
+    except OSError:
+        return None
+    return decode(data)
+
+
+def save_tree(root: Path, position: int, files: Iterable[CachedFile]) -> None:
+    """Cache the tree at ``position`` (write-then-rename) and drop all but the newest ``KEEP``."""
+    directory = _dir(root)
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f"{position}.tmp"
+    tmp.write_bytes(encode(files))
+    os.replace(tmp, directory / str(position))
+    cached = sorted(
+        (p for p in directory.iterdir() if p.name.isdigit()),
+        key=lambda p: p.stat().st_mtime_ns,
+        reverse=True,
+    )
+    for old in cached[KEEP:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
