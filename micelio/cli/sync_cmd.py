@@ -16,7 +16,6 @@ import typer
 from micelio.cli import output
 from micelio.cli.errors import CONFLICT, INTERRUPTED, USAGE, CliError
 from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt, connect, print_json, shown, split_ref
-from micelio.vocabulary import SessionStatus
 
 if TYPE_CHECKING:
     from micelio.workdir.syncstate import Journal
@@ -29,31 +28,9 @@ def _shown(path: bytes) -> str:
 
 
 def _json(journal: Journal, resumed: bool) -> dict[str, Any]:
-    from micelio import paths
-    from micelio.workdir.syncstate import OpKind
+    from micelio.workdir.sync import journal_to_dict
 
-    ops = journal.ops
-    side = {s for c in journal.conflicts for s in c.side_files}
-    return {
-        "from_position": journal.from_position,
-        "to_position": journal.to_position,
-        "session_id": journal.session_id,
-        "resumed": resumed,
-        "updated": sum(1 for o in ops if o.kind == OpKind.WRITE and o.path not in side),
-        "deleted": sum(1 for o in ops if o.kind == OpKind.DELETE),
-        "merged": [paths.display(p) for p in journal.merged],
-        "moved_aside": [
-            {"file_path": paths.display(a), "to": paths.display(b)} for a, b in journal.moved
-        ],
-        "conflicts": [
-            {
-                "file_path": paths.display(c.path),
-                "kinds": [str(k) for k in c.kinds],
-                "side_files": [paths.display(s) for s in c.side_files],
-            }
-            for c in journal.conflicts
-        ],
-    }
+    return journal_to_dict(journal, resumed)
 
 
 def _interrupted(root: Path) -> str:
@@ -90,7 +67,6 @@ def sync(
     Exit 4 when conflicts remain: fix the files, then `mic resolve PATH...`."""
     from micelio.workdir import sync as sync_
     from micelio.workdir import workflow
-    from micelio.workdir.errors import WorkdirError
 
     root, state = workflow.current(Path.cwd())
     if ref is not None and split_ref(ref) != (state.organization, state.project):
@@ -105,34 +81,18 @@ def sync(
                     f"sync aborted: back at position {journal.from_position}, files as before"
                 )
             return
-        if state.session_id and mic.get_session(state.session_id).status != SessionStatus.ACTIVE:
-            # A landing whose catch-up was cut short, or a session ended elsewhere: finish
-            # recording that, then sync.
-            try:
-                workflow.recover_if_ended(mic, root, state, workflow.pending(mic, root, state))
-            except WorkdirError as exc:
-                output.err_console.print(f"note: {shown(str(exc))}")
-            root, state = workflow.current(Path.cwd())
+        # A landing whose catch-up was cut short, or a session ended elsewhere: finish
+        # recording that, then sync.
+        state, note = workflow.settle_ended(mic, root, state)
+        if note:
+            output.err_console.print(f"note: {shown(note)}")
         try:
             report = sync_.run(mic, root, state, at)
         except KeyboardInterrupt:
             raise CliError(_interrupted(root), INTERRUPTED) from None
     if report is None:
         if as_json:
-            position = state.base_position
-            print_json(
-                {
-                    "from_position": position,
-                    "to_position": position,
-                    "session_id": state.session_id,
-                    "resumed": False,
-                    "updated": 0,
-                    "deleted": 0,
-                    "merged": [],
-                    "moved_aside": [],
-                    "conflicts": [],
-                }
-            )
+            print_json(sync_.unchanged_dict(state.base_position, state.session_id))
         else:
             output.console.print(f"already at position {state.base_position}")
         return

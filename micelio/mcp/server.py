@@ -37,7 +37,8 @@ UNNAMED_CLIENT = "mcp client"
 INSTRUCTIONS = """\
 mic sessions for this checkout: git tracks what, mic tracks why. Start a session with its
 goal, note your plan, record each decision with its reasoning, edit files, then land. The
-prompt `work-in-a-session` says how; `log`, `blame`, `read_file`, `search_sessions` and
+prompt `work-in-a-session` says how. `session_status` and `diff` show what you changed;
+`sync` merges what others landed. `log`, `blame`, `read_file`, `search_sessions` and
 `show_session` read the project's history."""
 
 READ_ONLY = ToolAnnotations(
@@ -102,6 +103,14 @@ OptionalPath = Annotated[
         max_length=4096,
         description="Only sessions that changed this file or folder (relative to the "
         "checkout's root, renames followed); omit for all.",
+    ),
+]
+DiffPath = Annotated[
+    str | None,
+    Field(
+        max_length=4096,
+        description="Only the changes to this file or under this folder (relative to the "
+        "checkout's root); omit for all.",
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=1000, description="At most this many sessions.")]
@@ -179,6 +188,15 @@ def catalog(checkout: Checkout, describe: Describe) -> list[Tool]:
     def abandon_session(reason: Reason) -> CallToolResult:
         return run(lambda: tools.abandon_session(checkout, reason))
 
+    def session_status() -> CallToolResult:
+        return run(lambda: tools.session_status(checkout))
+
+    def diff(path: DiffPath = None) -> CallToolResult:
+        return run(lambda: tools.diff(checkout, path))
+
+    def sync() -> CallToolResult:
+        return run(lambda: tools.sync(checkout))
+
     def log(path: OptionalPath = None, limit: Limit = 20) -> CallToolResult:
         return run(lambda: tools.log(checkout, path, limit))
 
@@ -228,6 +246,30 @@ def catalog(checkout: Checkout, describe: Describe) -> list[Tool]:
             abandon_session,
             "Abandon the active session: nothing of it lands; the files stay as they are.",
             read_only=False,
+        ),
+        Tool(
+            "sync",
+            sync,
+            "Bring the checkout to the project's head, merging your local edits with what "
+            "other sessions landed; the active session stays and its base moves. Conflicts "
+            "(overlapping edits) are listed in the result: fix the files (remove the <<<<<<< "
+            "======= >>>>>>> markers), then run `mic resolve PATH` before landing.",
+            read_only=False,
+        ),
+        Tool(
+            "session_status",
+            session_status,
+            "Where the checkout stands: its active session, its base position against the "
+            "project's head (how far behind), pending changes (added, modified, deleted) and "
+            "unresolved conflicts.",
+            read_only=True,
+        ),
+        Tool(
+            "diff",
+            diff,
+            "The pending changes as unified diffs against the base position (up to 1 MiB), "
+            "with per-file line counts; with a path, only that file or folder.",
+            read_only=True,
         ),
         Tool(
             "log",

@@ -96,3 +96,56 @@ def session_text(session: dict[str, Any]) -> str:
     if session.get("changes_shown") is not None and session["changes_shown"] < stats["total"]:
         out.append(f"  ... {stats['total'] - session['changes_shown']} more")
     return "\n".join(out)
+
+
+def status_text(st: dict[str, Any]) -> str:
+    """``mic status``'s report from its JSON shape."""
+    where = f"{st['organization']}/{st['project']} at position {st['base_position']}"
+    if st["behind"]:
+        where += f" (head {st['head_position']}: {st['behind']} behind; `sync` brings it)"
+    else:
+        where += " (the head)"
+    out = [where, f"session {st['session_id']}" if st["session_id"] else "no active session"]
+    if st["changes"]:
+        c = st["counts"]
+        out.append(
+            f"pending changes: {c['added']} added, {c['modified']} modified, {c['deleted']} deleted"
+        )
+        out += [f"  {_MARK[c['change_type']]} {c['file_path']}" for c in st["changes"]]
+    else:
+        out.append("no pending changes")
+    if st["conflicts"]:
+        out.append(f"conflicts ({len(st['conflicts'])}): fix them, then `mic resolve PATH`")
+        out += [f"  C {p}" for p in st["conflicts"]]
+    else:
+        out.append("no conflicts")
+    out += [f"  cannot land {i['file_path']}: {i['reason']}" for i in st["invalid"]]
+    return "\n".join(out)
+
+
+def sync_text(report: dict[str, Any]) -> str:
+    """What a sync did (the shape of ``mic sync --json``), conflicts with their paths."""
+    out = [f"note: {report['note']}"] if report.get("note") else []
+    if report["from_position"] == report["to_position"] and not report["resumed"]:
+        out.append(f"already at position {report['to_position']}")
+        return "\n".join(out)
+    what = "finished the sync" if report["resumed"] else "synced"
+    out.append(
+        f"{what} from position {report['from_position']} to {report['to_position']}: "
+        f"{report['updated']} written, {report['deleted']} deleted, "
+        f"{len(report['merged'])} merged"
+    )
+    out += [f"  merged    {p}" for p in report["merged"]]
+    out += [
+        f"  kept      {m['file_path']} as {m['to']} (a landed file takes its place)"
+        for m in report["moved_aside"]
+    ]
+    for c in report["conflicts"]:
+        sides = f"; see {', '.join(c['side_files'])}" if c["side_files"] else ""
+        out.append(f"  conflict  {c['file_path']} ({', '.join(c['kinds'])}){sides}")
+    if report["conflicts"]:
+        out.append(
+            f"conflicts in {len(report['conflicts'])} paths: fix them, then "
+            "`mic resolve PATH...` (or `mic sync --abort`); the session cannot land until then"
+        )
+    return "\n".join(out)

@@ -14,12 +14,13 @@ blame                ``MicClient.blame`` (``Blame`` RPC)              ``blame``
 read_file            ``MicClient.read_file`` (``ReadFile`` RPC)       ``cat``
 search_sessions      ``MicClient.iter_sessions`` (``ListSessions``)   ``session list``
 show_session         ``get_session``, ``iter_changes``                ``session show``
+session_status       ``workdir.status.status``                        ``status``
+diff                 ``workdir.compare.working_diff``                 ``diff``
+sync                 ``workflow.settle_ended``, ``workdir.sync.run``   ``sync``
 ===================  ==============================================  ======================
 
-``session_status``, ``diff`` and ``sync`` join them once ``mic session status``, ``mic diff``
-and ``mic sync`` have their workdir functions: one function each here, in this same form
-(``def sync(checkout: Checkout) -> Answer``, taking ``checkout.lock`` as it changes files),
-and one ``Tool`` entry each in ``server.catalog`` (read-only for status and diff).
+Tools that change or read the directory as a whole (start, land, abandon, sync, status, diff)
+take ``checkout.lock``: one at a time, as one terminal would run them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from micelio import paths
 from micelio.client import (
     MicClient,
     blame_line_to_dict,
@@ -37,8 +39,10 @@ from micelio.client import (
 )
 from micelio.mcp import text
 from micelio.mcp.checkout import Checkout
-from micelio.vocabulary import MessageRole
-from micelio.workdir import workflow
+from micelio.vocabulary import ChangeType, MessageRole
+from micelio.workdir import compare, workflow
+from micelio.workdir import status as status_
+from micelio.workdir import sync as sync_
 from micelio.workdir.errors import WorkdirError
 from micelio.workdir.state import State
 
@@ -50,6 +54,8 @@ MAX_CHANGES_SHOWN = 1000
 SEARCH_LIMIT = 50
 #: git's rule for binary content: a NUL byte in the first 8000 bytes.
 BINARY_PROBE = 8000
+#: ``diff`` answers at most this much diff text (the per-file counts are always whole).
+MAX_DIFF_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,79 @@ def abandon_session(checkout: Checkout, reason: str) -> Answer:
             updated = mic.abandon_session(session_id, reason=reason)
         workflow.forget_session(checkout.root, session_id)
     return Answer(f"abandoned session {session_id}", session_to_dict(updated))
+
+
+def session_status(checkout: Checkout) -> Answer:
+    """The checkout's session, base and head, pending changes and conflicts (``mic status``)."""
+    with checkout.lock:
+        state = checkout.state()
+        with checkout.connect(state) as mic:
+            st = status_.status(mic, checkout.root, state)
+    data = status_data(st)
+    return Answer(text.status_text(data), data)
+
+
+def status_data(st: status_.Status) -> dict[str, Any]:
+    """The shape of ``mic status --json`` (docs/cli-json.md; a test keeps the two the same)."""
+    return {
+        "root": str(st.root),
+        "organization": st.organization,
+        "project": st.project,
+        "session_id": st.session_id,
+        "base_position": st.base_position,
+        "head_position": st.head_position,
+        "behind": st.behind,
+        "changes": [
+            {
+                "file_path": c.display,
+                "change_type": str(c.kind),
+                "mode": int(c.mode),
+                "size": c.size,
+            }
+            for c in st.changes
+        ],
+        "counts": {str(kind): st.count(kind) for kind in ChangeType},
+        "conflicts": [paths.display(p) for p in st.conflicts],
+        "invalid": [{"file_path": paths.display(p), "reason": r} for p, r in st.invalid],
+    }
+
+
+def diff(checkout: Checkout, path: str | None) -> Answer:
+    """The pending changes as unified diffs against the base (``mic diff [PATH]``)."""
+    wanted = [checkout.path(path)] if path else []
+    with checkout.lock:
+        state = checkout.state()
+        with checkout.connect(state) as mic:
+            found = compare.working_diff(mic, checkout.root, state, wanted)
+    body = b"".join(line + b"\n" for d in found for _, line in d.lines)
+    truncated = len(body) > MAX_DIFF_BYTES
+    shown = body[:MAX_DIFF_BYTES].decode("utf-8", "replace")
+    files = [
+        {"file_path": d.name, "added": d.added, "deleted": d.deleted, "binary": d.binary}
+        for d in found
+    ]
+    if not found:
+        words = "no changes" + (f" under {path}" if path else "")
+    else:
+        words = shown + (f"\n[truncated at {MAX_DIFF_BYTES} bytes]" if truncated else "")
+    return Answer(words, {"files": files, "diff": shown, "truncated": truncated})
+
+
+def sync(checkout: Checkout) -> Answer:
+    """Bring the checkout to the head, merging its local edits (``mic sync``). Conflicts are
+    this tool's answer, with their paths, not an error: the agent fixes the files and runs
+    ``mic resolve`` (or ``mic sync --abort``)."""
+    with checkout.lock:
+        state = checkout.state()
+        with checkout.connect(state) as mic:
+            state, note = workflow.settle_ended(mic, checkout.root, state)
+            report = sync_.run(mic, checkout.root, state, None)
+    if report is None:
+        data = sync_.unchanged_dict(state.base_position, state.session_id)
+    else:
+        data = sync_.journal_to_dict(report.journal, report.resumed)
+    data["note"] = note
+    return Answer(text.sync_text(data), data)
 
 
 def current_session(checkout: Checkout) -> Answer:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from micelio import paths
 from micelio.client import FailedPrecondition, MicClient, NotFound
 from micelio.vocabulary import ChangeType, FileMode
 from micelio.workdir import syncstate
@@ -71,6 +72,37 @@ class SyncReport:
 
     def count(self, kind: OpKind) -> int:
         return sum(1 for op in self.journal.ops if op.kind == kind)
+
+
+def journal_to_dict(journal: Journal, resumed: bool) -> dict[str, Any]:
+    """A sync's outcome: the shape of ``mic sync --json`` (docs/cli-json.md), which the MCP
+    ``sync`` tool answers too."""
+    side = {s for c in journal.conflicts for s in c.side_files}
+    return {
+        "from_position": journal.from_position,
+        "to_position": journal.to_position,
+        "session_id": journal.session_id,
+        "resumed": resumed,
+        "updated": sum(1 for o in journal.ops if o.kind == OpKind.WRITE and o.path not in side),
+        "deleted": sum(1 for o in journal.ops if o.kind == OpKind.DELETE),
+        "merged": [paths.display(p) for p in journal.merged],
+        "moved_aside": [
+            {"file_path": paths.display(a), "to": paths.display(b)} for a, b in journal.moved
+        ],
+        "conflicts": [
+            {
+                "file_path": paths.display(c.path),
+                "kinds": [str(k) for k in c.kinds],
+                "side_files": [paths.display(s) for s in c.side_files],
+            }
+            for c in journal.conflicts
+        ],
+    }
+
+
+def unchanged_dict(position: int, session_id: str | None) -> dict[str, Any]:
+    """``journal_to_dict``'s shape for a directory already at the position asked."""
+    return journal_to_dict(Journal(position, position, session_id), resumed=False)
 
 
 # --- pure planning ----------------------------------------------------------------------------
@@ -394,11 +426,11 @@ def run(mic: MicClient, root: Path, state: State, position: int | None) -> SyncR
     journal = syncstate.load_journal(root)
     if journal is not None:
         if journal.done:
-            paths = ", ".join(
+            names = ", ".join(
                 p.decode("utf-8", "backslashreplace") for p in syncstate.conflicted(root)
             )
             raise SyncInProgress(
-                f"the last sync left conflicts in {paths}: fix them and run `mic resolve PATH`, "
+                f"the last sync left conflicts in {names}: fix them and run `mic resolve PATH`, "
                 "or `mic sync --abort`"
             )
         return SyncReport(apply(mic, root, state, journal), resumed=True)

@@ -377,6 +377,21 @@ def check_no_sync(root: Path) -> None:
     )
 
 
+def settle_ended(mic: MicClient, root: Path, state: State) -> tuple[State, str | None]:
+    """Before a sync: a session here that is no longer active (a landing whose catch-up was
+    cut short, or a session ended elsewhere) is recorded as such first. Returns the state to
+    sync from and what was found (a note to show), if anything."""
+    if not state.session_id or mic.get_session(state.session_id).status == SessionStatus.ACTIVE:
+        return state, None
+    note = None
+    try:
+        recover_if_ended(mic, root, state, pending(mic, root, state))
+    except WorkdirError as exc:
+        note = str(exc)
+    _, state = current(root)
+    return state, note
+
+
 def recover_if_ended(mic: MicClient, root: Path, state: State, result: ScanResult) -> None:
     """A session that is no longer active (landed by a run that died before recording it,
     or abandoned elsewhere) is cleared from this directory, with an error saying so."""

@@ -14,8 +14,23 @@ from micelio.client import MicClient
 from micelio.testing import MicServer
 from tests.support.mcp import AGENT, History, Transport, connect, run, structured, tool_text
 
-WRITE_TOOLS = {"start_session", "add_note", "record_decision", "land_session", "abandon_session"}
-READ_TOOLS = {"log", "blame", "read_file", "search_sessions", "show_session"}
+WRITE_TOOLS = {
+    "start_session",
+    "add_note",
+    "record_decision",
+    "land_session",
+    "abandon_session",
+    "sync",
+}
+READ_TOOLS = {
+    "log",
+    "blame",
+    "read_file",
+    "search_sessions",
+    "show_session",
+    "session_status",
+    "diff",
+}
 
 
 @pytest.mark.parametrize("transport", ["stdio", "http"])

@@ -19,7 +19,15 @@ from tests.support.cli import Mic, assert_one_line_error
 from tests.support.cli import mic as mic_process
 from tests.support.mcp import History, Transport, connect, run, tool_error, tool_text
 
-READ_TOOLS = {"log", "blame", "read_file", "search_sessions", "show_session"}
+READ_TOOLS = {
+    "log",
+    "blame",
+    "read_file",
+    "search_sessions",
+    "show_session",
+    "session_status",
+    "diff",
+}
 
 
 def _cli_line(mic: Mic, cwd: Path, *args: str) -> str:
