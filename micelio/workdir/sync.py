@@ -28,7 +28,14 @@ from micelio.vocabulary import ChangeType, FileMode
 from micelio.workdir import syncstate
 from micelio.workdir.conflicts import Action, TreeMergePlan, Version, merge_trees
 from micelio.workdir.errors import WorkdirError
-from micelio.workdir.files import local_path, open_root, parent_dirs, place_file, remove_file
+from micelio.workdir.files import (
+    TreeWriter,
+    local_path,
+    open_root,
+    parent_dirs,
+    place_file,
+    remove_file,
+)
 from micelio.workdir.files import write_file as write_one
 from micelio.workdir.merge import Labels
 from micelio.workdir.scan import ScanResult, TreeFile, scan
@@ -43,8 +50,9 @@ from micelio.workdir.state import (
     save_state,
 )
 from micelio.workdir.syncstate import ConflictRecord, Journal, Op, OpKind
+from micelio.workdir.trees import tree_at
 
-FETCH_THREADS = 8  # per-file reads, a few at a time (latency dominates; see workflow)
+READ_BATCH = 10_000  # paths per ReadFiles call (the server's limit)
 ASIDE = b".mine"  # a local file in the way of a landed one goes to PATH.mine
 # A test hook: the sync kills itself (SIGKILL) once this many operations are applied, to
 # check that a sync cut short is resumed or aborted (tests/cli/test_sync_interrupted.py).
@@ -247,20 +255,25 @@ def read_local(root: Path, path: bytes, mode: FileMode) -> bytes:
 def fetch_contents(
     mic: MicClient, state: State, position: int, entries: Iterable[TreeFile]
 ) -> dict[bytes, Version]:
-    """The versions of ``entries`` at ``position``: per-file reads on a few threads (a
-    streaming many-file read is being added to the content service; this will use it)."""
-
-    def one(entry: TreeFile) -> tuple[bytes, Version]:
+    """The versions of ``entries`` (files of the tree at ``position``) over one ``ReadFiles``
+    stream per 10,000 paths, not a call per file; a gitlink's version is its commit."""
+    found: dict[bytes, Version] = {}
+    wanted = []
+    for entry in entries:
         mode = FileMode(entry.mode)
         if mode == FileMode.GITLINK:  # no content: the commit is all there is
-            return entry.path, Version(mode, entry.sha256.encode())
-        data = b"".join(
-            mic.read_file(state.organization, state.project, entry.path, position=position)
-        )
-        return entry.path, Version(mode, data)
-
-    with ThreadPoolExecutor(FETCH_THREADS) as pool:
-        return dict(pool.map(one, entries))
+            found[entry.path] = Version(mode, entry.sha256.encode())
+        else:
+            wanted.append(entry.path)
+    wanted = sorted(set(wanted))
+    for start in range(0, len(wanted), READ_BATCH):
+        batch = wanted[start : start + READ_BATCH]
+        for item in mic.read_files(state.organization, state.project, batch, position=position):
+            found[item.entry.path] = Version(FileMode(item.entry.mode), b"".join(item.chunks))
+    missing = [p for p in wanted if p not in found]
+    if missing:
+        raise NotFound(f"{paths.display(missing[0])} is not in position {position}")
+    return found
 
 
 def delete_path(root_fd: int, root: Path, path: bytes) -> None:
@@ -290,10 +303,12 @@ def prepare(mic: MicClient, root: Path, state: State, position: int | None) -> J
         return None
 
     def tree(position: int) -> dict[bytes, TreeFile]:
-        entries = mic.get_tree(state.organization, state.project, position=position)
-        return {e.path: e for e in entries}
+        files = tree_at(mic, root, state.organization, state.project, position)
+        return {f.path: f for f in files}
 
-    # The target's tree streams in while the base's arrives and the directory is scanned.
+    # Trees come from ``.mic/trees/`` (the base's is there since the checkout); the target's,
+    # fetched once and cached for the commands after the sync, streams in while the
+    # directory is scanned.
     with ThreadPoolExecutor(1) as pool:
         later = pool.submit(tree, target)
         base = tree(state.base_position)
@@ -388,7 +403,9 @@ def apply(mic: MicClient, root: Path, state: State, journal: Journal) -> Journal
         open_root(root) as root_fd,
         open(directory / syncstate.STAGED, "rb") as pack,
         syncstate.progress_log(root) as progress,
+        contextlib.ExitStack() as stack,
     ):
+        writer: TreeWriter | None = None
         for index in range(start, len(journal.ops)):
             op = journal.ops[index]
             manifest.files.pop(op.path, None)
@@ -399,8 +416,12 @@ def apply(mic: MicClient, root: Path, state: State, journal: Journal) -> Journal
             elif op.kind == OpKind.MOVE:
                 move_aside(root, op.path, op.to)
             else:
+                if writer is None:
+                    # The writes come last (``plan_ops``): no deletion or move removes a
+                    # folder the writer holds open. Each folder is opened once, not per file.
+                    writer = stack.enter_context(TreeWriter(root_fd))
                 data = os.pread(pack.fileno(), op.size, op.offset)
-                manifest.files[op.path] = write_one(root_fd, op.path, op.mode, [data])
+                manifest.files[op.path] = writer.write(op.path, op.mode, [data])
             progress.write(f"{index}\n")
             progress.flush()
             if index + 1 == kill_after:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from micelio.client import MicClient
 from micelio.vocabulary import FileMode
 from micelio.workdir.state import MIC_DIR, MODES
 
@@ -76,11 +77,30 @@ def save_tree(root: Path, position: int, files: Iterable[CachedFile]) -> None:
     tmp = directory / f"{position}.tmp"
     tmp.write_bytes(encode(files))
     os.replace(tmp, directory / str(position))
-    cached = sorted(
-        (p for p in directory.iterdir() if p.name.isdigit()),
-        key=lambda p: p.stat().st_mtime_ns,
-        reverse=True,
-    )
-    for old in cached[KEEP:]:
+    cached = sorted(((_mtime(p), p) for p in directory.iterdir() if p.name.isdigit()), reverse=True)
+    for _, old in cached[KEEP:]:
         with contextlib.suppress(OSError):
             old.unlink()
+
+
+def _mtime(path: Path) -> int:
+    # Another save may prune it meanwhile (a sync caches two trees at once): then it is gone.
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def tree_at(
+    mic: MicClient, root: Path, organization: str, project: str, position: int
+) -> list[CachedFile]:
+    """The tree at ``position``: from ``.mic/trees/`` once it has been fetched (entries only,
+    packed: ``read_tree``), cached for the next command."""
+    tree = load_tree(root, position)
+    if tree is None:
+        tree = [
+            CachedFile(e.path, e.mode, e.size, e.sha256)
+            for e in mic.read_tree(organization, project, position=position)
+        ]
+        save_tree(root, position, tree)
+    return tree

@@ -19,7 +19,7 @@ from micelio.workdir import sync as sync_
 from micelio.workdir import syncstate
 from micelio.workdir.errors import WorkdirError
 from micelio.workdir.files import TreeWriter, local_path, open_root
-from micelio.workdir.scan import FileChange, ScanResult, scan
+from micelio.workdir.scan import FileChange, ScanResult, TreeFile, scan
 from micelio.workdir.state import (
     MODES,
     FileRecord,
@@ -31,7 +31,7 @@ from micelio.workdir.state import (
     save_manifest,
     save_state,
 )
-from micelio.workdir.trees import CachedFile, load_tree, save_tree
+from micelio.workdir.trees import CachedFile, load_tree, save_tree, tree_at
 
 # Paths per ReadFiles call (the server's limit).
 READ_BATCH = 10_000
@@ -86,7 +86,7 @@ def fetch_files(
     organization: str,
     project: str,
     position: int,
-    entries: Iterable[TreeEntry] | None,
+    entries: Iterable[TreeFile] | None,
     manifest: Manifest,
     on_file: Callable[[TreeEntry], None] | None = None,
 ) -> list[TreeEntry]:
@@ -120,13 +120,7 @@ def cached(entries: Iterable[TreeEntry]) -> list[CachedFile]:
 
 def base_tree(mic: MicClient, root: Path, state: State) -> list[CachedFile]:
     """The tree at the directory's base: from ``.mic/trees/`` once it has been fetched."""
-    tree = load_tree(root, state.base_position)
-    if tree is None:
-        tree = cached(
-            mic.read_tree(state.organization, state.project, position=state.base_position)
-        )
-        save_tree(root, state.base_position, tree)
-    return tree
+    return tree_at(mic, root, state.organization, state.project, state.base_position)
 
 
 def advance_tree(mic: MicClient, root: Path, base: int, session_id: str, position: int) -> None:
@@ -460,7 +454,8 @@ def sync(
     Deletions go first, then local files in the way (ignored here, so not in ``result``)
     move aside to ``PATH.mine``, then the writes: a file turned folder (or back) is applied in
     that order, and nothing local is overwritten."""
-    tree = {e.path: e for e in mic.get_tree(state.organization, state.project, position=position)}
+    # Packed entries, cached: the directory's next base, which `mic status` compares with.
+    tree = {e.path: e for e in tree_at(mic, root, state.organization, state.project, position)}
     stale = [
         e
         for p, e in tree.items()
