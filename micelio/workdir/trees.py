@@ -61,13 +61,34 @@ def decode(data: bytes) -> list[CachedFile] | None:
     return files
 
 
+#: Trees this process last read or wrote, by file (a position's tree never changes; the file
+#: is checked to be the same one): `mic session land` reads its base's twice, for the scan
+#: and to derive the landed position's.
+_memo: dict[Path, tuple[tuple[int, int], list[CachedFile]]] = {}
+
+
 def load_tree(root: Path, position: int) -> list[CachedFile] | None:
     """The cached tree at ``position``, or None."""
+    path = _dir(root) / str(position)
     try:
-        data = (_dir(root) / str(position)).read_bytes()
+        info = path.stat()
+        memo = _memo.get(path)
+        if memo is not None and memo[0] == (info.st_ino, info.st_size):
+            return list(memo[1])
+        data = path.read_bytes()
     except OSError:
         return None
-    return decode(data)
+    files = decode(data)
+    if files is not None and len(data) == info.st_size:
+        _remember(path, (info.st_ino, info.st_size), files)
+    return files
+
+
+def _remember(path: Path, identity: tuple[int, int], files: list[CachedFile]) -> None:
+    _memo.pop(path, None)
+    _memo[path] = (identity, list(files))
+    while len(_memo) > KEEP:  # a long-lived process (`mic mcp`) holds the newest few
+        del _memo[next(iter(_memo))]
 
 
 def save_tree(root: Path, position: int, files: Iterable[CachedFile]) -> None:
@@ -75,8 +96,11 @@ def save_tree(root: Path, position: int, files: Iterable[CachedFile]) -> None:
     directory = _dir(root)
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f"{position}.tmp"
+    files = list(files)
     tmp.write_bytes(encode(files))
+    info = tmp.stat()
     os.replace(tmp, directory / str(position))
+    _remember(directory / str(position), (info.st_ino, info.st_size), files)
     cached = sorted(((_mtime(p), p) for p in directory.iterdir() if p.name.isdigit()), reverse=True)
     for _, old in cached[KEEP:]:
         with contextlib.suppress(OSError):

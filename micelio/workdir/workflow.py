@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from micelio import paths
-from micelio.client import Change, LandProgress, LandResult, MicClient, Session, TreeEntry
+from micelio.client import (
+    Change,
+    LandProgress,
+    LandResult,
+    MicClient,
+    Session,
+    SessionChange,
+    TreeEntry,
+)
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus
 from micelio.workdir import sync as sync_
 from micelio.workdir import syncstate
@@ -123,14 +131,15 @@ def base_tree(mic: MicClient, root: Path, state: State) -> list[CachedFile]:
     return tree_at(mic, root, state.organization, state.project, state.base_position)
 
 
-def advance_tree(mic: MicClient, root: Path, base: int, session_id: str, position: int) -> None:
+def advance_tree(root: Path, base: int, changes: Iterable[SessionChange], position: int) -> None:
     """Cache the tree at ``position`` when it is the cached ``base`` plus only the session
-    landed there (no one else landed in between): no tree to fetch after one's own land."""
+    landed there, whose ``changes`` are given (no one else landed in between): no tree to
+    fetch after one's own land."""
     tree = load_tree(root, base) if position == base + 1 else None
     if tree is None:
         return
     files = {f.path: f for f in tree}
-    for change in mic.iter_changes(session_id):
+    for change in changes:
         if change.change_type == ChangeType.DELETED:
             files.pop(change.path, None)
         elif change.mode in MODES and change.sha256:
@@ -350,8 +359,11 @@ def land(
     changes: Iterator[Change] = (to_change(root, c) for c in result.changes)
     base = state.base_position
     landed = mic.land(changes, session_id=session_id, progress=progress)
-    synced, moved = after_land(mic, root, state, result, landed.landing_position, session_id)
-    advance_tree(mic, root, base, session_id, landed.landing_position)
+    sent = list(mic.iter_changes(session_id))  # as stored: their sha256s
+    synced, moved = after_land(
+        mic, root, state, result, landed.landing_position, session_id, stored=sent
+    )
+    advance_tree(root, base, sent, landed.landing_position)
     return Landed(landed, synced, moved)
 
 
@@ -413,20 +425,39 @@ def after_land(
     session_id: str,
     *,
     verified: bool = True,
+    stored: Iterable[SessionChange] | None = None,
 ) -> tuple[int, tuple[tuple[bytes, bytes], ...]]:
     """Record the new base and manifest; bring in what others landed since the old base.
 
     ``verified``: the files sent are those of ``result`` (false when recovering a landing
     made by an earlier run: they are then left out of the manifest, to be hashed again).
+    ``stored``: the session's changes as the server stored them, if the caller has them.
     Returns how many files the catch-up wrote or removed, and the local files it moved aside.
+
+    The manifest is updated in place for the files sent, as `git commit` updates its index:
+    every other file it records is as the scan found it (a record it holds is checked
+    against the file's stat before use), so 20,000 records need not be rebuilt per land.
     """
     sent = {c.path for c in result.changes}
-    known = {c.path: c.sha256 for c in mic.iter_changes(session_id) if c.sha256}
-    manifest = Manifest()
-    for path, f in result.files.items():
-        sha = (known.get(path) if verified else None) if path in sent else f.sha256
-        if sha:
-            manifest.files[path] = FileRecord(sha, f.mode, f.size, f.mtime_ns)
+    manifest = load_manifest(root)
+    if verified:
+        changes = stored if stored is not None else mic.iter_changes(session_id)
+        known = {c.path: c.sha256 for c in changes if c.sha256}
+    else:
+        known = {}
+    for path in manifest.files.keys() - result.files.keys():
+        del manifest.files[path]  # no longer a file mic tracks here (ignored, nested, gone)
+    for path in result.files.keys() - manifest.files.keys() - sent:
+        f = result.files[path]
+        if f.sha256:  # hashed by the scan (``refresh`` records most of these already)
+            manifest.files[path] = FileRecord(f.sha256, f.mode, f.size, f.mtime_ns)
+    for path in sent:
+        local = result.files.get(path)
+        sha = known.get(path)
+        if local is None or not sha:
+            manifest.files.pop(path, None)  # deleted here, or to be hashed again
+        else:
+            manifest.files[path] = FileRecord(sha, local.mode, local.size, local.mtime_ns)
     synced, moved = 0, tuple[tuple[bytes, bytes], ...]()
     if position > state.base_position + 1:
         # Sessions landed between our base and us: the server checked they touched none of
