@@ -64,7 +64,7 @@ def decode(data: bytes) -> list[CachedFile] | None:
 #: Trees this process last read or wrote, by file (a position's tree never changes; the file
 #: is checked to be the same one): `mic session land` reads its base's twice, for the scan
 #: and to derive the landed position's.
-_memo: dict[Path, tuple[tuple[int, int], list[CachedFile]]] = {}
+_memo: dict[Path, tuple[tuple[int, int, int], list[CachedFile]]] = {}
 
 
 def load_tree(root: Path, position: int) -> list[CachedFile] | None:
@@ -73,18 +73,22 @@ def load_tree(root: Path, position: int) -> list[CachedFile] | None:
     try:
         info = path.stat()
         memo = _memo.get(path)
-        if memo is not None and memo[0] == (info.st_ino, info.st_size):
+        if memo is not None and memo[0] == _identity(info):
             return list(memo[1])
         data = path.read_bytes()
     except OSError:
         return None
     files = decode(data)
     if files is not None and len(data) == info.st_size:
-        _remember(path, (info.st_ino, info.st_size), files)
+        _remember(path, _identity(info), files)
     return files
 
 
-def _remember(path: Path, identity: tuple[int, int], files: list[CachedFile]) -> None:
+def _identity(info: os.stat_result) -> tuple[int, int, int]:
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _remember(path: Path, identity: tuple[int, int, int], files: list[CachedFile]) -> None:
     _memo.pop(path, None)
     _memo[path] = (identity, list(files))
     while len(_memo) > KEEP:  # a long-lived process (`mic mcp`) holds the newest few
@@ -100,7 +104,7 @@ def save_tree(root: Path, position: int, files: Iterable[CachedFile]) -> None:
     tmp.write_bytes(encode(files))
     info = tmp.stat()
     os.replace(tmp, directory / str(position))
-    _remember(directory / str(position), (info.st_ino, info.st_size), files)
+    _remember(directory / str(position), _identity(info), files)
     cached = sorted(((_mtime(p), p) for p in directory.iterdir() if p.name.isdigit()), reverse=True)
     for _, old in cached[KEEP:]:
         with contextlib.suppress(OSError):
