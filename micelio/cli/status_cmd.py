@@ -21,7 +21,7 @@ from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt, connect, print_json
 from micelio.vocabulary import ChangeType
 
 if TYPE_CHECKING:
-    from micelio.workdir.diffs import FileDiff
+    from micelio.diffs import FileDiff
     from micelio.workdir.status import Status
 
 _MARK = {ChangeType.ADDED: "A", ChangeType.MODIFIED: "M", ChangeType.DELETED: "D"}
@@ -144,7 +144,8 @@ def diff(
     token: TokenOpt = None,
 ) -> None:
     """The working directory's changes against its base, or between two positions."""
-    from micelio.workdir import compare, diffs, workflow
+    from micelio import diffs
+    from micelio.workdir import compare, workflow
 
     between = from_ is not None or to is not None
     where = target(project)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from micelio import paths
 from micelio.client import MicClient
+from micelio.diffs import FileDiff, Side, file_diff
 from micelio.vocabulary import ChangeType, FileMode
-from micelio.workdir.diffs import FileDiff, Side, file_diff
 from micelio.workdir.errors import WorkdirError
 from micelio.workdir.files import local_path, open_root, write_file
 from micelio.workdir.state import State, load_manifest, save_manifest

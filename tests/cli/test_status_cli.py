@@ -276,7 +276,7 @@ def test_landing_caches_the_next_tree(mic: Mic, server: MicServer, tmp_path: Pat
 
 def test_diff_colours_only_on_a_terminal() -> None:
     from micelio.cli.status_cmd import diff_bytes
-    from micelio.workdir.diffs import Side, file_diff
+    from micelio.diffs import Side, file_diff
 
     found = [file_diff("a", Side(b"x\n", 0o100644), Side(b"y\n", 0o100644))]
     plain = diff_bytes(found, color=False)
