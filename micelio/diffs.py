@@ -73,6 +73,22 @@ class FileDiff:
     new_size: int
 
 
+@dataclass(frozen=True, slots=True)
+class PathDiff:
+    """A path that differs between two positions (exact bytes) and its comparison."""
+
+    path: bytes
+    compared: Compared
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """Where a bounded diff stopped: ``files_left`` differing files are not in it, and why."""
+
+    files_left: int
+    reason: str
+
+
 def is_binary(data: bytes) -> bool:
     return b"\0" in data[:BINARY_SNIFF]
 

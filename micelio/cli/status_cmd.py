@@ -150,20 +150,29 @@ def diff(
     between = from_ is not None or to is not None
     where = target(project)
     wanted = [project_path(where, p) for p in path or []]
+    cut = None
     with connect(server, token, fallback=where.server) as mic:
         if between:
-            new = to
-            if new is None:
-                new = mic.get_project(where.organization, where.project).head_position
-            old = from_ if from_ is not None else max(0, new - 1)
-            found = compare.positions_diff(
-                mic, where.organization, where.project, old, new, wanted, where.root, shown_path
+            found, cut = compare.positions_diff(
+                mic,
+                where.organization,
+                where.project,
+                from_,
+                to,
+                wanted,
+                shown_path,
+                stat_only=stat,
             )
         else:
             if where.root is None:
                 raise CliError("not in a mic checkout: pass --from/--to and --project", USAGE)
             root, state = workflow.current(where.root)
             found = compare.working_diff(mic, root, state, wanted, shown_path)
+    if cut is not None:
+        # The server's caps (docs/architecture.md): said on stderr, the diff shown is whole.
+        sys.stderr.write(
+            f"warning: diff cut short: {cut.files_left} more files ({safe(cut.reason)})\n"
+        )
     if stat:
         text = diffs.stat_lines(found)
         sys.stdout.write("".join(line + "\n" for line in text) if text else "no changes\n")

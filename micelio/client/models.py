@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from micelio.diffs import Cut, PathDiff
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus, TokenRole
 
 T = TypeVar("T")
@@ -118,6 +119,17 @@ class LogEntry:
     landed_by: Identity | None
     stats: ChangeStats
     file_path: str = ""  # with a path: its name in this session (renames change it)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionsDiff:
+    """The server's diff between two positions: the files that differ, in path order, and
+    where a cap stopped it (None: complete)."""
+
+    from_position: int
+    to_position: int
+    files: list[PathDiff]
+    cut: Cut | None = None
 
 
 @dataclass(frozen=True, slots=True)

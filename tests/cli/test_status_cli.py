@@ -62,7 +62,6 @@ def test_checkout_streams_every_kind_of_file(mic: Mic, project: str, tmp_path: P
     assert not os.access(work / "a.txt", os.X_OK)
     assert os.readlink(work / "link") == "a.txt"
     assert (work / "odd\tname").read_bytes() == b"tab\n"
-    assert (work / ".mic" / "trees" / "1").is_file()  # the tree, cached once per position
     st = mic(work, "status", "--json").json()
     assert (st["base_position"], st["head_position"], st["behind"]) == (1, 2, 1)
     assert st["changes"] == [] and st["conflicts"] == []
@@ -146,7 +145,6 @@ def test_diff_between_positions(mic: Mic, project: str, tmp_path: Path) -> None:
     work = _checkout(mic, tmp_path, project)
     assert mic(work, "diff", "--from", "1").stdout == expected  # to the head
     assert mic(work, "diff", "--from", "2", "--to", "2").stdout == ""
-    assert (work / ".mic" / "trees" / "1").is_file()
     result = mic(tmp_path, "diff", "--from", "1", "--to", "9", "--project", project, check=False)
     assert_one_line_error(result, errors.NOT_FOUND, "position 9")
 
