@@ -150,7 +150,7 @@ def render(name: str, c: Compared) -> FileDiff:
         # git has no such case; said in one meta line where the hunks would be
         out.append((Line.META, b"--- " + from_name))
         out.append((Line.META, b"+++ " + to_name))
-        out.append((Line.META, b"(" + c.omitted.encode() + b")"))
+        out.append((Line.META, c.omitted.encode()))
     else:
         out.append((Line.META, b"--- " + from_name))
         out.append((Line.META, b"+++ " + to_name))

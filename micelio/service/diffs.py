@@ -3,8 +3,8 @@
 The trees at both positions are compared by (sha256, mode); the contents of the paths that
 differ are read in batches (one read transaction per side and batch) and compared by the pure
 ``micelio.diffs``, the same code as the client's working-directory diff. Work is bounded per
-call: a file larger than ``MAX_FILE_BYTES`` on either side is named without hunks (``omitted``);
-past ``MAX_FILES`` differing files or ``MAX_CALL_BYTES`` of contents read, the stream ends with
+call (``DiffLimits``): a file larger than 2 MiB on either side is named without hunks
+(``omitted``); past 10,000 differing files or 64 MiB of contents read, the stream ends with
 a ``Cut`` saying how many files are left, as `git diff` would have no reason to, but a shared
 server must.
 """
@@ -23,17 +23,24 @@ from micelio.service.auth import Principal
 from micelio.service.content import ContentService, wire_key
 from micelio.service.errors import InvalidArgument
 
-#: Each side of a file diffed: a larger file is named with ``omitted`` (difflib is quadratic in
-#: the worst case, and the hunks must fit a message).
-MAX_FILE_BYTES = 2 * 1024 * 1024
-#: Differing files per call, and bytes of contents read per call.
-MAX_FILES = 10_000
-MAX_CALL_BYTES = 64 * 1024 * 1024
+MIB = 1024 * 1024
 #: Paths and pathspecs one request may name.
 MAX_PATHS = 1_000
 MAX_GLOBS = 100
-#: Contents held at once: a batch of files is read until its sizes reach this.
-BATCH_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DiffLimits:
+    """What one ``Diff`` call may cost (docs/architecture.md, "Diffs between positions")."""
+
+    #: Each side of a file diffed: a larger file is named with ``omitted`` (difflib is
+    #: quadratic in the worst case, and the hunks must fit a message).
+    file_bytes: int = 2 * MIB
+    #: Differing files per call, and bytes of contents read per call.
+    files: int = 10_000
+    call_bytes: int = 64 * MIB
+    #: Contents held at once: a batch of files is read until its sizes reach this.
+    batch_bytes: int = 8 * MIB
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +82,7 @@ def differing(
     return sorted(keys, key=lambda k: (old.get(k) or new[k]).path)
 
 
-def _too_large(old: Entry | None, new: Entry | None) -> Compared:
+def _too_large(old: Entry | None, new: Entry | None, limit: int) -> Compared:
     return Compared(
         old.mode if old else None,
         new.mode if new else None,
@@ -86,14 +93,17 @@ def _too_large(old: Entry | None, new: Entry | None) -> Compared:
         added=0,
         deleted=0,
         hunks=[],
-        omitted=f"too large to diff on the server (over {MAX_FILE_BYTES // (1024 * 1024)} MiB)",
+        omitted=f"too large to diff on the server (over {_size(limit)})",
     )
 
 
 class DiffService:
-    def __init__(self, db: Database, content: ContentService) -> None:
+    def __init__(
+        self, db: Database, content: ContentService, limits: DiffLimits | None = None
+    ) -> None:
         self._db = db
         self._content = content
+        self.limits = limits or DiffLimits()
 
     def diff(
         self,
@@ -143,12 +153,12 @@ class DiffService:
         old = self._tree(project_id, start)
         new = self._tree(project_id, to)
         keys = differing(old, new, wanted, patterns)
-        if len(keys) > MAX_FILES:
-            cut: Cut | None = Cut(len(keys) - MAX_FILES, f"more than {MAX_FILES:,} files differ")
-            keys = keys[:MAX_FILES]
-        else:
-            cut = None
-        budget = MAX_CALL_BYTES
+        limits = self.limits
+        cut = None
+        if len(keys) > limits.files:
+            cut = Cut(len(keys) - limits.files, f"more than {limits.files:,} files differ")
+            keys = keys[: limits.files]
+        budget = limits.call_bytes
         batch: list[str] = []
         batch_bytes = 0
         for index, key in enumerate(keys):
@@ -156,20 +166,20 @@ class DiffService:
             # a file too large is not read: it costs the budget nothing
             size = (
                 0
-                if _largest(o, n) > MAX_FILE_BYTES
+                if _largest(o, n) > limits.file_bytes
                 else (o.size if o else 0) + (n.size if n else 0)
             )
             if size > budget:
                 yield from self._batch(project_id, start, to, batch, old, new)
                 yield Cut(
                     len(keys) - index + (cut.files_left if cut else 0),
-                    f"more than {MAX_CALL_BYTES // (1024 * 1024)} MiB of contents to compare",
+                    f"more than {_size(limits.call_bytes)} of contents to compare",
                 )
                 return
             budget -= size
             batch.append(key)
             batch_bytes += size
-            if batch_bytes >= BATCH_BYTES:
+            if batch_bytes >= limits.batch_bytes:
                 yield from self._batch(project_id, start, to, batch, old, new)
                 batch, batch_bytes = [], 0
         yield from self._batch(project_id, start, to, batch, old, new)
@@ -186,7 +196,7 @@ class DiffService:
         new: dict[str, Entry],
     ) -> Iterator[PathDiff]:
         """The diffs of ``keys``, in order: contents of both sides read, then compared."""
-        small = {k for k in keys if _largest(old.get(k), new.get(k)) <= MAX_FILE_BYTES}
+        small = {k for k in keys if _largest(old.get(k), new.get(k)) <= self.limits.file_bytes}
         olds = self._contents(project_id, start, [k for k in small if k in old])
         news = self._contents(project_id, to, [k for k in small if k in new])
         for key in keys:
@@ -195,7 +205,7 @@ class DiffService:
             if key in small:
                 yield PathDiff(path, compare(olds.get(key), news.get(key)))
             else:
-                yield PathDiff(path, _too_large(o, n))
+                yield PathDiff(path, _too_large(o, n, self.limits.file_bytes))
 
     def _contents(self, project_id: int, position: int, keys: list[str]) -> dict[str, Side]:
         found: dict[str, Side] = {}
@@ -213,6 +223,10 @@ class DiffService:
         if row is not None:
             found[_key(row)] = Side(b"".join(chunks), row.mode)
         return found
+
+
+def _size(n: int) -> str:
+    return f"{n // MIB} MiB" if n % MIB == 0 else f"{n:,} bytes"
 
 
 def _largest(old: Entry | None, new: Entry | None) -> int:
