@@ -25,7 +25,6 @@ from micelio.client.models import (
     TokenInfo,
     TreeEntry,
 )
-from micelio.diffs import Compared, Cut, PathDiff, hunk_kind
 from micelio.v1 import micelio_pb2 as pb
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus, TokenRole
 
@@ -262,6 +261,8 @@ def start_request(
 
 def positions_diff_from_pb(responses: list[pb.DiffResponse]) -> PositionsDiff:
     """A ``Diff`` stream's messages as one record (the hunk kinds from each line's first byte)."""
+    from micelio.diffs import Compared, Cut, PathDiff, hunk_kind
+
     files = []
     cut = None
     for response in responses:

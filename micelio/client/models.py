@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from micelio.diffs import Cut, PathDiff
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus, TokenRole
+
+if TYPE_CHECKING:  # difflib is not for every command's start-up
+    from micelio.diffs import Cut, PathDiff
 
 T = TypeVar("T")
 
