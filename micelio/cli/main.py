@@ -89,11 +89,12 @@ def main() -> None:
         print(version_line())
         sys.exit(errors.OK)
     # `mic status` is run most and should feel instant: a plain command line skips typer.
-    from micelio.cli import status_view
+    if sys.argv[1:2] == ["status"]:
+        from micelio.cli import status_view
 
-    fast = status_view.fast_args(sys.argv[1:])
-    if fast is not None:
-        errors.run_plain(lambda: status_view.show(*fast), as_json=fast[2])
+        fast = status_view.fast_args(sys.argv[1:])
+        if fast is not None:
+            errors.run_plain(lambda: status_view.show(*fast), as_json=fast[2])
     errors.run(build())
 
 

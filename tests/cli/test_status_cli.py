@@ -289,3 +289,44 @@ def test_diff_colours_only_on_a_terminal() -> None:
         .replace(b"\x1b[m", b"")
         == plain
     )
+
+
+def test_status_fast_path_parses_only_plain_command_lines() -> None:
+    from micelio.cli.status_view import fast_args
+
+    assert fast_args(["status"]) == (None, None, False)
+    assert fast_args(["status", "--json", "--server", "h:1", "--token=t"]) == ("h:1", "t", True)
+    # Anything else is typer's to answer: help, typos, a missing value, another command.
+    for argv in (
+        ["status", "--help"],
+        ["status", "--jsn"],
+        ["status", "--server"],
+        ["status", "--server", "--json"],
+        ["status", "--token="],
+        ["status", "x"],
+        ["diff"],
+        [],
+    ):
+        assert fast_args(argv) is None, argv
+
+
+def test_status_runs_without_typer(mic: Mic, project: str, tmp_path: Path) -> None:
+    work = _checkout(mic, tmp_path, project)
+    probe = (
+        "import sys\nfrom micelio.cli.main import main\nsys.argv = ['mic'] + sys.argv[1:]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(repr(sorted(m for m in ('typer', 'click') if m in sys.modules)))\n"
+    )
+    env = process_env(mic.env) | {"PYTHONPATH": str(ROOT)}
+    for args, loaded in ((["status", "--json"], "[]"), (["status", "--help"], "['typer']")):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stderr.endswith(loaded), (args, done.stderr)
+        if "--json" in args:
+            assert json.loads(done.stdout)["changes"] == []
