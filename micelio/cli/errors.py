@@ -28,6 +28,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 OK, GENERIC, USAGE, NOT_FOUND, CONFLICT, AUTH, STATE, UNREACHABLE = 0, 1, 2, 3, 4, 5, 6, 7
@@ -168,6 +169,22 @@ def _usage(exc: Any, as_json: bool) -> NoReturn:
     """A click usage error as one line, naming the command's help."""
     where = exc.ctx.command_path if exc.ctx is not None else "mic"
     report(f"{exc.format_message()} (see `{where} --help`)", USAGE, as_json=as_json)
+
+
+def run_plain(command: Callable[[], None], *, as_json: bool) -> NoReturn:
+    """Run a command parsed without typer (``mic status``'s fast path) with ``run``'s
+    contract: one error line and an exit code, ``interrupted`` on Ctrl-C."""
+    try:
+        command()
+    except KeyboardInterrupt:
+        report("interrupted", INTERRUPTED, as_json=as_json)
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        if os.environ.get("MIC_DEBUG") == "1":
+            raise
+        fail(exc, as_json=as_json)
+    sys.exit(OK)
 
 
 def run(app: Any, args: list[str] | None = None) -> NoReturn:

@@ -29,6 +29,7 @@ from micelio.cli.output import (
     split_ref,
     when,
 )
+from micelio.cli.plain import shown_path as shown_path  # re-exported for the commands
 from micelio.vocabulary import FileMode
 
 if TYPE_CHECKING:  # the client (grpc, protobuf) loads when a command runs, not for --help
@@ -89,10 +90,6 @@ def project_path(where: Target, given: str) -> bytes:
     if joined == b".." or joined.startswith(b"../"):
         raise CliError(f"{given} is outside the checkout {where.root}", USAGE)
     return joined
-
-
-def shown_path(raw: bytes) -> str:
-    return safe(os.fsdecode(raw).encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def first_line(goal: str, width: int = GOAL_WIDTH) -> str:

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING
 
-import typer
+from micelio.cli import errors
 
-from micelio.cli import coercion, errors
+if TYPE_CHECKING:
+    import typer
 
-app = typer.Typer(
-    name="mic",
-    help="Session-based version control. Git tracks what; mic tracks why.\n\n"
-    "`mic --version` prints the version.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    # Plain help, as git prints it: rich's panels cost 50 ms of imports on every --help.
-    rich_markup_mode=None,
-)
+
+@functools.cache
+def _root() -> typer.Typer:
+    """The bare root app (typer is imported only by the commands that parse with it)."""
+    import typer
+
+    return typer.Typer(
+        name="mic",
+        help="Session-based version control. Git tracks what; mic tracks why.\n\n"
+        "`mic --version` prints the version.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        # Plain help, as git prints it: rich's panels cost 50 ms of imports on every --help.
+        rich_markup_mode=None,
+    )
 
 
 def version_line() -> str:
@@ -32,7 +40,10 @@ def version_line() -> str:
 def build() -> typer.Typer:
     """The `mic` app with every command group, assembled once per process."""
     # Each group lives in its own module; registration order is the order of `mic --help`.
+    from micelio.cli import coercion
+
     coercion.install()
+    app = _root()
     from micelio.cli import (
         checkout_cmd,
         export_cmd,
@@ -77,6 +88,13 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:
         print(version_line())
         sys.exit(errors.OK)
+    # `mic status` is run most and should feel instant: a plain command line skips typer.
+    if sys.argv[1:2] == ["status"]:
+        from micelio.cli import status_view
+
+        fast = status_view.fast_args(sys.argv[1:])
+        if fast is not None:
+            errors.run_plain(lambda: status_view.show(*fast), as_json=fast[2])
     errors.run(build())
 
 

@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from micelio.cli import plain
 from micelio.cli.errors import USAGE, CliError
+
+# The commands import these from here; they live in ``plain`` for `mic status`'s fast path.
+safe = plain.safe
+print_json = plain.print_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -72,29 +77,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# Characters that would move the cursor, end a line, colour the terminal or reorder text
-# when printed as they are: C0 and C1 controls, DEL, line/paragraph separators and the
-# bidirectional overrides ("Trojan Source"). Paths may hold any of them.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_IN_PROSE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 # rich markup: a backslash before an opening bracket that would start a tag.
 _MARKUP = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    char = match.group()
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def safe(text: str, *, multiline: bool = False) -> str:
-    """``text`` (a file name, a goal) with control characters written as escapes
-    (``\\n``, ``\\x1b``, ``\\u202e``), so that printing it cannot change the terminal.
-    ``multiline`` (prose: a message, a decision) keeps newlines and tabs."""
-    return (_UNSAFE_IN_PROSE if multiline else _UNSAFE).sub(_escape_char, text)
 
 
 def shown(text: str, *, multiline: bool = False) -> str:
@@ -114,11 +98,6 @@ def connect(server: str | None, token: str | None, *, fallback: str | None = Non
     from micelio.client import MicClient
 
     return MicClient.from_environment(server, token, fallback_server=fallback)
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 def print_json_array(items: Iterable[Any]) -> None:

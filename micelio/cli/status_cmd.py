@@ -10,75 +10,16 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from micelio.cli.errors import NOT_FOUND, USAGE, CliError
 from micelio.cli.history_cmd import ProjectOpt, project_path, shown_path, target
 from micelio.cli.output import JsonOpt, ServerOpt, TokenOpt, connect, print_json, safe
-from micelio.vocabulary import ChangeType
 
 if TYPE_CHECKING:
-    from micelio.workdir.diffs import FileDiff
-    from micelio.workdir.status import Status
-
-_MARK = {ChangeType.ADDED: "A", ChangeType.MODIFIED: "M", ChangeType.DELETED: "D"}
-
-
-# --- status -----------------------------------------------------------------------------------
-
-
-def status_to_dict(st: Status) -> dict[str, Any]:
-    """The shape of ``mic status --json`` (docs/cli-json.md)."""
-    from micelio import paths
-
-    return {
-        "root": str(st.root),
-        "organization": st.organization,
-        "project": st.project,
-        "session_id": st.session_id,
-        "base_position": st.base_position,
-        "head_position": st.head_position,
-        "behind": st.behind,
-        "changes": [
-            {
-                "file_path": c.display,
-                "change_type": str(c.kind),
-                "mode": int(c.mode),
-                "size": c.size,
-            }
-            for c in st.changes
-        ],
-        "counts": {str(kind): st.count(kind) for kind in _MARK},
-        "conflicts": [paths.display(p) for p in st.conflicts],
-        "invalid": [{"file_path": paths.display(p), "reason": r} for p, r in st.invalid],
-    }
-
-
-def status_text(st: Status) -> list[str]:
-    """The lines `mic status` prints."""
-    where = f"{safe(st.organization)}/{safe(st.project)} at position {st.base_position}"
-    if st.behind:
-        where += f" (head {st.head_position}: {st.behind} behind; `mic sync` brings it)"
-    else:
-        where += " (the head)"
-    lines = [f"{where}  {safe(str(st.root))}"]
-    lines.append(f"session {st.session_id}" if st.session_id else "no active session")
-    if st.changes:
-        counts = ", ".join(f"{st.count(kind)} {kind}" for kind in _MARK)
-        lines.append(f"pending changes: {counts}")
-        lines += [f"  {_MARK[c.kind]} {shown_path(c.path)}" for c in st.changes]
-    else:
-        lines.append("no pending changes")
-    if st.conflicts:
-        lines.append(f"conflicts ({len(st.conflicts)}): `mic resolve PATH` once fixed")
-        lines += [f"  C {shown_path(p)}" for p in st.conflicts]
-    else:
-        lines.append("no conflicts")
-    lines += [f"  cannot land {shown_path(p)}: {safe(r)}" for p, r in st.invalid]
-    return lines
+    from micelio.diffs import FileDiff
 
 
 def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
@@ -88,16 +29,9 @@ def status(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = 
     "base_position", "head_position", "behind", "changes": [{"file_path", "change_type",
     "mode", "size"}], "counts": {"added", "modified", "deleted"}, "conflicts", "invalid"}.
     """
-    from micelio.workdir import workflow
-    from micelio.workdir.status import status as compute
+    from micelio.cli import status_view
 
-    root, state = workflow.current(Path.cwd())
-    with connect(server, token, fallback=state.server) as mic:
-        st = compute(mic, root, state)
-    if as_json:
-        print_json(status_to_dict(st))
-        return
-    sys.stdout.write("".join(line + "\n" for line in status_text(st)))
+    status_view.show(server, token, as_json)
 
 
 # --- diff -------------------------------------------------------------------------------------
@@ -144,25 +78,35 @@ def diff(
     token: TokenOpt = None,
 ) -> None:
     """The working directory's changes against its base, or between two positions."""
-    from micelio.workdir import compare, diffs, workflow
+    from micelio import diffs
+    from micelio.workdir import compare, workflow
 
     between = from_ is not None or to is not None
     where = target(project)
     wanted = [project_path(where, p) for p in path or []]
+    cut = None
     with connect(server, token, fallback=where.server) as mic:
         if between:
-            new = to
-            if new is None:
-                new = mic.get_project(where.organization, where.project).head_position
-            old = from_ if from_ is not None else max(0, new - 1)
-            found = compare.positions_diff(
-                mic, where.organization, where.project, old, new, wanted, where.root, shown_path
+            found, cut = compare.positions_diff(
+                mic,
+                where.organization,
+                where.project,
+                from_,
+                to,
+                wanted,
+                shown_path,
+                stat_only=stat,
             )
         else:
             if where.root is None:
                 raise CliError("not in a mic checkout: pass --from/--to and --project", USAGE)
             root, state = workflow.current(where.root)
             found = compare.working_diff(mic, root, state, wanted, shown_path)
+    if cut is not None:
+        # The server's caps (docs/architecture.md): said on stderr, the diff shown is whole.
+        sys.stderr.write(
+            f"warning: diff cut short: {cut.files_left} more files ({safe(cut.reason)})\n"
+        )
     if stat:
         text = diffs.stat_lines(found)
         sys.stdout.write("".join(line + "\n" for line in text) if text else "no changes\n")

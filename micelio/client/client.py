@@ -48,6 +48,7 @@ from micelio.client.models import (
     Message,
     Organization,
     Page,
+    PositionsDiff,
     Project,
     ProjectArchive,
     Session,
@@ -630,6 +631,33 @@ class MicClient:
         )
         _set_position(req, position)
         return convert.blame_lines_from_pb(self._stream(self._content.Blame, req))
+
+    def diff(
+        self,
+        organization: str,
+        project: str,
+        *,
+        from_position: int | None = None,
+        to_position: int | None = None,
+        paths: Sequence[bytes | str] = (),
+        globs: Sequence[str] = (),
+        stat_only: bool = False,
+    ) -> PositionsDiff:
+        """The files that differ between two positions (``to`` None: the head; ``from`` None:
+        the one before ``to``), under ``paths`` and matching ``globs``, computed by the server
+        (bounded: see ``PositionsDiff.cut``); ``stat_only`` leaves the hunks out."""
+        req = pb.DiffRequest(
+            organization=organization,
+            project=project,
+            globs=list(globs),
+            stat_only=stat_only,
+        )
+        req.paths.extend(pb.PathRef(file_path=f, raw_path=r) for f, r in map(_wire, paths))
+        if from_position is not None:
+            req.has_from, req.from_position = True, from_position
+        if to_position is not None:
+            req.has_to, req.to_position = True, to_position
+        return convert.positions_diff_from_pb(list(self._stream(self._content.Diff, req)))
 
     # --- migration jobs -----------------------------------------------------------------------
 

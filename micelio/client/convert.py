@@ -18,6 +18,7 @@ from micelio.client.models import (
     LogEntry,
     Message,
     Organization,
+    PositionsDiff,
     Project,
     Session,
     SessionChange,
@@ -256,3 +257,31 @@ def start_request(
         request.has_base_position = True
         request.base_position = base_position
     return request
+
+
+def positions_diff_from_pb(responses: list[pb.DiffResponse]) -> PositionsDiff:
+    """A ``Diff`` stream's messages as one record (the hunk kinds from each line's first byte)."""
+    from micelio.diffs import Compared, Cut, PathDiff, hunk_kind
+
+    files = []
+    cut = None
+    for response in responses:
+        for f in response.files:
+            lines = f.hunks.split(b"\n")[:-1] if f.hunks else []
+            compared = Compared(
+                f.old_mode if f.has_old else None,
+                f.new_mode if f.has_new else None,
+                f.old_size,
+                f.new_size,
+                f.same_content,
+                f.binary,
+                f.added,
+                f.deleted,
+                [(hunk_kind(line), line) for line in lines],
+                f.omitted,
+            )
+            files.append(PathDiff(paths.from_wire(f.file_path, f.raw_path), compared))
+        if response.truncated:
+            cut = Cut(response.files_left, response.truncated_reason)
+    first = responses[0] if responses else pb.DiffResponse()
+    return PositionsDiff(first.from_position, first.to_position, files, cut)

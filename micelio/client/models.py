@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus, TokenRole
+
+if TYPE_CHECKING:  # difflib is not for every command's start-up
+    from micelio.diffs import Cut, PathDiff
 
 T = TypeVar("T")
 
@@ -118,6 +121,17 @@ class LogEntry:
     landed_by: Identity | None
     stats: ChangeStats
     file_path: str = ""  # with a path: its name in this session (renames change it)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionsDiff:
+    """The server's diff between two positions: the files that differ, in path order, and
+    where a cap stopped it (None: complete)."""
+
+    from_position: int
+    to_position: int
+    files: list[PathDiff]
+    cut: Cut | None = None
 
 
 @dataclass(frozen=True, slots=True)

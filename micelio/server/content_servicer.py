@@ -1,4 +1,4 @@
-"""ContentService: trees and files at a landing position, a path's log, blame."""
+"""ContentService: trees and files at a landing position, a path's log, blame, diffs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import grpc
 
+from micelio import paths
+from micelio.diffs import Cut, PathDiff
 from micelio.server import convert
 from micelio.server.errors import streaming
 from micelio.server.interceptor import current_principal
@@ -115,3 +117,58 @@ class ContentServicer(rpc.ContentServiceServicer):
             request.position if request.has_position else None,
         )
         yield from convert.blame_chunks(result)
+
+    @streaming
+    def Diff(
+        self, request: pb.DiffRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.DiffResponse]:
+        start, to, stream = self._s.diffs.diff(
+            current_principal(),
+            request.organization,
+            request.project,
+            request.from_position if request.has_from else None,
+            request.to_position if request.has_to else None,
+            [(p.file_path, p.raw_path) for p in request.paths],
+            list(request.globs),
+        )
+        # Packed as ReadFiles packs: many small files per message.
+        response = pb.DiffResponse(from_position=start, to_position=to)
+        size = 0
+        sent = False
+        for item in stream:
+            if isinstance(item, Cut):
+                response.truncated = True
+                response.files_left = item.files_left
+                response.truncated_reason = item.reason
+                break
+            message = _file_diff(item, stat_only=request.stat_only)
+            if response.files and size + len(message.hunks) > PACK_BYTES:
+                yield response
+                sent = True
+                response = pb.DiffResponse(from_position=start, to_position=to)
+                size = 0
+            response.files.append(message)
+            size += 100 + len(message.file_path) + len(message.hunks)
+        if response.files or response.truncated or not sent:
+            yield response
+
+
+def _file_diff(item: PathDiff, *, stat_only: bool) -> pb.FileDiff:
+    c = item.compared
+    file_path, raw_path = paths.to_wire(item.path)
+    return pb.FileDiff(
+        file_path=file_path,
+        raw_path=raw_path,
+        has_old=c.old_mode is not None,
+        old_mode=c.old_mode or 0,
+        old_size=c.old_size,
+        has_new=c.new_mode is not None,
+        new_mode=c.new_mode or 0,
+        new_size=c.new_size,
+        same_content=c.same,
+        binary=c.binary,
+        added=c.added,
+        deleted=c.deleted,
+        hunks=b"" if stat_only else b"".join(line + b"\n" for _, line in c.hunks),
+        omitted=c.omitted,
+    )

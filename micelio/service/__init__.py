@@ -17,6 +17,7 @@ from micelio.service.archives import ArchiveService
 from micelio.service.auth import TokenAuthority
 from micelio.service.browse import BrowseService
 from micelio.service.content import ContentService
+from micelio.service.diffs import DiffService
 from micelio.service.history import HistoryService
 from micelio.service.jobs import JobService, SourceRules
 from micelio.service.landing import Lander
@@ -39,6 +40,7 @@ class Services:
     lander: Lander
     content: ContentService
     history: HistoryService
+    diffs: DiffService
     jobs: JobService
     archives: ArchiveService
     server_id: str = ""
@@ -89,6 +91,7 @@ class Services:
             ),
             content=content,
             history=HistoryService(db, store, content),
+            diffs=DiffService(db, content),
             jobs=JobService(
                 db,
                 SourceRules(

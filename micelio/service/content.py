@@ -131,11 +131,13 @@ class ContentService:
                 )
             keys = sorted({wire_key(file_path, raw)[1] for file_path, raw in wanted})
         project_id, at = self.resolve_position(principal, organization, project, position)
-        return at, self._stream_files(project_id, at, keys, entries_only)
+        return at, self.stream_files(project_id, at, keys, entries_only)
 
-    def _stream_files(
-        self, project_id: int, position: int, keys: list[str] | None, entries_only: bool
+    def stream_files(
+        self, project_id: int, position: int, keys: list[str] | None, entries_only: bool = False
     ) -> Iterator[FileRow | bytes]:
+        """Rows and checked chunks of ``keys`` (None: the whole tree) at ``position``, for a
+        caller that has checked the principal (``resolve_position``)."""
         if keys == []:
             return
         with self._db.read() as db:

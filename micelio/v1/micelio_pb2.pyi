@@ -687,6 +687,76 @@ class FileItem(_message.Message):
     data: bytes
     def __init__(self, entry: _Optional[_Union[TreeEntry, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
+class DiffRequest(_message.Message):
+    __slots__ = ("organization", "project", "has_from", "from_position", "has_to", "to_position", "paths", "globs", "stat_only")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    HAS_FROM_FIELD_NUMBER: _ClassVar[int]
+    FROM_POSITION_FIELD_NUMBER: _ClassVar[int]
+    HAS_TO_FIELD_NUMBER: _ClassVar[int]
+    TO_POSITION_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    GLOBS_FIELD_NUMBER: _ClassVar[int]
+    STAT_ONLY_FIELD_NUMBER: _ClassVar[int]
+    organization: str
+    project: str
+    has_from: bool
+    from_position: int
+    has_to: bool
+    to_position: int
+    paths: _containers.RepeatedCompositeFieldContainer[PathRef]
+    globs: _containers.RepeatedScalarFieldContainer[str]
+    stat_only: bool
+    def __init__(self, organization: _Optional[str] = ..., project: _Optional[str] = ..., has_from: _Optional[bool] = ..., from_position: _Optional[int] = ..., has_to: _Optional[bool] = ..., to_position: _Optional[int] = ..., paths: _Optional[_Iterable[_Union[PathRef, _Mapping]]] = ..., globs: _Optional[_Iterable[str]] = ..., stat_only: _Optional[bool] = ...) -> None: ...
+
+class DiffResponse(_message.Message):
+    __slots__ = ("from_position", "to_position", "files", "truncated", "files_left", "truncated_reason")
+    FROM_POSITION_FIELD_NUMBER: _ClassVar[int]
+    TO_POSITION_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    FILES_LEFT_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_REASON_FIELD_NUMBER: _ClassVar[int]
+    from_position: int
+    to_position: int
+    files: _containers.RepeatedCompositeFieldContainer[FileDiff]
+    truncated: bool
+    files_left: int
+    truncated_reason: str
+    def __init__(self, from_position: _Optional[int] = ..., to_position: _Optional[int] = ..., files: _Optional[_Iterable[_Union[FileDiff, _Mapping]]] = ..., truncated: _Optional[bool] = ..., files_left: _Optional[int] = ..., truncated_reason: _Optional[str] = ...) -> None: ...
+
+class FileDiff(_message.Message):
+    __slots__ = ("file_path", "raw_path", "has_old", "old_mode", "old_size", "has_new", "new_mode", "new_size", "same_content", "binary", "added", "deleted", "hunks", "omitted")
+    FILE_PATH_FIELD_NUMBER: _ClassVar[int]
+    RAW_PATH_FIELD_NUMBER: _ClassVar[int]
+    HAS_OLD_FIELD_NUMBER: _ClassVar[int]
+    OLD_MODE_FIELD_NUMBER: _ClassVar[int]
+    OLD_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HAS_NEW_FIELD_NUMBER: _ClassVar[int]
+    NEW_MODE_FIELD_NUMBER: _ClassVar[int]
+    NEW_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SAME_CONTENT_FIELD_NUMBER: _ClassVar[int]
+    BINARY_FIELD_NUMBER: _ClassVar[int]
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    HUNKS_FIELD_NUMBER: _ClassVar[int]
+    OMITTED_FIELD_NUMBER: _ClassVar[int]
+    file_path: str
+    raw_path: bytes
+    has_old: bool
+    old_mode: int
+    old_size: int
+    has_new: bool
+    new_mode: int
+    new_size: int
+    same_content: bool
+    binary: bool
+    added: int
+    deleted: int
+    hunks: bytes
+    omitted: str
+    def __init__(self, file_path: _Optional[str] = ..., raw_path: _Optional[bytes] = ..., has_old: _Optional[bool] = ..., old_mode: _Optional[int] = ..., old_size: _Optional[int] = ..., has_new: _Optional[bool] = ..., new_mode: _Optional[int] = ..., new_size: _Optional[int] = ..., same_content: _Optional[bool] = ..., binary: _Optional[bool] = ..., added: _Optional[int] = ..., deleted: _Optional[int] = ..., hunks: _Optional[bytes] = ..., omitted: _Optional[str] = ...) -> None: ...
+
 class LogRequest(_message.Message):
     __slots__ = ("organization", "project", "file_path", "raw_path", "has_position", "position", "limit")
     ORGANIZATION_FIELD_NUMBER: _ClassVar[int]

@@ -1278,6 +1278,11 @@ class ContentServiceStub:
                 request_serializer=micelio_dot_v1_dot_micelio__pb2.BlameRequest.SerializeToString,
                 response_deserializer=micelio_dot_v1_dot_micelio__pb2.BlameChunk.FromString,
                 _registered_method=True)
+        self.Diff = channel.unary_stream(
+                '/micelio.v1.ContentService/Diff',
+                request_serializer=micelio_dot_v1_dot_micelio__pb2.DiffRequest.SerializeToString,
+                response_deserializer=micelio_dot_v1_dot_micelio__pb2.DiffResponse.FromString,
+                _registered_method=True)
 
 
 class ContentServiceServicer:
@@ -1325,6 +1330,17 @@ class ContentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Diff(self, request, context):
+        """The unified diff of the files that differ between two positions (`mic diff --from N
+        --to M`), git's format, computed here; files in path order, packed many per message.
+        Bounded per call (docs/architecture.md, "Diffs between positions"): a file over the
+        per-file cap comes with `omitted` set; past the files or bytes cap the last message
+        has `truncated` and `files_left`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1352,6 +1368,11 @@ def add_ContentServiceServicer_to_server(servicer, server):
                     servicer.Blame,
                     request_deserializer=micelio_dot_v1_dot_micelio__pb2.BlameRequest.FromString,
                     response_serializer=micelio_dot_v1_dot_micelio__pb2.BlameChunk.SerializeToString,
+            ),
+            'Diff': grpc.unary_stream_rpc_method_handler(
+                    servicer.Diff,
+                    request_deserializer=micelio_dot_v1_dot_micelio__pb2.DiffRequest.FromString,
+                    response_serializer=micelio_dot_v1_dot_micelio__pb2.DiffResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1492,6 +1513,33 @@ class ContentService:
             '/micelio.v1.ContentService/Blame',
             micelio_dot_v1_dot_micelio__pb2.BlameRequest.SerializeToString,
             micelio_dot_v1_dot_micelio__pb2.BlameChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Diff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/micelio.v1.ContentService/Diff',
+            micelio_dot_v1_dot_micelio__pb2.DiffRequest.SerializeToString,
+            micelio_dot_v1_dot_micelio__pb2.DiffResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,5 +1,8 @@
 """Contents for display: bounded reads, binary detection and server-side unified diffs.
 
+The viewer's diffs are text for HTML (lines decoded, ``\r`` made visible, capped); the
+binary rule is ``micelio.diffs``', shared with the CLI and the ``Diff`` call.
+
 Contents come from the database or object storage as chunks; every read here stops at a cap
 so that a 6 MiB file (or a 5 GiB one) costs at most the cap in memory and time. difflib is
 quadratic in the worst case, hence the tighter caps on what gets diffed.
@@ -12,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from micelio import diffs
+
 #: Bytes of a content shown in the viewer (the rest is cut with a note).
 MAX_VIEW_BYTES = 256 * 1024
 #: Each side of a diff: larger contents are "too large to diff".
@@ -19,8 +24,6 @@ MAX_DIFF_BYTES = 512 * 1024
 MAX_DIFF_INPUT_LINES = 10_000
 #: Diff lines shown (a diff longer than this is cut with a note).
 MAX_DIFF_LINES = 5_000
-#: Git's heuristic: a NUL byte in the first 8000 bytes means binary.
-BINARY_SNIFF = 8000
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,12 @@ def read_capped(chunks: Iterable[bytes], limit: int) -> Capped:
 
 
 def is_binary(data: bytes, metadata: dict[str, Any] | None = None) -> bool:
-    """The importer's verdict when it gave one, else Git's NUL heuristic."""
+    """The importer's verdict when it gave one, else Git's NUL heuristic (``micelio.diffs``,
+    the rule of every diff mic shows)."""
     flagged = (metadata or {}).get("binary")
     if isinstance(flagged, bool):
         return flagged
-    return b"\0" in data[:BINARY_SNIFF]
+    return diffs.is_binary(data)
 
 
 def as_text(data: bytes) -> str:

@@ -1,7 +1,9 @@
 """`mic diff` and `mic restore`: the working directory against its base, or two positions.
 
-Old contents come over one ``ReadFiles`` stream per side (not a call per file); trees come
-from ``.mic/trees/`` inside a checkout. The diffs themselves are ``diffs.file_diff`` (pure).
+Between two positions the server computes the diff (``Diff``: the same pure ``micelio.diffs``
+as here) and the client only names the files. Against the working directory the files are
+local: the base's contents come over one ``ReadFiles`` stream (not a call per file) and
+``diffs.file_diff`` compares them here.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from pathlib import Path
 
 from micelio import paths
 from micelio.client import MicClient
+from micelio.diffs import Cut, FileDiff, Side, file_diff, render
 from micelio.vocabulary import ChangeType, FileMode
-from micelio.workdir.diffs import FileDiff, Side, file_diff
 from micelio.workdir.errors import WorkdirError
 from micelio.workdir.files import local_path, open_root, write_file
 from micelio.workdir.state import State, load_manifest, save_manifest
-from micelio.workdir.trees import CachedFile, load_tree, save_tree
-from micelio.workdir.workflow import base_tree, cached, pending
+from micelio.workdir.workflow import base_tree, pending
 
 
 class NotInBase(WorkdirError):
@@ -78,44 +79,29 @@ def working_diff(
     return diffs
 
 
-def tree_at(
-    mic: MicClient, organization: str, project: str, position: int, root: Path | None
-) -> dict[bytes, CachedFile]:
-    """The tree at ``position``: from the checkout's cache when there is one."""
-    tree = load_tree(root, position) if root is not None else None
-    if tree is None:
-        tree = cached(mic.read_tree(organization, project, position=position))
-        if root is not None:
-            save_tree(root, position, tree)
-    return {f.path: f for f in tree}
-
-
 def positions_diff(
     mic: MicClient,
     organization: str,
     project: str,
-    old_position: int,
-    new_position: int,
+    old_position: int | None,
+    new_position: int | None,
     wanted: Sequence[bytes],
-    root: Path | None = None,
     name: Namer = paths.display,
-) -> list[FileDiff]:
-    """The diffs of the files under ``wanted`` from one position to another."""
-    old = tree_at(mic, organization, project, old_position, root)
-    new = tree_at(mic, organization, project, new_position, root)
-    changed = sorted(
-        p
-        for p in old.keys() | new.keys()
-        if selected(p, wanted)
-        and (
-            p not in old
-            or p not in new
-            or (old[p].sha256, old[p].mode) != (new[p].sha256, new[p].mode)
-        )
+    *,
+    stat_only: bool = False,
+) -> tuple[list[FileDiff], Cut | None]:
+    """The diffs of the files under ``wanted`` from one position to another (None: the head,
+    and the one before), computed by the server's ``Diff``; the ``Cut`` where its caps
+    stopped it."""
+    found = mic.diff(
+        organization,
+        project,
+        from_position=old_position,
+        to_position=new_position,
+        paths=list(wanted),
+        stat_only=stat_only,
     )
-    olds = contents(mic, organization, project, old_position, (p for p in changed if p in old))
-    news = contents(mic, organization, project, new_position, (p for p in changed if p in new))
-    return [file_diff(name(p), olds.get(p), news.get(p)) for p in changed]
+    return [render(name(f.path), f.compared) for f in found.files], found.cut
 
 
 def restore(mic: MicClient, root: Path, state: State, wanted: Sequence[bytes]) -> list[bytes]:

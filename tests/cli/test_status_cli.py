@@ -62,7 +62,6 @@ def test_checkout_streams_every_kind_of_file(mic: Mic, project: str, tmp_path: P
     assert not os.access(work / "a.txt", os.X_OK)
     assert os.readlink(work / "link") == "a.txt"
     assert (work / "odd\tname").read_bytes() == b"tab\n"
-    assert (work / ".mic" / "trees" / "1").is_file()  # the tree, cached once per position
     st = mic(work, "status", "--json").json()
     assert (st["base_position"], st["head_position"], st["behind"]) == (1, 2, 1)
     assert st["changes"] == [] and st["conflicts"] == []
@@ -146,7 +145,6 @@ def test_diff_between_positions(mic: Mic, project: str, tmp_path: Path) -> None:
     work = _checkout(mic, tmp_path, project)
     assert mic(work, "diff", "--from", "1").stdout == expected  # to the head
     assert mic(work, "diff", "--from", "2", "--to", "2").stdout == ""
-    assert (work / ".mic" / "trees" / "1").is_file()
     result = mic(tmp_path, "diff", "--from", "1", "--to", "9", "--project", project, check=False)
     assert_one_line_error(result, errors.NOT_FOUND, "position 9")
 
@@ -276,7 +274,7 @@ def test_landing_caches_the_next_tree(mic: Mic, server: MicServer, tmp_path: Pat
 
 def test_diff_colours_only_on_a_terminal() -> None:
     from micelio.cli.status_cmd import diff_bytes
-    from micelio.workdir.diffs import Side, file_diff
+    from micelio.diffs import Side, file_diff
 
     found = [file_diff("a", Side(b"x\n", 0o100644), Side(b"y\n", 0o100644))]
     plain = diff_bytes(found, color=False)
@@ -291,3 +289,44 @@ def test_diff_colours_only_on_a_terminal() -> None:
         .replace(b"\x1b[m", b"")
         == plain
     )
+
+
+def test_status_fast_path_parses_only_plain_command_lines() -> None:
+    from micelio.cli.status_view import fast_args
+
+    assert fast_args(["status"]) == (None, None, False)
+    assert fast_args(["status", "--json", "--server", "h:1", "--token=t"]) == ("h:1", "t", True)
+    # Anything else is typer's to answer: help, typos, a missing value, another command.
+    for argv in (
+        ["status", "--help"],
+        ["status", "--jsn"],
+        ["status", "--server"],
+        ["status", "--server", "--json"],
+        ["status", "--token="],
+        ["status", "x"],
+        ["diff"],
+        [],
+    ):
+        assert fast_args(argv) is None, argv
+
+
+def test_status_runs_without_typer(mic: Mic, project: str, tmp_path: Path) -> None:
+    work = _checkout(mic, tmp_path, project)
+    probe = (
+        "import sys\nfrom micelio.cli.main import main\nsys.argv = ['mic'] + sys.argv[1:]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(repr(sorted(m for m in ('typer', 'click') if m in sys.modules)))\n"
+    )
+    env = process_env(mic.env) | {"PYTHONPATH": str(ROOT)}
+    for args, loaded in ((["status", "--json"], "[]"), (["status", "--help"], "['typer']")):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stderr.endswith(loaded), (args, done.stderr)
+        if "--json" in args:
+            assert json.loads(done.stdout)["changes"] == []
