@@ -23,8 +23,6 @@ from micelio.client import (
     TreeEntry,
 )
 from micelio.vocabulary import ChangeType, FileMode, SessionStatus
-from micelio.workdir import sync as sync_
-from micelio.workdir import syncstate
 from micelio.workdir.errors import WorkdirError
 from micelio.workdir.files import TreeWriter, local_path, open_root
 from micelio.workdir.scan import FileChange, ScanResult, TreeFile, scan
@@ -369,6 +367,10 @@ def land(
 
 def check_no_sync(root: Path) -> None:
     """Refuse to land while a sync is cut short or its conflicts are unresolved."""
+    # Imported here: the merge machinery is not needed by `mic status` or a plain land.
+    from micelio.workdir import sync as sync_
+    from micelio.workdir import syncstate
+
     journal = syncstate.load_journal(root)
     if journal is None:
         return
@@ -485,6 +487,8 @@ def sync(
     Deletions go first, then local files in the way (ignored here, so not in ``result``)
     move aside to ``PATH.mine``, then the writes: a file turned folder (or back) is applied in
     that order, and nothing local is overwritten."""
+    from micelio.workdir import sync as sync_
+
     # Packed entries, cached: the directory's next base, which `mic status` compares with.
     tree = {e.path: e for e in tree_at(mic, root, state.organization, state.project, position)}
     stale = [
