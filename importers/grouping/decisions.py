@@ -23,6 +23,16 @@ _MARKER = re.compile(
     r"\b(because|so that|instead of|rather than|to avoid|to prevent|in order to|due to)\b",
     re.IGNORECASE,
 )
+_MARKER_WORDS = (
+    "because",
+    "so that",
+    "instead of",
+    "rather than",
+    "to avoid",
+    "to prevent",
+    "in order to",
+    "due to",
+)
 _REASON_TRAILERS = frozenset({"reason", "rationale", "why", "motivation"})
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.*\S)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(])")
@@ -31,6 +41,18 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(])")
 _VAGUE = re.compile(
     r"^(?:this|that|it|which|these|those)\b|\b(?:is|are|was|were|be|been)$", re.IGNORECASE
 )
+
+
+def _may_mark(s: str) -> bool:
+    """False only when ``_MARKER`` cannot match: a substring test, far cheaper than the regex.
+
+    Only for ASCII text, where IGNORECASE means ``lower()``; other text goes to the regex
+    (its case folding also matches the long s (U+017F) to "s", for one).
+    """
+    if not s.isascii():
+        return True
+    low = s.lower()
+    return any(w in low for w in _MARKER_WORDS)
 
 
 def _clean(s: str) -> str:
@@ -70,7 +92,7 @@ def _paragraphs(lines: Sequence[str]) -> Iterator[tuple[str, bool]]:
 
 def split_reason(sentence: str, subject: str) -> Decision | None:
     """The choice and the reason of a sentence with a reason marker, or None."""
-    m = _MARKER.search(sentence)
+    m = _MARKER.search(sentence) if _may_mark(sentence) else None
     if not m:
         return None
     before = _clean(sentence[: m.start()])
@@ -102,6 +124,8 @@ def _from_commit(c: Commit, is_merge_body: bool) -> Iterator[Decision]:
             d = split_reason(para, para)
             yield d or Decision(_clean(para).rstrip("."), "")
             continue
+        if not _may_mark(para) or not _MARKER.search(para):
+            continue  # no sentence of it can have a marker: skip splitting (most prose)
         for sentence in _SENTENCE_END.split(para):
             d = split_reason(sentence, subject)
             if d:
