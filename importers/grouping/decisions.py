@@ -33,7 +33,11 @@ _MARKER_WORDS = (
     "in order to",
     "due to",
 )
+# Compiled once: re.sub with a pattern string looks it up in re's cache on every call.
+_SPACES = re.compile(r"\s+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _REASON_TRAILERS = frozenset({"reason", "rationale", "why", "motivation"})
+_TRAILER_KEYS = tuple(f"{key}:" for key in (*_REASON_TRAILERS, "decision"))
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.*\S)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(])")
 # A clause that only points back ("This is needed", "It") or stops at its verb ("The error
@@ -55,8 +59,21 @@ def _may_mark(s: str) -> bool:
     return any(w in low for w in _MARKER_WORDS)
 
 
+def _may_decide(message: str) -> bool:
+    """False only when a commit (not a merge body) states no decision: no reason marker in
+    any of its sentences, no reason or decision trailer. Most messages; one cheap test.
+
+    A sentence lies within a line or joins lines with one space, so it is a substring of the
+    message with its whitespace runs made single spaces; a trailer line starts with its key.
+    """
+    if not message.isascii():
+        return True
+    low = " ".join(message.lower().split())
+    return any(w in low for w in _MARKER_WORDS) or any(t in low for t in _TRAILER_KEYS)
+
+
 def _clean(s: str) -> str:
-    s = re.sub(r"\s+", " ", s).strip(" \t-*:;,")
+    s = _SPACES.sub(" ", s).strip(" \t-*:;,")
     return s if len(s) <= _MAX_CHARS else s[: _MAX_CHARS - 1].rstrip() + "\u2026"
 
 
@@ -112,6 +129,8 @@ def split_reason(sentence: str, subject: str) -> Decision | None:
 
 
 def _from_commit(c: Commit, is_merge_body: bool) -> Iterator[Decision]:
+    if not is_merge_body and not _may_decide(c.message):
+        return
     subject = text.subject(c.message)
     if not is_merge_body:
         d = split_reason(subject, subject)
@@ -139,7 +158,7 @@ def _from_commit(c: Commit, is_merge_body: bool) -> Iterator[Decision]:
 
 
 def _key(d: Decision) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", d.decision.lower()).strip()
+    return _NOT_ALNUM.sub(" ", d.decision.lower()).strip()
 
 
 def decisions_of(commits: Sequence[Commit], cap: int = CAP) -> tuple[Decision, ...]:
