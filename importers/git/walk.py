@@ -135,14 +135,27 @@ def walk(
         reader = stack.enter_context(BlobReader(repo))
         merges = _MergeGraph(repo, tip, reader) if brought_in else None
         first = True
+        # Chain commits wait here until the brought-in commits of a whole window of them are
+        # read in one pipelined request: one per merge cost a round trip to cat-file each.
+        window: list[tuple[str, tuple[RawChange, ...], CommitFields, list[str]]] = []
+        waiting = 0
         for oid, changes in _log_entries(log.stdout):
             fields = parse_commit(objects.next_body(oid))
             parents = fields.parents
             if first and base is not None and parents[:1] != (base,):
                 raise ValueError(f"{since!r} is not on the first-parent chain of {tip}")
             first = False
-            extra = merges.brought_in(oid, parents) if merges is not None else ()
-            yield fields.commit(oid, changes, extra)
+            if merges is None:
+                yield fields.commit(oid, changes, ())
+                continue
+            found = merges.brought_in_ids(oid, parents)
+            window.append((oid, changes, fields, found))
+            waiting += len(found)
+            if len(window) >= _WINDOW_COMMITS or waiting >= _WINDOW_BROUGHT_IN:
+                yield from merges.complete(window)
+                window, waiting = [], 0
+        if merges is not None:
+            yield from merges.complete(window)
         _raise_if_failed(log)  # a log that died early looks like a shorter history
         objects.expect_end()
         if first and base is not None and base != tip:
@@ -229,6 +242,10 @@ def _raise_if_failed(process: GitProcess) -> None:
         raise GitError(process.args, code, process.stderr_text())
 
 
+_WINDOW_COMMITS = 512  # chain commits held back at most while their brought-in ones are read
+_WINDOW_BROUGHT_IN = 4096  # brought-in commits read per request at most (bounds the memory)
+
+
 class _MergeGraph:
     """Assigns every commit off the first-parent chain to the merge that brings it in."""
 
@@ -239,12 +256,13 @@ class _MergeGraph:
         # oid -> (position in rev-list --topo-order, parents); entries leave once seen.
         self.unseen: dict[str, tuple[int, list[str]]] | None = None
 
-    def brought_in(self, oid: str, parents: tuple[str, ...]) -> tuple[Commit, ...]:
+    def brought_in_ids(self, oid: str, parents: tuple[str, ...]) -> list[str]:
+        """The ids of the commits ``oid`` brings in, oldest first (chain commits in order)."""
         unseen = self.unseen
         if len(parents) < 2:
             if unseen is not None:
                 unseen.pop(oid, None)
-            return ()
+            return []
         if unseen is None:
             # Loaded at the first merge only: what its first parent reaches is seen already.
             unseen = self.unseen = self._load(parents[0])
@@ -259,10 +277,19 @@ class _MergeGraph:
             found.append((entry[0], current))
             pending.extend(entry[1])
         found.sort(reverse=True)  # rev-list --topo-order lists children first: oldest first
-        return tuple(
-            parse_commit(body).commit(header.oid, (), ())
-            for header, body in self.reader.read_objects(oid for _, oid in found)
-        )
+        return [o for _, o in found]
+
+    def complete(
+        self, window: list[tuple[str, tuple[RawChange, ...], CommitFields, list[str]]]
+    ) -> Iterator[Commit]:
+        """The window's chain commits with their brought-in commits, read in one request."""
+        wanted = [o for *_, found in window for o in found]
+        read: dict[str, Commit] = {}
+        if wanted:
+            for header, body in self.reader.read_objects(wanted):
+                read[header.oid] = parse_commit(body).commit(header.oid, (), ())
+        for oid, changes, fields, found in window:
+            yield fields.commit(oid, changes, tuple(read[o] for o in found))
 
     def _load(self, first_parent: str) -> dict[str, tuple[int, list[str]]]:
         unseen: dict[str, tuple[int, list[str]]] = {}

@@ -23,7 +23,21 @@ _MARKER = re.compile(
     r"\b(because|so that|instead of|rather than|to avoid|to prevent|in order to|due to)\b",
     re.IGNORECASE,
 )
+_MARKER_WORDS = (
+    "because",
+    "so that",
+    "instead of",
+    "rather than",
+    "to avoid",
+    "to prevent",
+    "in order to",
+    "due to",
+)
+# Compiled once: re.sub with a pattern string looks it up in re's cache on every call.
+_SPACES = re.compile(r"\s+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _REASON_TRAILERS = frozenset({"reason", "rationale", "why", "motivation"})
+_TRAILER_KEYS = tuple(f"{key}:" for key in (*_REASON_TRAILERS, "decision"))
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.*\S)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(])")
 # A clause that only points back ("This is needed", "It") or stops at its verb ("The error
@@ -33,8 +47,33 @@ _VAGUE = re.compile(
 )
 
 
+def _may_mark(s: str) -> bool:
+    """False only when ``_MARKER`` cannot match: a substring test, far cheaper than the regex.
+
+    Only for ASCII text, where IGNORECASE means ``lower()``; other text goes to the regex
+    (its case folding also matches the long s (U+017F) to "s", for one).
+    """
+    if not s.isascii():
+        return True
+    low = s.lower()
+    return any(w in low for w in _MARKER_WORDS)
+
+
+def _may_decide(message: str) -> bool:
+    """False only when a commit (not a merge body) states no decision: no reason marker in
+    any of its sentences, no reason or decision trailer. Most messages; one cheap test.
+
+    A sentence lies within a line or joins lines with one space, so it is a substring of the
+    message with its whitespace runs made single spaces; a trailer line starts with its key.
+    """
+    if not message.isascii():
+        return True
+    low = " ".join(message.lower().split())
+    return any(w in low for w in _MARKER_WORDS) or any(t in low for t in _TRAILER_KEYS)
+
+
 def _clean(s: str) -> str:
-    s = re.sub(r"\s+", " ", s).strip(" \t-*:;,")
+    s = _SPACES.sub(" ", s).strip(" \t-*:;,")
     return s if len(s) <= _MAX_CHARS else s[: _MAX_CHARS - 1].rstrip() + "\u2026"
 
 
@@ -70,7 +109,7 @@ def _paragraphs(lines: Sequence[str]) -> Iterator[tuple[str, bool]]:
 
 def split_reason(sentence: str, subject: str) -> Decision | None:
     """The choice and the reason of a sentence with a reason marker, or None."""
-    m = _MARKER.search(sentence)
+    m = _MARKER.search(sentence) if _may_mark(sentence) else None
     if not m:
         return None
     before = _clean(sentence[: m.start()])
@@ -90,6 +129,8 @@ def split_reason(sentence: str, subject: str) -> Decision | None:
 
 
 def _from_commit(c: Commit, is_merge_body: bool) -> Iterator[Decision]:
+    if not is_merge_body and not _may_decide(c.message):
+        return
     subject = text.subject(c.message)
     if not is_merge_body:
         d = split_reason(subject, subject)
@@ -102,6 +143,8 @@ def _from_commit(c: Commit, is_merge_body: bool) -> Iterator[Decision]:
             d = split_reason(para, para)
             yield d or Decision(_clean(para).rstrip("."), "")
             continue
+        if not _may_mark(para) or not _MARKER.search(para):
+            continue  # no sentence of it can have a marker: skip splitting (most prose)
         for sentence in _SENTENCE_END.split(para):
             d = split_reason(sentence, subject)
             if d:
@@ -115,7 +158,7 @@ def _from_commit(c: Commit, is_merge_body: bool) -> Iterator[Decision]:
 
 
 def _key(d: Decision) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", d.decision.lower()).strip()
+    return _NOT_ALNUM.sub(" ", d.decision.lower()).strip()
 
 
 def decisions_of(commits: Sequence[Commit], cap: int = CAP) -> tuple[Decision, ...]:

@@ -3,6 +3,7 @@ that speaks for most of the session's commits."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from importers.history import Commit
@@ -102,7 +103,12 @@ def representative_subject(commits: Sequence[Commit]) -> str:
     pool = good or candidates
     if len(pool) == 1:
         return text.strip_squash(text.subject(pool[0].message))
-    terms = [_terms(c) for c in commits]
+    # How many of the group's commits mention each word, counted once per group: a subject's
+    # coverage is then a few lookups, not a scan of every commit (merges bring in thousands).
+    mentions: Counter[str] = Counter()
+    for c in commits:
+        mentions.update(_terms(c))
+    count = len(commits)
 
     def coverage(c: Commit) -> float:
         words = {w for w in text.words(text.subject(c.message)) if w not in _STOP and len(w) > 2}
@@ -111,7 +117,7 @@ def representative_subject(commits: Sequence[Commit]) -> str:
         # Share of the group's commits that mention each subject word, summed and divided
         # by one more than the word count: a smoothed mean that prefers a subject of several
         # shared words to a one-word one, and penalizes words no other commit uses.
-        return sum(sum(w in t for t in terms) for w in words) / (len(terms) * (len(words) + 1))
+        return sum(mentions[w] for w in words) / (count * (len(words) + 1))
 
     _, _, best = max((coverage(c), -k, c) for k, c in enumerate(pool))
     return text.strip_squash(text.subject(best.message))

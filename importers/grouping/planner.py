@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from importers.history import Commit
 
 from .decisions import decisions_of
-from .features import bags_of, pair_features
 from .goals import goal_of
 from .identifiers import free_runs, identifier_spans, merge_spans
-from .model import GroupingModel, shipped
-from .runs import history_of
-from .segment import segment, spans_of
 from .sessions import STRATEGIES, PlannedSession, Span
+
+if TYPE_CHECKING:
+    from .model import GroupingModel
 
 
 def _commit_spans(commits: Sequence[Commit]) -> list[Span]:
@@ -29,6 +29,12 @@ def _cluster(
 ) -> list[Span]:
     # Features are computed over the whole sequence once so that windows, TF-IDF weights and
     # co-change counts see every commit; each run is then cut on its own gaps only.
+    # Imported here: the content model pulls in scikit-learn and scipy (a second or more to
+    # load), which the ``commit`` and ``merge`` strategies never use.
+    from .features import bags_of, pair_features
+    from .runs import history_of
+    from .segment import segment, spans_of
+
     if not runs:
         return []
     if len(commits) == 1:
@@ -63,14 +69,20 @@ def plan_spans(
         )
     if not commits:
         return []
+    if strategy in ("cluster", "auto") and model is None:
+        from .model import shipped  # lazily: see _cluster
+
+        model = shipped()
     if strategy == "commit":
         spans = _commit_spans(commits)
     elif strategy == "merge":
         spans = _merge_spans(commits)
     elif strategy == "cluster":
-        spans = _cluster(commits, [(0, len(commits))], model or shipped())
+        assert model is not None
+        spans = _cluster(commits, [(0, len(commits))], model)
     else:
-        spans = _auto_spans(commits, model or shipped())
+        assert model is not None
+        spans = _auto_spans(commits, model)
     _check(spans, len(commits))
     return spans
 

@@ -126,7 +126,8 @@ def import_git(
     if plan_only:
         plan = pipeline.make_plan(src, ref, strategy)
         if as_json:
-            json.dump(plan.to_json(), sys.stdout, ensure_ascii=False)
+            # dumps, not dump: only the one-shot encoder is C (a plan of git.git is ~4 MB).
+            sys.stdout.write(json.dumps(plan.to_json(), ensure_ascii=False))
             sys.stdout.write("\n")
         else:
             for k, s in enumerate(plan.sessions, 1):

@@ -88,7 +88,24 @@ def _count(
 
 def line_delta(old: bytes, new: bytes) -> LineCounts:
     """Lines added and deleted as multisets: exact for edits, cheap (linear), and only
-    blind to lines that merely moved."""
+    blind to lines that merely moved.
+
+    Whole lines both texts start or end with are kept by both and change neither count, so
+    only what lies between is split and counted (an edit is usually a few lines of a file).
+    """
+    head = _common_prefix(old, new)
+    head = old.rfind(b"\n", 0, head) + 1  # back to a line start: just after a "\n"
+    limit = min(len(old), len(new)) - head
+    tail = _common_suffix(old, new, limit)
+    if tail:
+        # Forward to a line start inside the common end: after its first "\n", if any (a
+        # "\n" always ends a line, alone or after "\r", so both texts split there).
+        newline = old.find(b"\n", len(old) - tail)
+        tail = len(old) - newline - 1 if newline >= 0 else 0
+    return _multiset_delta(old[head : len(old) - tail], new[head : len(new) - tail])
+
+
+def _multiset_delta(old: bytes, new: bytes) -> LineCounts:
     old_lines = old.splitlines()
     new_lines = new.splitlines()
     before = Counter(old_lines)
@@ -98,3 +115,29 @@ def line_delta(old: bytes, new: bytes) -> LineCounts:
         if kept:
             common += count if count < kept else kept
     return len(new_lines) - common, len(old_lines) - common
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """The length of the longest common prefix (binary search over slice comparisons, which
+    run at memcmp speed)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """The length of the longest common suffix, at most ``limit``."""
+    la, lb = len(a), len(b)
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

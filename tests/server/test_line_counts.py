@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,24 @@ from micelio.storage.local import LocalStore
 )
 def test_line_delta(old: bytes, new: bytes, expected: tuple[int, int]) -> None:
     assert line_delta(old, new) == expected
+
+
+def test_line_delta_equals_the_multiset_difference_of_whole_texts() -> None:
+    """Trimming the common start and end must not change a count: small random texts over
+    the characters that make line ends ("\r", "\n", "\r\n"), edited in a few places."""
+    rnd = random.Random(14)
+    pieces = [b"a", b"b", b"\n", b"\r", b"\r\n", b"\n\n"]
+    for _ in range(20_000):
+        old = b"".join(rnd.choice(pieces) for _ in range(rnd.randrange(12)))
+        new = old
+        for _ in range(rnd.randrange(3)):
+            at = rnd.randrange(len(new) + 1)
+            insert = b"".join(rnd.choice(pieces) for _ in range(rnd.randrange(3)))
+            new = new[:at] + insert + new[at + rnd.randrange(3) :]
+        old_lines, new_lines = old.splitlines(), new.splitlines()
+        common = sum((Counter(old_lines) & Counter(new_lines)).values())
+        expected = (len(new_lines) - common, len(old_lines) - common)
+        assert line_delta(old, new) == expected, (old, new)
 
 
 def _receiver(tmp_path: Path, session: str, changes: dict[str, tuple[str, bytes]]) -> Receiver:
