@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from micelio.cli.plain import print_json, safe, shown_path
 from micelio.vocabulary import ChangeType
@@ -14,33 +14,6 @@ if TYPE_CHECKING:
     from micelio.workdir.status import Status
 
 _MARK = {ChangeType.ADDED: "A", ChangeType.MODIFIED: "M", ChangeType.DELETED: "D"}
-
-
-def status_to_dict(st: Status) -> dict[str, Any]:
-    """The shape of ``mic status --json`` (docs/cli-json.md)."""
-    from micelio import paths
-
-    return {
-        "root": str(st.root),
-        "organization": st.organization,
-        "project": st.project,
-        "session_id": st.session_id,
-        "base_position": st.base_position,
-        "head_position": st.head_position,
-        "behind": st.behind,
-        "changes": [
-            {
-                "file_path": c.display,
-                "change_type": str(c.kind),
-                "mode": int(c.mode),
-                "size": c.size,
-            }
-            for c in st.changes
-        ],
-        "counts": {str(kind): st.count(kind) for kind in _MARK},
-        "conflicts": [paths.display(p) for p in st.conflicts],
-        "invalid": [{"file_path": paths.display(p), "reason": r} for p, r in st.invalid],
-    }
 
 
 def status_text(st: Status) -> list[str]:
@@ -72,6 +45,7 @@ def show(server: str | None, token: str | None, as_json: bool) -> None:
     from micelio.client import MicClient
     from micelio.workdir import workflow
     from micelio.workdir.status import status as compute
+    from micelio.workdir.status import status_to_dict
 
     root, state = workflow.current(Path.cwd())
     with MicClient.from_environment(server, token, fallback_server=state.server) as mic:

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from micelio import paths
 from micelio.client import (
     MicClient,
     blame_line_to_dict,
@@ -39,7 +38,7 @@ from micelio.client import (
 )
 from micelio.mcp import text
 from micelio.mcp.checkout import Checkout
-from micelio.vocabulary import ChangeType, MessageRole
+from micelio.vocabulary import MessageRole
 from micelio.workdir import compare, workflow
 from micelio.workdir import status as status_
 from micelio.workdir import sync as sync_
@@ -161,33 +160,8 @@ def session_status(checkout: Checkout) -> Answer:
         state = checkout.state()
         with checkout.connect(state) as mic:
             st = status_.status(mic, checkout.root, state)
-    data = status_data(st)
+    data = status_.status_to_dict(st)
     return Answer(text.status_text(data), data)
-
-
-def status_data(st: status_.Status) -> dict[str, Any]:
-    """The shape of ``mic status --json`` (docs/cli-json.md; a test keeps the two the same)."""
-    return {
-        "root": str(st.root),
-        "organization": st.organization,
-        "project": st.project,
-        "session_id": st.session_id,
-        "base_position": st.base_position,
-        "head_position": st.head_position,
-        "behind": st.behind,
-        "changes": [
-            {
-                "file_path": c.display,
-                "change_type": str(c.kind),
-                "mode": int(c.mode),
-                "size": c.size,
-            }
-            for c in st.changes
-        ],
-        "counts": {str(kind): st.count(kind) for kind in ChangeType},
-        "conflicts": [paths.display(p) for p in st.conflicts],
-        "invalid": [{"file_path": paths.display(p), "reason": r} for p, r in st.invalid],
-    }
 
 
 def diff(checkout: Checkout, path: str | None) -> Answer:

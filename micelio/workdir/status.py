@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from micelio import paths
 from micelio.client import MicClient
 from micelio.vocabulary import ChangeType
 from micelio.workdir import syncstate
@@ -56,3 +58,29 @@ def status(mic: MicClient, root: Path, state: State) -> Status:
         invalid=result.invalid,
         conflicts=syncstate.conflicted(root),
     )
+
+
+def status_to_dict(st: Status) -> dict[str, Any]:
+    """The shape of ``mic status --json`` (docs/cli-json.md), which the MCP's
+    ``session_status`` answers too."""
+    return {
+        "root": str(st.root),
+        "organization": st.organization,
+        "project": st.project,
+        "session_id": st.session_id,
+        "base_position": st.base_position,
+        "head_position": st.head_position,
+        "behind": st.behind,
+        "changes": [
+            {
+                "file_path": c.display,
+                "change_type": str(c.kind),
+                "mode": int(c.mode),
+                "size": c.size,
+            }
+            for c in st.changes
+        ],
+        "counts": {str(kind): st.count(kind) for kind in ChangeType},
+        "conflicts": [paths.display(p) for p in st.conflicts],
+        "invalid": [{"file_path": paths.display(p), "reason": r} for p, r in st.invalid],
+    }
