@@ -2,7 +2,7 @@
 
 Checking out, starting a session, landing it and bringing in what other sessions landed
 meanwhile: the commands parse and print, this module does the work (as dulwich's ``porcelain``
-sits between its command line and its repository code). The coming ``mic sync`` lives here.
+sits between its command line and its repository code); ``mic sync`` itself is ``workdir.sync``.
 """
 
 from __future__ import annotations
