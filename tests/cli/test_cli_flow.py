@@ -6,43 +6,13 @@ end to end, so the entry point itself stays covered."""
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from micelio.cli import errors
 from tests.support.cli import Mic, assert_one_line_error
+from tests.support.workfiles import snapshot, write
 
 BIG = 3 * 1024 * 1024 + 17  # over the inline threshold, several chunks
-
-
-# ("link", target) or ("file", content, executable)
-Entry = tuple[str, bytes] | tuple[str, bytes, bool]
-
-
-def snapshot(root: Path, skip: tuple[bytes, ...] = (b".mic", b".git")) -> dict[bytes, Entry]:
-    """path -> ("link", target) | ("file", content, executable), without .mic/.git."""
-    out: dict[bytes, Entry] = {}
-    base = os.fsencode(root)
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = [d for d in dirnames if d not in skip]
-        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
-            full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, base)
-            info = os.lstat(full)
-            if stat.S_ISLNK(info.st_mode):
-                out[rel] = ("link", os.readlink(full))
-            else:
-                with open(full, "rb") as f:
-                    out[rel] = ("file", f.read(), bool(info.st_mode & stat.S_IXUSR))
-    return out
-
-
-def write(root: Path, rel: str | bytes, content: bytes, exe: bool = False) -> None:
-    full = os.path.join(os.fsencode(root), os.fsencode(rel))
-    os.makedirs(os.path.dirname(full), exist_ok=True)
-    with open(full, "wb") as f:
-        f.write(content)
-    os.chmod(full, 0o755 if exe else 0o644)
 
 
 def test_full_flow(mic: Mic, tmp_path: Path) -> None:
