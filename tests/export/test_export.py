@@ -5,17 +5,17 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from fixtures import build
 from importers.grouping import STRATEGIES
 from micelio.client import Change, Decision, Message, MicClient, NewSession
 from micelio.testing import MicServer
 from micelio.vocabulary import ChangeType, FileMode
-from tests.support.cli import ROOT, assert_one_line_error, invoke, invoke_json
+from tests.support.cli import assert_one_line_error, invoke, invoke_json
 from tests.support.fixture_types import MicServerFactory
 from tests.support.gitrepo import git, ls_tree
 
@@ -27,13 +27,7 @@ def server(mic_server: MicServerFactory) -> MicServer:
 
 @pytest.fixture(scope="module")
 def fixture_repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    dest = tmp_path_factory.mktemp("fixtures")
-    subprocess.run(
-        [sys.executable, str(ROOT / "fixtures" / "build.py"), "all", str(dest)],
-        check=True,
-        capture_output=True,
-    )
-    return {p.name: p for p in sorted(dest.iterdir()) if p.is_dir()}
+    return build.build_all(tmp_path_factory.mktemp("fixtures"))
 
 
 def fsck_problems(repo: Path) -> set[str]:
